@@ -1,0 +1,1 @@
+"""Who may do what, where: operators, the role catalogue, grants bound to regions, decisions."""

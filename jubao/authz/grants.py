@@ -1,0 +1,234 @@
+"""Granting and revoking roles: administration rules, separation of duties, audit.
+
+Rules (DESIGN §3):
+- a role is granted at a region whose level lies in the role's level range;
+- an administrator acts only inside their own subtree (``grant admin`` at the target region),
+  on operators they can see, never on themselves;
+- no escalation: every administrative right the role carries (``admin`` on some object) must be
+  one the administrator holds at that region;
+- static separation of duties (on by default): no operator may hold ``process`` and ``review``
+  on the same object in overlapping regions;
+- every grant and revoke is recorded in the audit trail with its reason.
+The command line acts as the system: it skips the administrator rules, never the others.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jubao import audit
+from jubao.authz.actor import Actor
+from jubao.authz.operators import check_reason, lock_operator, visible_operator
+from jubao.authz.policy import Grant, adapter_for, grant_by_id, grants_of, subject
+from jubao.authz.roles import CATALOGUE, Role
+from jubao.authz.vocabulary import Act, Obj
+from jubao.errors import DomainError, ErrorCode
+from jubao.tenants.codes import RegionCode
+from jubao.tenants.models import Region
+
+
+class GrantError(ErrorCode):
+    UNKNOWN_ROLE = ("没有名为“{role}”的角色", "There is no role named '{role}'")
+    UNKNOWN_REGION = ("区划 {region} 不存在或已撤销", "Region {region} does not exist")
+    OUTSIDE_SUBTREE = (
+        "您不能在 {region} 授权或撤销授权：它不在您管理的区划范围内",
+        "You cannot grant or revoke at {region}: it is outside the regions you administer",
+    )
+    LEVEL_MISMATCH = (
+        "角色“{role}”只能授予{lowest}到{highest}级区划，{region} 是{level}级",
+        "Role '{role_en}' can be granted from level {lowest_en} to {highest_en}; "
+        "{region} is level {level_en}",
+    )
+    SELF_GRANT = ("不能给自己授权或撤销自己的授权", "You cannot grant or revoke your own roles")
+    INACTIVE_USER = ("该操作员已停用，不能授权", "The operator is deactivated")
+    ESCALATION = (
+        "不能授予超出您自身权限的角色：该角色含有您在 {region} 不具备的管理权限（{rights}）",
+        "You cannot grant a role with rights you do not hold: it has administrative rights "
+        "you lack in {region} ({rights})",
+    )
+    SOD_CONFLICT = (
+        "违反职责分离：该操作员在 {other_region} 持有“{other_role}”，"
+        "与“{role}”在 {region} 对“{obj}”的经办和审核权限冲突",
+        "Separation of duties: the operator holds '{other_role_en}' at {other_region}, which "
+        "with '{role_en}' at {region} would let them both process and review '{obj_en}'",
+    )
+    ALREADY_GRANTED = (
+        "该操作员已在 {region} 持有“{role}”",
+        "The operator already holds '{role_en}' at {region}",
+    )
+    GRANT_NOT_FOUND = ("找不到该授权", "No such grant")
+
+
+def role_named(name: str) -> Role:
+    role = CATALOGUE.get(name)
+    if role is None:
+        raise DomainError(GrantError.UNKNOWN_ROLE, field="role", role=name[:64])
+    return role
+
+
+def _overlap(a: str, b: str) -> bool:
+    return a.startswith(b) or b.startswith(a)
+
+
+def sod_conflict(role: Role, prefix: str, held: list[Grant]) -> tuple[Grant, Obj] | None:
+    """The first held grant that, with ``role`` at ``prefix``, gives process+review of one
+    object in overlapping regions."""
+    processes, reviews = role.objects_with(Act.PROCESS), role.objects_with(Act.REVIEW)
+    for grant in held:
+        other = CATALOGUE.get(grant.role)
+        if other is None or not _overlap(prefix, grant.prefix):
+            continue
+        clash = (processes & other.objects_with(Act.REVIEW)) | (
+            reviews & other.objects_with(Act.PROCESS)
+        )
+        if clash:
+            return grant, min(clash)
+    return None
+
+
+def _check_administrator(actor: Actor, role: Role | None, region: RegionCode, user_id: int) -> None:
+    if actor.is_system:
+        return
+    if not actor.can(Obj.GRANT, Act.ADMIN, region):
+        raise DomainError(GrantError.OUTSIDE_SUBTREE, field="region", region=region.code)
+    if user_id == actor.operator_id:
+        raise DomainError(GrantError.SELF_GRANT, field="user")
+    lacking = sorted(
+        obj.value
+        for obj in (role.objects_with(Act.ADMIN) if role else ())
+        if not actor.can(obj, Act.ADMIN, region)
+    )
+    if lacking:
+        raise DomainError(
+            GrantError.ESCALATION, field="role", region=region.code, rights=", ".join(lacking)
+        )
+
+
+async def grant_role(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    user_id: int,
+    role_name: str,
+    region: RegionCode,
+    reason: str | None,
+    separation_of_duties: bool = True,
+) -> Grant:
+    reason = check_reason(reason)
+    role = role_named(role_name)
+    _check_administrator(actor, role, region, user_id)
+    if not role.fits(region.level):
+        raise DomainError(
+            GrantError.LEVEL_MISMATCH,
+            field="region",
+            role=role.zh,
+            role_en=role.en,
+            region=region.code,
+            lowest=role.min_level.zh,
+            highest=role.max_level.zh,
+            level=region.level.zh,
+            lowest_en=role.min_level.name.lower(),
+            highest_en=role.max_level.name.lower(),
+            level_en=region.level.name.lower(),
+        )
+    place = await session.get(Region, region.code)
+    if place is None or place.valid_to is not None:
+        raise DomainError(GrantError.UNKNOWN_REGION, field="region", region=region.code)
+    operator = await visible_operator(session, user_id)
+    if not operator.active:
+        raise DomainError(GrantError.INACTIVE_USER, field="user")
+
+    await lock_operator(session, user_id)
+    held = await grants_of(session, user_id)
+    if any(g.role == role.name and g.prefix == region.prefix for g in held):
+        raise DomainError(
+            GrantError.ALREADY_GRANTED,
+            field="role",
+            role=role.zh,
+            role_en=role.en,
+            region=region.code,
+        )
+    if separation_of_duties and (conflict := sod_conflict(role, region.prefix, held)):
+        other_grant, obj = conflict
+        other = CATALOGUE[other_grant.role]
+        raise DomainError(
+            GrantError.SOD_CONFLICT,
+            field="role",
+            role=role.zh,
+            role_en=role.en,
+            region=region.code,
+            other_role=other.zh,
+            other_role_en=other.en,
+            other_region=RegionCode.from_prefix(other_grant.prefix).code,
+            obj=obj.zh,
+            obj_en=obj.value,
+        )
+    try:
+        await adapter_for(session).add_policy(
+            "g", "g", [subject(user_id), role.name, region.prefix]
+        )
+        await session.flush()
+    except IntegrityError:  # the same grant made concurrently
+        raise DomainError(
+            GrantError.ALREADY_GRANTED,
+            field="role",
+            role=role.zh,
+            role_en=role.en,
+            region=region.code,
+        ) from None
+    grant = next(
+        g
+        for g in await grants_of(session, user_id)
+        if g.role == role.name and g.prefix == region.prefix
+    )
+    audit.record(
+        session,
+        actor,
+        "grant.add",
+        f"user:{user_id}",
+        region_code=region.code,
+        reason=reason,
+        grant_id=grant.id,
+        role=role.name,
+        prefix=region.prefix,
+    )
+    return grant
+
+
+async def revoke_grant(
+    session: AsyncSession, actor: Actor, *, grant_id: int, reason: str | None
+) -> Grant:
+    reason = check_reason(reason)
+    grant = await grant_by_id(session, grant_id)
+    # A grant outside the administrator's subtree is "not found", like any unseen object.
+    if grant is None or not actor.can(Obj.GRANT, Act.READ, RegionCode.from_prefix(grant.prefix)):
+        raise DomainError(GrantError.GRANT_NOT_FOUND, field="grant")
+    region = RegionCode.from_prefix(grant.prefix)
+    # A role since removed from the catalogue can still be revoked.
+    _check_administrator(actor, CATALOGUE.get(grant.role), region, grant.user_id)
+    await lock_operator(session, grant.user_id)
+    removed = await adapter_for(session).remove_policy(
+        "g", "g", [subject(grant.user_id), grant.role, grant.prefix]
+    )
+    if not removed:  # revoked concurrently
+        raise DomainError(GrantError.GRANT_NOT_FOUND, field="grant")
+    audit.record(
+        session,
+        actor,
+        "grant.revoke",
+        f"user:{grant.user_id}",
+        region_code=region.code,
+        reason=reason,
+        grant_id=grant.id,
+        role=grant.role,
+        prefix=grant.prefix,
+    )
+    return grant
+
+
+def grant_visible(actor: Actor, grant: Grant) -> bool:
+    """An operator sees their own grants and those inside their ``grant read`` scope."""
+    return grant.user_id == actor.operator_id or actor.can(
+        Obj.GRANT, Act.READ, RegionCode.from_prefix(grant.prefix)
+    )

@@ -1,0 +1,208 @@
+"""Operators (操作员): the people who log in, and the rules for creating and retiring them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jubao import audit
+from jubao.authz.actor import Actor
+from jubao.authz.passwords import Passwords
+from jubao.authz.vocabulary import Act, Obj
+from jubao.errors import DomainError, ErrorCode
+from jubao.orm import Base, utcnow
+from jubao.tenants.codes import RegionCode
+from jubao.tenants.models import Region
+from jubao.tenants.scope import RegionScoped
+
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+MAX_REASON_LENGTH = 500
+
+
+class OperatorError(ErrorCode):
+    USERNAME_INVALID = (
+        "用户名须为 3–64 位小写字母、数字、点、下划线或连字符，且以字母或数字开头",
+        "A username is 3–64 lowercase letters, digits, dots, underscores or hyphens, "
+        "starting with a letter or digit",
+    )
+    USERNAME_TAKEN = ("用户名“{username}”已被使用", "The username '{username}' is taken")
+    DISPLAY_NAME_INVALID = ("姓名不能为空，且不超过 100 个字符", "A name is 1–100 characters")
+    UNKNOWN_REGION = ("区划 {region} 不存在", "Region {region} does not exist")
+    NOT_FOUND = ("找不到该操作员", "No such operator")
+    ALREADY_INACTIVE = ("该操作员已停用", "This operator is already deactivated")
+    SELF_DEACTIVATE = ("不能停用自己的账号", "You cannot deactivate your own account")
+    WRONG_PASSWORD = ("原密码不正确", "The current password is wrong")
+    REASON_REQUIRED = (
+        "请填写原因（不超过 500 个字符）",
+        "Give a reason (at most 500 characters)",
+    )
+
+
+class Operator(Base, RegionScoped):
+    """An operator account, homed in one region. Rights come only from grants."""
+
+    __tablename__ = "operator"
+    __scope_object__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    region_code: Mapped[str] = mapped_column(String(12), ForeignKey("region.code"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Part of every token; raising it ends every session of this operator at once.
+    token_version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deactivated_at: Mapped[datetime | None]
+
+    @property
+    def region(self) -> RegionCode:
+        return RegionCode(self.region_code)
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def check_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text or len(text) > MAX_REASON_LENGTH:
+        raise DomainError(OperatorError.REASON_REQUIRED, field="reason")
+    return text
+
+
+async def username_taken(session: AsyncSession, username: str) -> bool:
+    # Usernames are unique across the province, so this look-up is deliberately unscoped
+    # (a Core query on the table, which the ORM scope hook does not touch).
+    table = Operator.__table__
+    found = await session.execute(select(table.c.id).where(table.c.username == username))
+    return found.first() is not None
+
+
+async def find_by_username(session: AsyncSession, username: str) -> Operator | None:
+    return await session.scalar(
+        select(Operator).where(Operator.username == normalize_username(username))
+    )
+
+
+async def create_operator(
+    session: AsyncSession,
+    actor: Actor,
+    passwords: Passwords,
+    *,
+    username: str,
+    display_name: str,
+    region: RegionCode,
+    password: str,
+) -> Operator:
+    actor.require(Obj.USER, Act.ADMIN, region, field="region")
+    username = normalize_username(username)
+    if not _USERNAME.fullmatch(username):
+        raise DomainError(OperatorError.USERNAME_INVALID, field="username")
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= 100:
+        raise DomainError(OperatorError.DISPLAY_NAME_INVALID, field="displayName")
+    if await session.get(Region, region.code) is None:
+        raise DomainError(OperatorError.UNKNOWN_REGION, field="region", region=region.code)
+    passwords.check_rules(password, username)
+    if await username_taken(session, username):
+        raise DomainError(OperatorError.USERNAME_TAKEN, field="username", username=username)
+    operator = Operator(
+        username=username,
+        display_name=display_name,
+        region_code=region.code,
+        password_hash=await passwords.hash(password),
+    )
+    session.add(operator)
+    try:
+        await session.flush()
+    except IntegrityError:  # a concurrent request took the name between check and insert
+        raise DomainError(
+            OperatorError.USERNAME_TAKEN, field="username", username=username
+        ) from None
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        f"user:{operator.id}",
+        region_code=region.code,
+        username=username,
+        display_name=display_name,
+    )
+    return operator
+
+
+async def visible_operator(session: AsyncSession, operator_id: int) -> Operator:
+    """The operator if the session's actor may read it; "not found" otherwise."""
+    operator = await session.get(Operator, operator_id)
+    if operator is None:
+        raise DomainError(OperatorError.NOT_FOUND, field="id")
+    return operator
+
+
+async def lock_operator(session: AsyncSession, operator_id: int) -> None:
+    """Serialise changes to one operator's rights: a row lock on PostgreSQL, the write lock on
+    SQLite. Checks that read the operator's grants must run after this."""
+    await session.execute(
+        update(Operator.__table__)
+        .where(Operator.__table__.c.id == operator_id)
+        .values(updated_at=func.now())
+    )
+
+
+async def deactivate_operator(
+    session: AsyncSession, actor: Actor, operator_id: int, reason: str | None
+) -> Operator:
+    reason = check_reason(reason)
+    operator = await visible_operator(session, operator_id)
+    actor.require(Obj.USER, Act.ADMIN, operator.region, field="id")
+    if operator.id == actor.operator_id:
+        raise DomainError(OperatorError.SELF_DEACTIVATE, field="id")
+    if not operator.active:
+        raise DomainError(OperatorError.ALREADY_INACTIVE, field="id")
+    now = utcnow()
+    operator.active = False
+    operator.deactivated_at = now
+    operator.updated_at = now
+    operator.token_version += 1
+    audit.record(
+        session,
+        actor,
+        "user.deactivate",
+        f"user:{operator.id}",
+        region_code=operator.region_code,
+        reason=reason,
+    )
+    return operator
+
+
+async def change_password(
+    session: AsyncSession,
+    actor: Actor,
+    passwords: Passwords,
+    operator: Operator,
+    *,
+    current_password: str,
+    new_password: str,
+) -> Operator:
+    """The operator changes their own password; every existing session ends."""
+    if not await passwords.verify(operator.password_hash, current_password):
+        raise DomainError(OperatorError.WRONG_PASSWORD, field="currentPassword")
+    passwords.check_rules(new_password, operator.username, field_name="newPassword")
+    operator.password_hash = await passwords.hash(new_password)
+    operator.token_version += 1
+    operator.updated_at = utcnow()
+    audit.record(
+        session,
+        actor,
+        "user.password_change",
+        f"user:{operator.id}",
+        region_code=operator.region_code,
+    )
+    return operator

@@ -1,0 +1,157 @@
+"""The role catalogue: what each role may do, and at which levels it may be granted.
+
+Processing (经办) and reviewing (审核) the same object are never in one role; the catalogue
+tests check that, and that every right to act on an object comes with the right to read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jubao.authz.vocabulary import Act, Obj
+from jubao.tenants.codes import Level
+
+Permission = tuple[Obj, Act]
+
+BUSINESS = (
+    Obj.PERSON,
+    Obj.ENROLLMENT,
+    Obj.CONTRIBUTION,
+    Obj.ACCOUNT,
+    Obj.BENEFIT,
+    Obj.PAYROLL,
+    Obj.VERIFICATION,
+    Obj.TERMINATION,
+    Obj.TRANSFER,
+)
+# What township staff handle; accounts, payroll and transfers are county work.
+TOWNSHIP_WORK = (
+    Obj.PERSON,
+    Obj.ENROLLMENT,
+    Obj.CONTRIBUTION,
+    Obj.BENEFIT,
+    Obj.VERIFICATION,
+    Obj.TERMINATION,
+)
+VILLAGE_WORK = (Obj.PERSON, Obj.ENROLLMENT, Obj.VERIFICATION, Obj.TERMINATION)
+
+
+def _grant(act: Act, *objects: Obj) -> frozenset[Permission]:
+    return frozenset((obj, act) for obj in objects)
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    zh: str
+    en: str
+    min_level: Level  # the highest level (smallest number) it may be granted at
+    max_level: Level  # the lowest level it may be granted at
+    permissions: frozenset[Permission]
+
+    def fits(self, level: Level) -> bool:
+        return self.min_level <= level <= self.max_level
+
+    def objects_with(self, act: Act) -> frozenset[Obj]:
+        return frozenset(obj for obj, a in self.permissions if a is act)
+
+
+_COMMON_READ = (Obj.REGION, Obj.USER)
+_COUNTY_READ = _grant(Act.READ, *_COMMON_READ, *BUSINESS, Obj.POLICY, Obj.REPORT)
+_TOWNSHIP_READ = _grant(Act.READ, *_COMMON_READ, *TOWNSHIP_WORK, Obj.ACCOUNT, Obj.TRANSFER)
+
+ROLES: tuple[Role, ...] = (
+    Role(
+        "province_admin",
+        "省级管理员",
+        "Province administrator",
+        Level.PROVINCE,
+        Level.PROVINCE,
+        _grant(Act.READ, *Obj) | _grant(Act.ADMIN, Obj.REGION, Obj.USER, Obj.GRANT),
+    ),
+    Role(
+        "city_supervisor",
+        "市级监管员",
+        "City supervisor",
+        Level.CITY,
+        Level.CITY,
+        _COUNTY_READ,
+    ),
+    Role(
+        "county_processor",
+        "县级经办员",
+        "County processor",
+        Level.COUNTY,
+        Level.COUNTY,
+        _COUNTY_READ | _grant(Act.PROCESS, *BUSINESS, Obj.POLICY),
+    ),
+    Role(
+        "county_reviewer",
+        "县级审核员",
+        "County reviewer",
+        Level.COUNTY,
+        Level.COUNTY,
+        _COUNTY_READ | _grant(Act.REVIEW, *BUSINESS, Obj.POLICY),
+    ),
+    Role(
+        "township_processor",
+        "乡镇经办员",
+        "Township processor",
+        Level.TOWNSHIP,
+        Level.TOWNSHIP,
+        _TOWNSHIP_READ | _grant(Act.PROCESS, *TOWNSHIP_WORK),
+    ),
+    Role(
+        "township_reviewer",
+        "乡镇初审员",
+        "Township first reviewer",
+        Level.TOWNSHIP,
+        Level.TOWNSHIP,
+        _TOWNSHIP_READ | _grant(Act.REVIEW, *TOWNSHIP_WORK),
+    ),
+    Role(
+        "village_assistant",
+        "村协办员",
+        "Village assistant",
+        Level.VILLAGE,
+        Level.VILLAGE,
+        _grant(Act.READ, *_COMMON_READ, *VILLAGE_WORK, Obj.CONTRIBUTION, Obj.ACCOUNT, Obj.BENEFIT)
+        | _grant(Act.PROCESS, *VILLAGE_WORK),
+    ),
+    Role(
+        "finance_officer",
+        "财务人员",
+        "Finance officer",
+        Level.PROVINCE,
+        Level.COUNTY,
+        _grant(
+            Act.READ,
+            *_COMMON_READ,
+            Obj.PERSON,
+            Obj.CONTRIBUTION,
+            Obj.ACCOUNT,
+            Obj.BENEFIT,
+            Obj.PAYROLL,
+            Obj.REPORT,
+        )
+        | _grant(Act.PROCESS, Obj.ACCOUNT, Obj.PAYROLL),
+    ),
+    Role(
+        "auditor",
+        "稽核员",
+        "Auditor",
+        Level.PROVINCE,
+        Level.COUNTY,
+        _grant(Act.READ, *Obj),
+    ),
+    Role(
+        "permission_admin",
+        "权限管理员",
+        "Permission administrator",
+        Level.PROVINCE,
+        Level.TOWNSHIP,
+        _grant(Act.READ, *_COMMON_READ, Obj.GRANT) | _grant(Act.ADMIN, Obj.USER, Obj.GRANT),
+    ),
+)
+
+CATALOGUE: dict[str, Role] = {role.name: role for role in ROLES}

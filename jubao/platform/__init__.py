@@ -1,0 +1,1 @@
+"""The service around the business: settings, database, tokens, GraphQL API, command line."""

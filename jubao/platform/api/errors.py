@@ -1,0 +1,162 @@
+"""Errors in the API: typed ``userErrors`` for business rules, top-level ``errors`` for the rest.
+
+Business failures (a `DomainError` from a service) become entries of the mutation payload's
+``userErrors``, whose ``code`` is a GraphQL enum built from the Python error-code enums the
+mutation can raise. Authentication, input-format and protocol failures are top-level errors
+with ``extensions.code``; anything unexpected is logged and masked.
+"""
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from enum import Enum
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from jubao.errors import DomainError, ErrorCode, Lang
+
+log = logging.getLogger("jubao.api")
+P = TypeVar("P")
+
+
+class Problem(ErrorCode):
+    """Top-level (protocol) errors; the member name is ``extensions.code``."""
+
+    UNAUTHENTICATED = ("需要登录", "Authentication required")
+    BAD_USER_INPUT = ("输入有误：{detail}", "Invalid input: {detail}")
+    PAGE_SIZE = ("每页条数必须在 1 到 {max} 之间", "Page size must be between 1 and {max}")
+    BAD_CURSOR = ("分页游标无效", "Invalid pagination cursor")
+    TOO_MANY_IDS = ("一次最多查询 {max} 个 ID", "At most {max} IDs per request")
+    QUERY_TOO_DEEP = ("查询嵌套过深，最多 {max} 层", "The query is nested too deeply (max {max})")
+    TOO_MANY_ALIASES = ("查询别名过多，最多 {max} 个", "Too many aliases in the query (max {max})")
+    QUERY_TOO_LARGE = (
+        "查询过长，最多 {max} 个词法单元",
+        "The query is too long (max {max} tokens)",
+    )
+    GRAPHQL_PARSE_FAILED = ("查询语法错误：{detail}", "Syntax error: {detail}")
+    GRAPHQL_VALIDATION_FAILED = ("查询无效：{detail}", "Invalid query: {detail}")
+    INTERNAL_SERVER_ERROR = (
+        "服务器内部错误，请稍后重试（请求号 {request_id}）",
+        "Internal server error; please retry later (request {request_id})",
+    )
+
+
+def problem(
+    lang: Lang, kind: Problem, *, extensions: dict[str, Any] | None = None, **params: Any
+) -> GraphQLError:
+    return GraphQLError(
+        kind.message(lang, **params), extensions={"code": kind.name, **(extensions or {})}
+    )
+
+
+def unauthenticated(lang: Lang, cause: DomainError) -> GraphQLError:
+    return GraphQLError(
+        cause.message(lang),
+        extensions={"code": Problem.UNAUTHENTICATED.name, "reason": cause.code.name},
+    )
+
+
+# --- userErrors -----------------------------------------------------------------------------
+
+
+@strawberry.interface(description="业务规则错误 — a business rule refused the request")
+class UserError:
+    field: str | None = strawberry.field(
+        description="出错的输入字段 — the input field at fault (camelCase), if any"
+    )
+    message: str = strawberry.field(description="错误说明 — message in the request's language")
+
+
+def code_enum(name: str, *sources: type[ErrorCode] | ErrorCode, description: str) -> type[Enum]:
+    """A GraphQL enum of the codes a mutation can return: whole error-code enums or members."""
+    names = dict.fromkeys(
+        member.name
+        for source in sources
+        for member in ([source] if isinstance(source, ErrorCode) else source)
+    )
+    return strawberry.enum(Enum(name, {n: n for n in names}), description=description)  # type: ignore[return-value]
+
+
+def user_error_type(name: str, codes: type[Enum], description: str) -> type[UserError]:
+    cls = type(name, (UserError,), {"__annotations__": {"code": codes}})
+    return strawberry.type(cls, description=description)
+
+
+def to_user_error(error_type: type[UserError], error: DomainError, lang: Lang) -> UserError:
+    codes = error_type.__annotations__["code"]
+    return error_type(  # type: ignore[call-arg]
+        field=error.field, message=error.message(lang), code=codes[error.code.name]
+    )
+
+
+# --- top-level error processing --------------------------------------------------------------
+
+_LIMIT_PATTERNS: tuple[tuple[re.Pattern[str], Problem], ...] = (
+    (re.compile(r"exceeds maximum operation depth of (?P<max>\d+)"), Problem.QUERY_TOO_DEEP),
+    (re.compile(r"aliases found\. Allowed: (?P<max>\d+)"), Problem.TOO_MANY_ALIASES),
+    (re.compile(r"Document contains more than (?P<max>\d+) tokens"), Problem.QUERY_TOO_LARGE),
+)
+
+
+class ApiErrors(SchemaExtension):
+    """Give every top-level error a code and a message in the request's language, and mask
+    unexpected exceptions (logged with their traceback and the request id)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        context = self.execution_context.context
+        lang = getattr(context, "lang", Lang.ZH)
+        request_id = getattr(context, "request_id", "-")
+        result.errors = [self._rewrite(error, lang, request_id) for error in result.errors]
+
+    @staticmethod
+    def _rewrite(error: GraphQLError, lang: Lang, request_id: str) -> GraphQLError:
+        if error.extensions and "code" in error.extensions:
+            return error
+        kind, params = _classify(error, lang, request_id)
+        return GraphQLError(
+            kind.message(lang, **params),
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": kind.name},
+        )
+
+
+def _classify(error: GraphQLError, lang: Lang, request_id: str) -> tuple[Problem, dict[str, Any]]:
+    original = error.original_error
+    if isinstance(original, DomainError):  # a scalar refused its input
+        return Problem.BAD_USER_INPUT, {"detail": original.message(lang)}
+    if original is not None and not isinstance(original, GraphQLError):
+        log.error(
+            "internal error (request %s)",
+            request_id,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        return Problem.INTERNAL_SERVER_ERROR, {"request_id": request_id}
+    for pattern, limit in _LIMIT_PATTERNS:
+        if match := pattern.search(error.message):
+            return limit, {"max": match["max"]}
+    if error.message.startswith("Syntax Error"):
+        return Problem.GRAPHQL_PARSE_FAILED, {"detail": error.message}
+    if error.message.startswith("Variable "):
+        return Problem.BAD_USER_INPUT, {"detail": error.message}
+    return Problem.GRAPHQL_VALIDATION_FAILED, {"detail": error.message}
+
+
+async def attempt(
+    lang: Lang, payload: Callable[..., P], error_type: type[UserError], work: Awaitable[P]
+) -> P:
+    """Run a mutation's work; a business-rule refusal becomes the payload's ``userErrors``
+    (the transaction inside ``work`` has been rolled back by then)."""
+    try:
+        return await work
+    except DomainError as error:
+        return payload(user_errors=[to_user_error(error_type, error, lang)])

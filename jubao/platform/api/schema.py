@@ -1,0 +1,66 @@
+"""The GraphQL schema: the root types and the hardening around them."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from jubao.platform.api.auth import AuthMutations, AuthQueries
+from jubao.platform.api.errors import ApiErrors
+from jubao.platform.api.grants import Grant, RoleMutations, RoleQueries
+from jubao.platform.api.nodes import NodeQueries
+from jubao.platform.api.pagination import MAX_PAGE
+from jubao.platform.api.regions import Region, RegionQueries
+from jubao.platform.api.scalars import SCALARS
+from jubao.platform.api.users import User, UserMutations, UserQueries
+from jubao.platform.settings import Settings
+
+CACHE_SIZE = 256  # parsed and validated documents kept per process
+
+
+@strawberry.type(description="查询 — queries")
+class Query(AuthQueries, NodeQueries, RegionQueries, UserQueries, RoleQueries):
+    pass
+
+
+@strawberry.type(description="变更 — mutations")
+class Mutation(AuthMutations, UserMutations, RoleMutations):
+    pass
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+        ApiErrors,
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        ParserCache(maxsize=CACHE_SIZE),
+        ValidationCache(maxsize=CACHE_SIZE),
+    ]
+    if settings.production:
+        extensions.append(DisableIntrospection())
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Region, User, Grant],
+        extensions=extensions,
+        config=StrawberryConfig(
+            disable_field_suggestions=settings.production,
+            relay_max_results=MAX_PAGE,
+            scalar_map=SCALARS,
+        ),
+    )
+
+
+def schema_sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,110 @@
+"""The ASGI application: Starlette routes around the strawberry GraphQL view."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from jubao.errors import DomainError, Lang
+from jubao.platform.api.context import Context
+from jubao.platform.api.schema import build_schema
+from jubao.platform.authn import Authenticated, authenticate_token, bearer_token
+from jubao.platform.http import BodyLimit, RequestContext
+from jubao.platform.logs import setup_logging
+from jubao.platform.migrate import check_role_policies, check_schema_current
+from jubao.platform.services import Services
+from jubao.platform.settings import Settings
+
+log = logging.getLogger("jubao")
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        super().__init__(
+            build_schema(settings),
+            graphql_ide=None if settings.production else "graphiql",
+            allow_queries_via_get=True,  # mutations over GET are refused by strawberry
+        )
+        self.services = services
+
+    def encode_json(self, data: object) -> bytes:
+        # Chinese text as UTF-8 rather than \u escapes: half the bytes for mobile clients.
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        lang = Lang.from_accept_language(request.headers.get("accept-language"))
+        auth: Authenticated | None = None
+        auth_error: DomainError | None = None
+        try:
+            token = bearer_token(request.headers.get("authorization"))
+            if token is not None:
+                auth = await authenticate_token(self.services, token)
+        except DomainError as error:
+            auth_error = error
+        return Context(
+            self.services,
+            lang=lang,
+            request_id=request.scope.get("state", {}).get("request_id", "-"),
+            auth=auth,
+            auth_error=auth_error,
+        )
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
+    """The application; with no arguments, configured from the environment (uvicorn factory)."""
+    settings = services.settings if services else (settings or Settings())
+    settings.check_safe_for_production()
+    services = services or Services.create(settings)
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        try:
+            await services.db.ping()
+            await check_schema_current(services.db)
+            await check_role_policies(services.db)
+        except Exception as error:
+            log.warning("not ready: %s", error)
+            return JSONResponse({"status": "unavailable", "reason": str(error)}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await check_schema_current(services.db)
+        await check_role_policies(services.db)
+        log.info("jubao ready", extra={"fields": {"env": settings.env.value}})
+        yield
+        await services.db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", GraphQLView(services), methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[
+            Middleware(RequestContext),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app
+
+
+def serve_factory() -> Starlette:
+    """Entry point for uvicorn workers: logging and the app, from the environment."""
+    settings = Settings()
+    setup_logging(settings.log_level)
+    return create_app(settings)

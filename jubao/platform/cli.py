@@ -1,0 +1,373 @@
+"""The `jubao` command."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import uvicorn
+
+from jubao.authz import grants as grant_rules
+from jubao.authz.actor import Actor
+from jubao.authz.operators import create_operator, find_by_username
+from jubao.authz.policy import grants_of
+from jubao.authz.roles import ROLES
+from jubao.errors import DomainError, Lang
+from jubao.platform.demo import DEMO_PASSWORD, load_demo
+from jubao.platform.migrate import migrate
+from jubao.platform.services import Services
+from jubao.platform.settings import Settings
+from jubao.tenants.codes import RegionCode
+from jubao.tenants.importer import RegionImportError, import_regions, read_csv
+
+T = TypeVar("T")
+
+
+class Session:
+    """What every command needs: settings, language, and a way to run async work."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+        self.settings = Settings()
+        self.actor = Actor.system(f"cli:{getpass.getuser()}")
+
+    def run(self, work: Callable[[Services], Awaitable[T]]) -> T:
+        async def main() -> T:
+            services = Services.create(self.settings)
+            try:
+                return await work(services)
+            finally:
+                await services.db.dispose()
+
+        try:
+            return asyncio.run(main())
+        except DomainError as error:
+            raise click.ClickException(error.message(self.lang)) from None
+
+    def say(self, zh: str, en: str) -> None:
+        click.echo(zh if self.lang is Lang.ZH else en)
+
+
+pass_session = click.make_pass_decorator(Session)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    envvar="JUBAO_LANG",
+    default="zh",
+    show_default=True,
+    help="Language of messages.",
+)
+@click.pass_context
+def main(ctx: click.Context, lang: str) -> None:
+    """居保 jubao — urban and rural residents' basic pension insurance."""
+    ctx.obj = Session(Lang(lang))
+
+
+# --- service -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@pass_session
+def serve(session: Session, host: str, port: int, workers: int) -> None:
+    """Serve the GraphQL API (uvicorn)."""
+    session.settings.check_safe_for_production()
+    uvicorn.run(
+        "jubao.platform.app:serve_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@main.command(name="migrate")
+@pass_session
+def migrate_command(session: Session) -> None:
+    """Bring the database schema and the role table up to date."""
+    added, removed = session.run(migrate)
+    session.say(
+        f"数据库已更新到最新版本；角色权限新增 {added} 条、删除 {removed} 条",
+        f"Database is up to date; role permissions: {added} added, {removed} removed",
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--size", default="3,3,3,4", show_default=True, help="cities,counties,townships,villages"
+)
+@click.option("--no-serve", is_flag=True, help="Set up the demo data and stop.")
+@pass_session
+def demo(session: Session, host: str, port: int, size: str, no_serve: bool) -> None:
+    """Migrate, create a demo province with one operator per role, then serve."""
+    if session.settings.production:
+        raise click.ClickException("jubao demo refuses to run with JUBAO_ENV=production")
+    try:
+        shape = tuple(int(n) for n in size.split(","))
+        assert len(shape) == 4
+    except (ValueError, AssertionError):
+        raise click.BadParameter("four numbers: cities,counties,townships,villages") from None
+
+    async def work(services: Services) -> list[Any]:
+        await migrate(services.db)
+        async with services.db.transaction(session.actor) as db:
+            return await load_demo(db, services.settings.passwords, size=shape)  # type: ignore[arg-type]
+
+    logins = session.run(work)
+    url = f"http://{host}:{port}/graphql"
+    session.say(f"\n演示省已就绪。GraphQL：{url}", f"\nDemo province ready. GraphQL: {url}")
+    session.say(
+        f"所有演示账号的密码：{DEMO_PASSWORD}", f"Password of every demo login: {DEMO_PASSWORD}"
+    )
+    for login in logins:
+        click.echo(
+            f"  {login.username:<20} {login.role:<20} {login.region.code} {login.region_name}"
+        )
+    if not no_serve:
+        click.echo()
+        uvicorn.run(
+            "jubao.platform.app:serve_factory", factory=True, host=host, port=port, log_config=None
+        )
+
+
+# --- regions -------------------------------------------------------------------------------
+
+
+@main.group()
+def regions() -> None:
+    """Region code tables."""
+
+
+@regions.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--skip-invalid", is_flag=True, help="Import the valid rows even if some are rejected."
+)
+@click.option(
+    "--valid-from",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Date the new codes take effect (default: today).",
+)
+@pass_session
+def regions_import(session: Session, file: Path, skip_invalid: bool, valid_from: Any) -> None:
+    """Import a CSV of codes: code,name[,urban_rural_class]."""
+
+    async def work(services: Services) -> Any:
+        async with services.db.transaction(session.actor) as db:
+            return await import_regions(
+                db,
+                session.actor,
+                read_csv(file),
+                skip_invalid=skip_invalid,
+                valid_from=valid_from.date() if valid_from else None,
+            )
+
+    report = session.run(work)
+    for rejection in report.rejected:
+        click.echo(f"{file}:{rejection.describe(session.lang)}", err=True)
+    if report.rejected and not skip_invalid:
+        raise click.ClickException(
+            RegionImportError.REJECTED.message(session.lang, count=len(report.rejected))
+        )
+    session.say(
+        f"新增 {report.added}，更新 {report.updated}，未变 {report.unchanged}，"
+        f"拒绝 {len(report.rejected)}",
+        f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"rejected {len(report.rejected)}",
+    )
+
+
+# --- users and roles -------------------------------------------------------------------------
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@main.group()
+def users() -> None:
+    """Operators."""
+
+
+@users.command(name="create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Display name (姓名).")
+@click.option("--region", required=True, help="Home region code (12 digits).")
+@click.option(
+    "--superuser", is_flag=True, help="Also grant province_admin at --region (a province)."
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_session
+def users_create(
+    session: Session,
+    username: str,
+    display_name: str,
+    region: str,
+    superuser: bool,
+    password_stdin: bool,
+) -> None:
+    """Create an operator (the first province administrator with --superuser)."""
+    password = _read_password(password_stdin)
+
+    async def work(services: Services) -> int:
+        code = RegionCode(region)
+        async with services.db.transaction(session.actor) as db:
+            operator = await create_operator(
+                db,
+                session.actor,
+                services.settings.passwords,
+                username=username,
+                display_name=display_name,
+                region=code,
+                password=password,
+            )
+            if superuser:
+                await grant_rules.grant_role(
+                    db,
+                    session.actor,
+                    user_id=operator.id,
+                    role_name="province_admin",
+                    region=code,
+                    reason="jubao users create --superuser",
+                )
+            return operator.id
+
+    operator_id = session.run(work)
+    session.say(
+        f"已创建操作员 {username}（ID {operator_id}）",
+        f"Created operator {username} (id {operator_id})",
+    )
+
+
+@main.group()
+def roles() -> None:
+    """The role catalogue and grants."""
+
+
+@roles.command(name="list")
+@click.option("--user", "username", help="Show this operator's grants instead of the catalogue.")
+@pass_session
+def roles_list(session: Session, username: str | None) -> None:
+    """List the role catalogue, or one operator's grants."""
+    if username is None:
+        for role in ROLES:
+            title = role.zh if session.lang is Lang.ZH else role.en
+            levels = f"{role.min_level.name.lower()}..{role.max_level.name.lower()}"
+            click.echo(f"{role.name:<20} {title:<12} {levels}")
+            for obj, act in sorted(role.permissions):
+                click.echo(f"    {act.value:<8} {obj.value}")
+        return
+
+    async def work(services: Services) -> list[Any]:
+        async with services.db.session(session.actor) as db:
+            operator = await _operator(db, username)
+            return await grants_of(db, operator.id)
+
+    for grant in session.run(work):
+        click.echo(f"{grant.id:>6} {grant.role:<20} {RegionCode.from_prefix(grant.prefix).code}")
+
+
+async def _operator(db: Any, username: str) -> Any:
+    operator = await find_by_username(db, username)
+    if operator is None:
+        raise click.ClickException(f"no such operator: {username}")
+    return operator
+
+
+@roles.command(name="grant")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.name for r in ROLES]))
+@click.argument("region")
+@click.option("--reason", required=True, help="Why (recorded in the audit trail).")
+@pass_session
+def roles_grant(session: Session, username: str, role: str, region: str, reason: str) -> None:
+    """Grant ROLE over REGION (and its subtree) to USERNAME."""
+
+    async def work(services: Services) -> int:
+        async with services.db.transaction(session.actor) as db:
+            operator = await _operator(db, username)
+            grant = await grant_rules.grant_role(
+                db,
+                session.actor,
+                user_id=operator.id,
+                role_name=role,
+                region=RegionCode(region),
+                reason=reason,
+                separation_of_duties=services.settings.separation_of_duties,
+            )
+            return grant.id
+
+    grant_id = session.run(work)
+    session.say(f"已授权（授权 ID {grant_id}）", f"Granted (grant id {grant_id})")
+
+
+@roles.command(name="revoke")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.name for r in ROLES]))
+@click.argument("region")
+@click.option("--reason", required=True, help="Why (recorded in the audit trail).")
+@pass_session
+def roles_revoke(session: Session, username: str, role: str, region: str, reason: str) -> None:
+    """Revoke USERNAME's grant of ROLE over REGION."""
+
+    async def work(services: Services) -> None:
+        code = RegionCode(region)
+        async with services.db.transaction(session.actor) as db:
+            operator = await _operator(db, username)
+            held = [
+                g
+                for g in await grants_of(db, operator.id)
+                if (g.role, g.prefix) == (role, code.prefix)
+            ]
+            if not held:
+                raise DomainError(grant_rules.GrantError.GRANT_NOT_FOUND)
+            await grant_rules.revoke_grant(db, session.actor, grant_id=held[0].id, reason=reason)
+
+    session.run(work)
+    session.say("已撤销授权", "Revoked")
+
+
+# --- schema --------------------------------------------------------------------------------
+
+
+@main.group()
+def schema() -> None:
+    """The GraphQL schema (SDL)."""
+
+
+@schema.command(name="export")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("schema.graphql"),
+    show_default=True,
+)
+@click.option(
+    "--check", is_flag=True, help="Fail if the file differs from the code instead of writing it."
+)
+def schema_export(output: Path, check: bool) -> None:
+    """Write the SDL to schema.graphql (or check that it is current)."""
+    from jubao.platform.api.schema import schema_sdl
+
+    sdl = schema_sdl()
+    if check:
+        if not output.exists() or output.read_text(encoding="utf-8") != sdl:
+            raise click.ClickException(f"{output} is stale; run `jubao schema export`")
+        return
+    output.write_text(sdl, encoding="utf-8")

@@ -1,0 +1,92 @@
+"""Engine and sessions. Every session carries the actor whose scope filters its reads."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from jubao.authz.actor import Actor
+from jubao.authz.scoping import ScopedSession
+
+# Write transactions on SQLite take the write lock when they begin (BEGIN IMMEDIATE): a deferred
+# transaction that read first and writes later fails at once with SQLITE_BUSY_SNAPSHOT when
+# another writer committed in between, whatever the busy timeout.
+_SQLITE_WRITE = {"sqlite_begin": "IMMEDIATE"}
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=10000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url)
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=ScopedSession
+        )
+        writer = self.engine.execution_options(**_SQLITE_WRITE) if self.is_sqlite else self.engine
+        self._write_sessions = async_sessionmaker(
+            writer, expire_on_commit=False, sync_session_class=ScopedSession
+        )
+
+    @asynccontextmanager
+    async def session(self, actor: Actor) -> AsyncIterator[AsyncSession]:
+        """A session for reading; whatever it wrote is rolled back at the end."""
+        async with self._sessions(info={"actor": actor}) as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self, actor: Actor) -> AsyncIterator[AsyncSession]:
+        """A unit of work: committed if the block succeeds, rolled back if it raises."""
+        async with self._write_sessions(info={"actor": actor}) as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def write_session(self, actor: Actor) -> AsyncIterator[AsyncSession]:
+        """A writing session whose caller commits (for work that commits more than once)."""
+        async with self._write_sessions(info={"actor": actor}) as session:
+            yield session
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,85 @@
+"""Schema migrations (alembic) and the role table that lives in the policy store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from jubao.authz.actor import Actor
+from jubao.authz.policy import catalogue_policies, stored_role_policies, sync_role_policies
+from jubao.platform.db import Database
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class PolicyOutOfDateError(RuntimeError):
+    pass
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    ini = PROJECT_ROOT / "alembic.ini"
+    if not ini.exists():
+        raise FileNotFoundError(
+            f"{ini} is missing: jubao runs migrations from its source checkout "
+            "(install it with `pip install -e .`)"
+        )
+    config = Config(str(ini))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(alembic_config(connection), "head")
+
+
+def _check(connection: Connection) -> None:
+    command.check(alembic_config(connection))
+
+
+async def migrate(db: Database) -> tuple[int, int]:
+    """Bring the schema to the newest revision and the role table in line with the
+    catalogue. Returns the role permissions (added, removed)."""
+    async with db.engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+    async with db.transaction(Actor.system("migrate")) as session:
+        return await sync_role_policies(session)
+
+
+async def check_models_match_migrations(db: Database) -> None:
+    """Raise if the models hold changes that no migration describes (``alembic check``)."""
+    async with db.engine.connect() as connection:
+        await connection.run_sync(_check)
+
+
+async def check_role_policies(db: Database) -> None:
+    async with db.session(Actor.system("startup")) as session:
+        stored = await stored_role_policies(session)
+    if stored != catalogue_policies():
+        raise PolicyOutOfDateError(
+            "the role table in the database differs from this version's catalogue; "
+            "run `jubao migrate` (数据库中的角色权限与程序不一致，请先运行 jubao migrate)"
+        )
+
+
+class SchemaOutOfDateError(RuntimeError):
+    pass
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def check_schema_current(db: Database) -> None:
+    async with db.engine.connect() as connection:
+        current = await connection.run_sync(_current_revision)
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if current != head:
+        raise SchemaOutOfDateError(
+            f"database schema is at {current or 'nothing'}, this version needs {head}; "
+            "run `jubao migrate` (数据库结构不是最新版本，请先运行 jubao migrate)"
+        )

@@ -1,0 +1,95 @@
+"""Configuration from ``JUBAO_*`` environment variables, with safe development defaults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from functools import cached_property
+
+from argon2 import PasswordHasher
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from jubao.authz.login import Throttle
+from jubao.authz.passwords import Passwords
+
+DEVELOPMENT_SECRET = "jubao-development-secret-change-me-in-production"  # noqa: S105
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class InsecureConfigurationError(RuntimeError):
+    pass
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JUBAO_", frozen=True)
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite+aiosqlite:///./jubao.db"
+    database_pool_size: int = Field(default=10, ge=1)
+    secret_key: str = DEVELOPMENT_SECRET
+    jwt_issuer: str = "jubao"
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=7, ge=1, le=90)
+
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    password_min_length: int = Field(default=10, ge=8, le=64)
+    # argon2id cost; the defaults are RFC 9106's low-memory profile (64 MiB, 3 passes, 4 lanes).
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
+    separation_of_duties: bool = True
+
+    max_query_depth: int = Field(default=10, ge=2)
+    max_aliases: int = Field(default=15, ge=0)
+    max_query_tokens: int = Field(default=2000, ge=50)
+    max_body_bytes: int = Field(default=100_000, ge=1_000)
+
+    log_level: str = "INFO"
+
+    @property
+    def production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def access_token_ttl(self) -> timedelta:
+        return timedelta(minutes=self.access_token_minutes)
+
+    @property
+    def refresh_token_ttl(self) -> timedelta:
+        return timedelta(days=self.refresh_token_days)
+
+    @cached_property
+    def passwords(self) -> Passwords:
+        hasher = PasswordHasher(
+            time_cost=self.argon2_time_cost,
+            memory_cost=self.argon2_memory_kib,
+            parallelism=self.argon2_parallelism,
+        )
+        return Passwords(min_length=self.password_min_length, hasher=hasher)
+
+    @property
+    def throttle(self) -> Throttle:
+        return Throttle(
+            max_failures=self.login_max_failures,
+            window=timedelta(minutes=self.login_window_minutes),
+            lockout=timedelta(minutes=self.login_lockout_minutes),
+        )
+
+    def check_safe_for_production(self) -> None:
+        """Refuse to run a production service with development secrets."""
+        if not self.production:
+            return
+        if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
+            raise InsecureConfigurationError(
+                "JUBAO_ENV=production needs JUBAO_SECRET_KEY set to a random value of at "
+                "least 32 characters (生产环境必须设置至少 32 个字符的随机 JUBAO_SECRET_KEY)"
+            )

@@ -1,0 +1,150 @@
+"""Access tokens (signed JWT, short-lived) and refresh tokens (opaque, rotated, stored hashed).
+
+Both carry the operator's token version: deactivating an operator or changing the password
+raises it, which ends every existing token at once. A refresh token is used once; presenting a
+used one again revokes its whole family (someone copied it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import jwt
+from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jubao.authz.operators import Operator
+from jubao.errors import DomainError, ErrorCode
+from jubao.orm import Base, BigId, utcnow
+from jubao.platform.settings import Settings
+
+ALGORITHM = "HS256"  # pinned: a token naming any other algorithm (or "none") is refused
+
+
+class TokenError(ErrorCode):
+    MISSING = ("请先登录", "Log in first")
+    EXPIRED = ("登录已过期，请刷新令牌或重新登录", "The token has expired; refresh it or log in")
+    INVALID = ("令牌无效", "The token is invalid")
+    REVOKED = (
+        "会话已结束（账号已停用或密码已更改），请重新登录",
+        "The session has ended (account deactivated or password changed); log in again",
+    )
+    REFRESH_INVALID = (
+        "刷新令牌无效或已过期，请重新登录",
+        "The refresh token is invalid or expired; log in again",
+    )
+
+
+class RefreshToken(Base):
+    __tablename__ = "refresh_token"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"), index=True)
+    family: Mapped[str] = mapped_column(String(32), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_version: Mapped[int]
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    operator_id: int
+    token_version: int
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Tokens:
+    def __init__(self, settings: Settings) -> None:
+        self._key = settings.secret_key
+        self._issuer = settings.jwt_issuer
+        self._access_ttl = settings.access_token_ttl
+        self._refresh_ttl = settings.refresh_token_ttl
+
+    def access_token(self, operator: Operator) -> tuple[str, datetime]:
+        now = utcnow()
+        expires = now + self._access_ttl
+        claims = {
+            "iss": self._issuer,
+            "sub": str(operator.id),
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+            "ver": operator.token_version,
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM), expires
+
+    def decode_access(self, token: str) -> AccessClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "iss", "sub", "ver"]},
+            )
+            return AccessClaims(operator_id=int(claims["sub"]), token_version=int(claims["ver"]))
+        except jwt.ExpiredSignatureError:
+            raise DomainError(TokenError.EXPIRED) from None
+        except (jwt.InvalidTokenError, ValueError, TypeError):
+            raise DomainError(TokenError.INVALID) from None
+
+    async def issue(
+        self, session: AsyncSession, operator: Operator, *, family: str | None = None
+    ) -> TokenPair:
+        access, access_expires = self.access_token(operator)
+        refresh = secrets.token_urlsafe(32)
+        now = utcnow()
+        row = RefreshToken(
+            operator_id=operator.id,
+            family=family or uuid.uuid4().hex,
+            token_hash=_digest(refresh),
+            token_version=operator.token_version,
+            issued_at=now,
+            expires_at=now + self._refresh_ttl,
+        )
+        session.add(row)
+        await session.flush()
+        return TokenPair(access, access_expires, refresh, row.expires_at)
+
+    async def rotate(self, session: AsyncSession, refresh_token: str) -> tuple[Operator, TokenPair]:
+        """Exchange a refresh token for a new pair. Commits (a detected reuse must stick)."""
+        row = await session.scalar(
+            select(RefreshToken)
+            .where(RefreshToken.token_hash == _digest(refresh_token))
+            .with_for_update()
+        )
+        now = utcnow()
+        if row is None or row.expires_at <= now:
+            raise DomainError(TokenError.REFRESH_INVALID, field="refreshToken")
+        if row.used_at is not None:
+            await session.execute(
+                update(RefreshToken)
+                .where(RefreshToken.family == row.family, RefreshToken.used_at.is_(None))
+                .values(used_at=now)
+            )
+            await session.commit()
+            raise DomainError(TokenError.REFRESH_INVALID, field="refreshToken")
+        operator = await session.get(Operator, row.operator_id)
+        if operator is None or not operator.active or operator.token_version != row.token_version:
+            raise DomainError(TokenError.REFRESH_INVALID, field="refreshToken")
+        row.used_at = now
+        pair = await self.issue(session, operator, family=row.family)
+        await session.commit()
+        return operator, pair

@@ -1,0 +1,1 @@
+"""The region tree: five administrative levels, addressed by 12-digit statistical codes."""

@@ -1,0 +1,140 @@
+"""`RegionCode`: the 12-digit statistical division code (统计用区划代码) as a value object.
+
+Layout ``PP CC DD TTT VVV``: province, city, county, township, village. A region's *prefix* is
+its significant digits, so the subtree of a region is exactly the set of codes starting with
+its prefix, and ancestry never needs the database.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import IntEnum
+from functools import total_ordering
+from typing import Self
+
+from jubao.errors import DomainError, ErrorCode
+
+_TWELVE_DIGITS = re.compile(r"[0-9]{12}")
+
+
+class Level(IntEnum):
+    """Administrative level; smaller is higher up the tree."""
+
+    PROVINCE = 1
+    CITY = 2
+    COUNTY = 3
+    TOWNSHIP = 4
+    VILLAGE = 5
+
+    @property
+    def prefix_length(self) -> int:
+        return PREFIX_LENGTHS[self - 1]
+
+    @property
+    def zh(self) -> str:
+        return ("省", "市", "县", "乡镇", "村")[self - 1]
+
+
+PREFIX_LENGTHS = (2, 4, 6, 9, 12)
+_LEVEL_BY_PREFIX_LENGTH = {n: Level(i + 1) for i, n in enumerate(PREFIX_LENGTHS)}
+_SEGMENTS = tuple(zip((0, *PREFIX_LENGTHS[:-1]), PREFIX_LENGTHS, strict=True))
+
+
+class RegionCodeError(ErrorCode):
+    MALFORMED = (
+        "区划代码必须是 12 位数字，收到“{code}”",
+        "A region code must be exactly 12 digits, got '{code}'",
+    )
+    NO_LEVEL = (
+        "区划代码 {code} 无法确定级别：省段不能为 00，且下级段非零时上级段也必须非零",
+        "Region code {code} has no level: the province segment cannot be 00, and a lower "
+        "segment can only be non-zero when every higher segment is",
+    )
+    BAD_PREFIX = (
+        "区划前缀必须是 2、4、6、9 或 12 位数字，收到“{prefix}”",
+        "A region prefix must have 2, 4, 6, 9 or 12 digits, got '{prefix}'",
+    )
+
+
+def _level_of(code: str) -> Level | None:
+    significant = [code[start:end].strip("0") != "" for start, end in _SEGMENTS]
+    depth = significant.index(False) if False in significant else len(significant)
+    if depth == 0 or any(significant[depth:]):
+        return None
+    return Level(depth)
+
+
+@total_ordering
+class RegionCode:
+    """A validated 12-digit region code. Immutable, hashable, ordered by code."""
+
+    __slots__ = ("code", "level", "prefix")
+
+    code: str
+    level: Level
+    prefix: str
+
+    def __init__(self, code: str) -> None:
+        if not isinstance(code, str) or not _TWELVE_DIGITS.fullmatch(code):
+            raise DomainError(RegionCodeError.MALFORMED, code=str(code)[:40])
+        level = _level_of(code)
+        if level is None:
+            raise DomainError(RegionCodeError.NO_LEVEL, code=code)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "level", level)
+        object.__setattr__(self, "prefix", code[: level.prefix_length])
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("RegionCode is immutable")
+
+    @classmethod
+    def from_prefix(cls, prefix: str) -> Self:
+        if len(prefix) not in _LEVEL_BY_PREFIX_LENGTH or not prefix.isascii():
+            raise DomainError(RegionCodeError.BAD_PREFIX, prefix=prefix[:40])
+        region = cls(prefix.ljust(12, "0"))
+        if region.prefix != prefix:
+            raise DomainError(RegionCodeError.BAD_PREFIX, prefix=prefix)
+        return region
+
+    @property
+    def parent(self) -> RegionCode | None:
+        if self.level is Level.PROVINCE:
+            return None
+        return RegionCode(self.code[: Level(self.level - 1).prefix_length].ljust(12, "0"))
+
+    @property
+    def ancestors(self) -> tuple[RegionCode, ...]:
+        """Strict ancestors, province first (at most four)."""
+        return tuple(RegionCode.from_prefix(p) for p in self.prefixes[:-1])
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """The prefixes of this region and all its ancestors, province first (at most five)."""
+        return tuple(self.code[:n] for n in PREFIX_LENGTHS[: self.level])
+
+    def contains(self, other: RegionCode) -> bool:
+        """True if ``other`` is this region or lies below it."""
+        return other.code.startswith(self.prefix)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RegionCode) and other.code == self.code
+
+    def __lt__(self, other: RegionCode) -> bool:
+        return self.code < other.code
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+    def __str__(self) -> str:
+        return self.code
+
+    def __repr__(self) -> str:
+        return f"RegionCode({self.code!r})"
+
+
+def prefix_level(prefix: str) -> Level:
+    """The level of a region prefix (its length says it)."""
+    try:
+        return _LEVEL_BY_PREFIX_LENGTH[len(prefix)]
+    except KeyError:
+        raise DomainError(RegionCodeError.BAD_PREFIX, prefix=prefix[:40]) from None
