@@ -117,7 +117,6 @@ async def grant_role(
 ) -> Grant:
     reason = check_reason(reason)
     role = role_named(role_name)
-    _check_administrator(actor, role, region, user_id)
     if not role.fits(region.level):
         raise DomainError(
             GrantError.LEVEL_MISMATCH,
@@ -132,6 +131,7 @@ async def grant_role(
             highest_en=role.max_level.name.lower(),
             level_en=region.level.name.lower(),
         )
+    _check_administrator(actor, role, region, user_id)
     place = await session.get(Region, region.code)
     if place is None or place.valid_to is not None:
         raise DomainError(GrantError.UNKNOWN_REGION, field="region", region=region.code)

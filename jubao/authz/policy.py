@@ -120,7 +120,7 @@ async def stored_role_policies(session: AsyncSession) -> set[tuple[str, str, str
     rows = await session.execute(
         select(CasbinRule.v0, CasbinRule.v1, CasbinRule.v2).where(CasbinRule.ptype == "p")
     )
-    return {(r, o, a) for r, o, a in rows.tuples() if r and o and a}
+    return {(r, o, a) for r, o, a in rows if r and o and a}
 
 
 async def sync_role_policies(session: AsyncSession) -> tuple[int, int]:

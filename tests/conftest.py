@@ -1,0 +1,149 @@
+"""Fixtures: every database test runs on SQLite and, when JUBAO_TEST_POSTGRES_URL is set, on
+PostgreSQL too, each in a database created for this run and dropped afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from jubao.authz.actor import Actor
+from jubao.authz.policy import sync_role_policies
+from jubao.platform.app import create_app
+from jubao.platform.migrate import migrate
+from jubao.platform.models import metadata
+from jubao.platform.services import Services
+from jubao.platform.settings import Settings
+from tests.helpers import Api, World, build_world
+
+POSTGRES_URL = os.environ.get("JUBAO_TEST_POSTGRES_URL")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+T = TypeVar("T")
+
+
+def test_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "database_url": database_url,
+        # argon2 at its cheapest: the tests exercise the logic, not the cost.
+        "argon2_memory_kib": 8,
+        "argon2_time_cost": 1,
+        "argon2_parallelism": 1,
+        "database_pool_size": 5,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def run_aside(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run set-up work on its own event loop in another thread, away from the tests' loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for every test (much faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def build() -> None:
+        services = Services.create(test_settings(f"sqlite+aiosqlite:///{path}"))
+        await migrate(services.db)
+        async with services.db.engine.connect() as connection:
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        await services.db.dispose()
+
+    run_aside(build())
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, migrated, dropped at the end."""
+    assert POSTGRES_URL is not None
+    admin_url = make_url(POSTGRES_URL)
+    name = f"jubao_test_{uuid.uuid4().hex[:12]}"
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+
+    async def admin(statement: str) -> None:
+        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    async def create() -> None:
+        await admin(f'CREATE DATABASE "{name}"')
+        services = Services.create(test_settings(url))
+        await migrate(services.db)
+        await services.db.dispose()
+
+    try:
+        run_aside(create())
+    except OSError as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL ({admin_url}) is unreachable and CI=true: {error}")
+        pytest.skip(f"PostgreSQL unreachable: {error}")
+    try:
+        yield url
+    finally:
+        run_aside(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+    services = Services.create(test_settings(url))
+    async with services.db.transaction(Actor.system("test reset")) as session:
+        await sync_role_policies(session)
+    await services.db.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database for one test."""
+    if request.param == "sqlite":
+        path = tmp_path / "jubao.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_database")
+    yield url
+    run_aside(_reset_postgres(url))
+
+
+@pytest.fixture
+async def services(database_url: str) -> AsyncIterator[Services]:
+    services = Services.create(test_settings(database_url))
+    yield services
+    await services.db.dispose()
+
+
+@pytest.fixture
+async def world(services: Services) -> World:
+    """The demo province and one operator per role (see ``tests.helpers.build_world``)."""
+    return await build_world(services)
+
+
+@pytest.fixture
+async def api(services: Services, world: World) -> AsyncIterator[Api]:
+    app = create_app(services=services)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://jubao.test") as client:
+        yield Api(client)
