@@ -33,7 +33,7 @@ BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 T = TypeVar("T")
 
 
-def test_settings(database_url: str, **overrides: object) -> Settings:
+def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": "test",
         "database_url": database_url,
@@ -59,7 +59,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
 
     async def build() -> None:
-        services = Services.create(test_settings(f"sqlite+aiosqlite:///{path}"))
+        services = Services.create(make_settings(f"sqlite+aiosqlite:///{path}"))
         await migrate(services.db)
         async with services.db.engine.connect() as connection:
             await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -87,7 +87,7 @@ def postgres_database() -> Iterator[str]:
 
     async def create() -> None:
         await admin(f'CREATE DATABASE "{name}"')
-        services = Services.create(test_settings(url))
+        services = Services.create(make_settings(url))
         await migrate(services.db)
         await services.db.dispose()
 
@@ -109,7 +109,7 @@ async def _reset_postgres(url: str) -> None:
     async with engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await engine.dispose()
-    services = Services.create(test_settings(url))
+    services = Services.create(make_settings(url))
     async with services.db.transaction(Actor.system("test reset")) as session:
         await sync_role_policies(session)
     await services.db.dispose()
@@ -130,7 +130,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 async def services(database_url: str) -> AsyncIterator[Services]:
-    services = Services.create(test_settings(database_url))
+    services = Services.create(make_settings(database_url))
     yield services
     await services.db.dispose()
 

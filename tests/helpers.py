@@ -81,7 +81,12 @@ async def build_world(services: Services) -> World:
             world.ids[username] = operator.id
             if role is not None:
                 grant = await grant_role(
-                    session, actor, user_id=operator.id, role_name=role, region=region, reason="测试"
+                    session,
+                    actor,
+                    user_id=operator.id,
+                    role_name=role,
+                    region=region,
+                    reason="测试",
                 )
                 world.grant_ids[username] = grant.id
     return world

@@ -13,9 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from jubao.errors import DomainError, Lang
 from jubao.platform.api.context import Context
+from jubao.platform.api.errors import rewrite_errors
 from jubao.platform.api.schema import build_schema
 from jubao.platform.authn import Authenticated, authenticate_token, bearer_token
 from jubao.platform.http import BodyLimit, RequestContext
@@ -41,6 +44,17 @@ class GraphQLView(GraphQL[Context, None]):
         # Chinese text as UTF-8 rather than \u escapes: half the bytes for mobile clients.
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = rewrite_errors(
+                result.errors,
+                Lang.from_accept_language(request.headers.get("accept-language")),
+                _request_id(request),
+            )
+        return await super().process_result(request, result)
+
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         lang = Lang.from_accept_language(request.headers.get("accept-language"))
         auth: Authenticated | None = None
@@ -54,10 +68,14 @@ class GraphQLView(GraphQL[Context, None]):
         return Context(
             self.services,
             lang=lang,
-            request_id=request.scope.get("state", {}).get("request_id", "-"),
+            request_id=_request_id(request),
             auth=auth,
             auth_error=auth_error,
         )
+
+
+def _request_id(request: Request) -> str:
+    return request.scope.get("state", {}).get("request_id", "-")
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:

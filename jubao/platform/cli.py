@@ -97,7 +97,7 @@ def serve(session: Session, host: str, port: int, workers: int) -> None:
 @pass_session
 def migrate_command(session: Session) -> None:
     """Bring the database schema and the role table up to date."""
-    added, removed = session.run(migrate)
+    added, removed = session.run(lambda services: migrate(services.db))
     session.say(
         f"数据库已更新到最新版本；角色权限新增 {added} 条、删除 {removed} 条",
         f"Database is up to date; role permissions: {added} added, {removed} removed",
@@ -371,3 +371,7 @@ def schema_export(output: Path, check: bool) -> None:
             raise click.ClickException(f"{output} is stale; run `jubao schema export`")
         return
     output.write_text(sdl, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -40,7 +40,9 @@ async def test_county_administrator_grants_inside_the_county_and_it_is_audited(
     async with services.db.session(Actor.system("t")) as session:
         held = await grants_of(session, user)
         event = await session.scalar(
-            select(AuditEvent).where(AuditEvent.action == "grant.add", AuditEvent.target == f"user:{user}")
+            select(AuditEvent).where(
+                AuditEvent.action == "grant.add", AuditEvent.target == f"user:{user}"
+            )
         )
     assert [(g.id, g.role, g.prefix) for g in held] == [
         (grant_id, "township_processor", "410121101")
@@ -52,7 +54,11 @@ async def test_county_administrator_grants_inside_the_county_and_it_is_audited(
         TOWN_A.code,
         "新进人员",
     )
-    assert event.detail == {"grant_id": grant_id, "role": "township_processor", "prefix": "410121101"}
+    assert event.detail == {
+        "grant_id": grant_id,
+        "role": "township_processor",
+        "prefix": "410121101",
+    }
 
 
 async def test_refusals(world: World, acting: ActorFor) -> None:
@@ -60,21 +66,45 @@ async def test_refusals(world: World, acting: ActorFor) -> None:
     cases = [
         # outside the administrator's county
         ("perm.county", nobody, "county_reviewer", COUNTY_B, GrantError.OUTSIDE_SUBTREE),
-        ("perm.county", nobody, "city_supervisor", RegionCode("410100000000"), GrantError.OUTSIDE_SUBTREE),
+        (
+            "perm.county",
+            nobody,
+            "city_supervisor",
+            RegionCode("410100000000"),
+            GrantError.OUTSIDE_SUBTREE,
+        ),
         # level range
         ("perm.county", nobody, "village_assistant", TOWN_A, GrantError.LEVEL_MISMATCH),
         ("perm.province", nobody, "province_admin", COUNTY_A, GrantError.LEVEL_MISMATCH),
         # to oneself
-        ("perm.county", world.ids["perm.county"], "county_processor", COUNTY_A, GrantError.SELF_GRANT),
+        (
+            "perm.county",
+            world.ids["perm.county"],
+            "county_processor",
+            COUNTY_A,
+            GrantError.SELF_GRANT,
+        ),
         # escalation: province_admin carries REGION ADMIN, which a permission admin lacks
         ("perm.province", nobody, "province_admin", PROVINCE, GrantError.ESCALATION),
         # a business operator cannot grant at all
         ("county.reviewer", nobody, "county_processor", COUNTY_A, GrantError.OUTSIDE_SUBTREE),
         # unknown role and unknown region
         ("perm.county", nobody, "pope", COUNTY_A, GrantError.UNKNOWN_ROLE),
-        ("perm.county", nobody, "township_processor", RegionCode("410121109000"), GrantError.UNKNOWN_REGION),
+        (
+            "perm.county",
+            nobody,
+            "township_processor",
+            RegionCode("410121109000"),
+            GrantError.UNKNOWN_REGION,
+        ),
         # a user outside the administrator's scope is "not found"
-        ("perm.county", world.ids["countyb.reviewer"], "county_processor", COUNTY_A, OperatorError.NOT_FOUND),
+        (
+            "perm.county",
+            world.ids["countyb.reviewer"],
+            "county_processor",
+            COUNTY_A,
+            OperatorError.NOT_FOUND,
+        ),
     ]
     for admin, user, role, region, code in cases:
         error = await refused(grant(acting, admin, user, role, region))
@@ -82,17 +112,22 @@ async def test_refusals(world: World, acting: ActorFor) -> None:
 
 
 async def test_a_reason_is_required(world: World, acting: ActorFor) -> None:
-    error = await refused(grant(acting, "perm.county", world.ids["nobody"], "county_processor", COUNTY_A, "  "))
+    error = await refused(
+        grant(acting, "perm.county", world.ids["nobody"], "county_processor", COUNTY_A, "  ")
+    )
     assert error.code is OperatorError.REASON_REQUIRED
 
 
-async def test_static_separation_of_duties(world: World, acting: ActorFor, services: Services) -> None:
+async def test_static_separation_of_duties(
+    world: World, acting: ActorFor, services: Services
+) -> None:
     nobody = world.ids["nobody"]
     await grant(acting, "perm.county", nobody, "township_processor", TOWN_A)
     # reviewing the same objects in an overlapping region (the county above the township)
     error = await refused(grant(acting, "perm.county", nobody, "county_reviewer", COUNTY_A))
     assert error.code is GrantError.SOD_CONFLICT
-    assert "乡镇经办员" in error.message() and "县级审核员" in error.message()
+    assert "乡镇经办员" in error.message()
+    assert "县级审核员" in error.message()
     # in a region that does not overlap it is allowed (the province admin grants there)
     await grant(acting, "admin", nobody, "county_reviewer", COUNTY_B)
     # and the same grant twice is refused as a duplicate
@@ -111,7 +146,9 @@ async def test_static_separation_of_duties(world: World, acting: ActorFor, servi
         )
 
 
-async def test_sod_applies_to_reviewers_getting_process_rights(world: World, acting: ActorFor) -> None:
+async def test_sod_applies_to_reviewers_getting_process_rights(
+    world: World, acting: ActorFor
+) -> None:
     error = await refused(
         grant(acting, "perm.county", world.ids["county.reviewer"], "village_assistant", VILLAGE_A)
     )
@@ -121,7 +158,9 @@ async def test_sod_applies_to_reviewers_getting_process_rights(world: World, act
 async def test_deactivated_operators_get_no_grants(world: World, acting: ActorFor) -> None:
     async with acting("perm.county") as (actor, session):
         await deactivate_operator(session, actor, world.ids["nobody"], "离职")
-    error = await refused(grant(acting, "perm.county", world.ids["nobody"], "county_processor", COUNTY_A))
+    error = await refused(
+        grant(acting, "perm.county", world.ids["nobody"], "county_processor", COUNTY_A)
+    )
     assert error.code is GrantError.INACTIVE_USER
 
 
@@ -144,7 +183,9 @@ async def test_revoke_rules(world: World, acting: ActorFor, services: Services) 
     async with services.db.session(Actor.system("t")) as session:
         assert await grants_of(session, world.ids["township.processor"]) == []
         event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "grant.revoke"))
-    assert event is not None and event.reason == "调岗" and event.detail["role"] == "township_processor"
+    assert event is not None
+    assert event.reason == "调岗"
+    assert event.detail["role"] == "township_processor"
 
 
 async def test_the_system_skips_administrator_rules_but_not_the_others(
@@ -153,12 +194,22 @@ async def test_the_system_skips_administrator_rules_but_not_the_others(
     system = Actor.system("cli:test")
     async with services.db.transaction(system) as session:
         await grant_role(
-            session, system, user_id=world.ids["nobody"], role_name="auditor", region=DISTRICT_A, reason="稽核"
+            session,
+            system,
+            user_id=world.ids["nobody"],
+            role_name="auditor",
+            region=DISTRICT_A,
+            reason="稽核",
         )
     with pytest.raises(DomainError) as caught:
         async with services.db.transaction(system) as session:
             await grant_role(
-                session, system, user_id=world.ids["nobody"], role_name="auditor", region=TOWN_A, reason="x"
+                session,
+                system,
+                user_id=world.ids["nobody"],
+                role_name="auditor",
+                region=TOWN_A,
+                reason="x",
             )
     assert caught.value.code is GrantError.LEVEL_MISMATCH
 
@@ -176,4 +227,5 @@ async def test_concurrent_conflicting_grants_cannot_both_pass(
     )
     failures = [r for r in results if isinstance(r, Exception)]
     assert len(failures) == 1, results
-    assert isinstance(failures[0], DomainError) and failures[0].code is GrantError.SOD_CONFLICT
+    assert isinstance(failures[0], DomainError)
+    assert failures[0].code is GrantError.SOD_CONFLICT

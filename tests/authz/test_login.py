@@ -16,17 +16,22 @@ async def attempt(services: Services, username: str, password: str) -> Operator 
     settings = services.settings
     async with services.db.write_session(Actor.system("login")) as session:
         try:
-            operator = await authenticate(session, settings.passwords, settings.throttle, username, password)
+            operator = await authenticate(
+                session, settings.passwords, settings.throttle, username, password
+            )
         except DomainError as error:
-            assert isinstance(error.code, LoginError)
-            return error.code
-        await session.commit()
-        return operator
+            code = error.code
+        else:
+            await session.commit()
+            return operator
+    assert isinstance(code, LoginError)
+    return code
 
 
 async def test_right_and_wrong_passwords(services: Services, world: World) -> None:
     operator = await attempt(services, "Village.Assistant ", PASSWORD)
-    assert isinstance(operator, Operator) and operator.id == world.ids["village.assistant"]
+    assert isinstance(operator, Operator)
+    assert operator.id == world.ids["village.assistant"]
     assert await attempt(services, "village.assistant", "nope") is LoginError.INVALID_CREDENTIALS
     assert await attempt(services, "no.such.user", PASSWORD) is LoginError.INVALID_CREDENTIALS
 
@@ -75,7 +80,9 @@ async def test_unknown_usernames_are_throttled_alike(services: Services, world: 
 
 async def test_deactivated_operator_cannot_log_in(services: Services, world: World) -> None:
     async with services.db.transaction(Actor.system("t")) as session:
-        await session.execute(update(Operator).where(Operator.username == "nobody").values(active=False))
+        await session.execute(
+            update(Operator).where(Operator.username == "nobody").values(active=False)
+        )
     assert await attempt(services, "nobody", PASSWORD) is LoginError.INACTIVE
     # ... and a wrong password still says only "wrong"
     assert await attempt(services, "nobody", "guess") is LoginError.INVALID_CREDENTIALS

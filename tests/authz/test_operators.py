@@ -19,7 +19,12 @@ from tests.helpers import COUNTY_A, COUNTY_B, PASSWORD, VILLAGE_A, World
 
 
 async def create(
-    services: Services, acting: ActorFor, admin: str, username: str, region: RegionCode, password: str = "abcdef12345"
+    services: Services,
+    acting: ActorFor,
+    admin: str,
+    username: str,
+    region: RegionCode,
+    password: str = "abcdef12345",
 ) -> Operator:
     async with acting(admin) as (actor, session):
         return await create_operator(
@@ -39,9 +44,12 @@ async def test_create_operator(services: Services, world: World, acting: ActorFo
     assert operator.password_hash.startswith("$argon2id$")
     async with services.db.session(Actor.system("t")) as session:
         event = await session.scalar(
-            select(AuditEvent).where(AuditEvent.action == "user.create", AuditEvent.actor_id == world.ids["perm.county"])
+            select(AuditEvent).where(
+                AuditEvent.action == "user.create", AuditEvent.actor_id == world.ids["perm.county"]
+            )
         )
-    assert event is not None and event.target == f"user:{operator.id}"
+    assert event is not None
+    assert event.target == f"user:{operator.id}"
 
 
 @pytest.mark.parametrize(
@@ -53,7 +61,13 @@ async def test_create_operator(services: Services, world: World, acting: ActorFo
         ("perm.county", "ADMIN", VILLAGE_A, "abcdef12345", OperatorError.USERNAME_TAKEN),
         ("perm.county", "new.one", COUNTY_B, "abcdef12345", AccessError.FORBIDDEN),
         ("county.reviewer", "new.one", COUNTY_A, "abcdef12345", AccessError.FORBIDDEN),
-        ("perm.county", "new.one", RegionCode("410121109000"), "abcdef12345", OperatorError.UNKNOWN_REGION),
+        (
+            "perm.county",
+            "new.one",
+            RegionCode("410121109000"),
+            "abcdef12345",
+            OperatorError.UNKNOWN_REGION,
+        ),
         ("perm.county", "new.one", VILLAGE_A, "short1", PasswordError.TOO_SHORT),
         ("perm.county", "new.one", VILLAGE_A, "abcdefghijkl", PasswordError.TOO_SIMPLE),
         ("perm.county", "new.one", VILLAGE_A, "xnew.one12345", PasswordError.CONTAINS_USERNAME),
@@ -81,7 +95,8 @@ async def test_deactivate(services: Services, world: World, acting: ActorFor) ->
     target = world.ids["village.assistant"]
     async with acting("perm.county") as (actor, session):
         operator = await deactivate_operator(session, actor, target, "离职")
-        assert not operator.active and operator.token_version == 1
+        assert not operator.active
+        assert operator.token_version == 1
 
     async def again(admin: str, user: int, reason: str = "再次") -> DomainError:
         with pytest.raises(DomainError) as caught:
@@ -90,9 +105,15 @@ async def test_deactivate(services: Services, world: World, acting: ActorFor) ->
         return caught.value
 
     assert (await again("perm.county", target)).code is OperatorError.ALREADY_INACTIVE
-    assert (await again("perm.county", world.ids["perm.county"])).code is OperatorError.SELF_DEACTIVATE
-    assert (await again("perm.county", world.ids["countyb.reviewer"])).code is OperatorError.NOT_FOUND
-    assert (await again("perm.county", world.ids["nobody"], "")).code is OperatorError.REASON_REQUIRED
+    assert (
+        await again("perm.county", world.ids["perm.county"])
+    ).code is OperatorError.SELF_DEACTIVATE
+    assert (
+        await again("perm.county", world.ids["countyb.reviewer"])
+    ).code is OperatorError.NOT_FOUND
+    assert (
+        await again("perm.county", world.ids["nobody"], "")
+    ).code is OperatorError.REASON_REQUIRED
     # visible (a county reviewer may read operators) but not theirs to administer
     assert (await again("county.reviewer", world.ids["nobody"])).code is AccessError.FORBIDDEN
 
@@ -109,7 +130,12 @@ async def test_change_password(services: Services, world: World) -> None:
             )
         assert caught.value.code is OperatorError.WRONG_PASSWORD
         await change_password(
-            session, system, passwords, operator, current_password=PASSWORD, new_password="new-secret-99"
+            session,
+            system,
+            passwords,
+            operator,
+            current_password=PASSWORD,
+            new_password="new-secret-99",
         )
         assert operator.token_version == 1
         assert await passwords.verify(operator.password_hash, "new-secret-99")

@@ -45,7 +45,9 @@ requests = st.lists(
 )
 
 
-def casbin_allows(enforcer: casbin.Enforcer, user: str, obj: Obj, act: Act, region: RegionCode) -> bool:
+def casbin_allows(
+    enforcer: casbin.Enforcer, user: str, obj: Obj, act: Act, region: RegionCode
+) -> bool:
     return any(enforcer.enforce(user, domain, obj.value, act.value) for domain in region.prefixes)
 
 

@@ -28,15 +28,20 @@ async def test_a_county_reviewer_sees_its_county_and_nothing_beside_it(
         regions = await codes(session, select(Region.code))
         assert await session.get(Region, DISTRICT_A.code) is None
         beside = await session.scalar(select(Region).where(Region.code == "410102101201"))
-    assert len(regions) == 9 and all(code.startswith(COUNTY_A.prefix) for code in regions)
+    assert len(regions) == 9
+    assert all(code.startswith(COUNTY_A.prefix) for code in regions)
     assert beside is None
 
 
-async def test_scope_holds_in_joins_subqueries_and_aggregates(world: World, acting: ActorFor) -> None:
+async def test_scope_holds_in_joins_subqueries_and_aggregates(
+    world: World, acting: ActorFor
+) -> None:
     async with acting("county.reviewer") as (_, session):
         joined = (
             await session.execute(
-                select(Operator.username, Region.name).join(Region, Region.code == Operator.region_code)
+                select(Operator.username, Region.name).join(
+                    Region, Region.code == Operator.region_code
+                )
             )
         ).all()
         counted = await session.scalar(select(func.count()).select_from(select(Region).subquery()))
@@ -44,7 +49,9 @@ async def test_scope_holds_in_joins_subqueries_and_aggregates(world: World, acti
             await session.execute(select(Region.level, func.count()).group_by(Region.level))
         ).all()
         inner = select(Region.code).where(Region.level == 5).scalar_subquery()
-        filtered = await codes(session, select(Operator.username).where(Operator.region_code.in_(inner)))
+        filtered = await codes(
+            session, select(Operator.username).where(Operator.region_code.in_(inner))
+        )
     assert {username for username, _ in joined} == {
         "perm.county",
         "county.processor",
@@ -69,6 +76,6 @@ async def test_relationship_free_lookups_by_key_are_scoped(world: World, acting:
 
 
 async def test_a_session_without_an_actor_refuses_orm_queries(services: Services) -> None:
-    async with services.db._sessions() as session:  # noqa: SLF001 - deliberately bypassing
+    async with services.db._sessions() as session:
         with pytest.raises(MissingActorError):
             await session.scalars(select(Region))

@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -86,7 +88,9 @@ def test_from_prefix() -> None:
 
 def test_value_semantics() -> None:
     a, b = RegionCode("410102001001"), RegionCode("410102001001")
-    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert a == b
+    assert hash(a) == hash(b)
+    assert len({a, b}) == 1
     assert RegionCode("410102001001") < RegionCode("410102001002")
     with pytest.raises(AttributeError):
         a.code = "x"  # type: ignore[misc]
@@ -116,5 +120,5 @@ def test_every_valid_code_is_contained_by_exactly_its_ancestors(code: str) -> No
         assert not region.contains(ancestor)
         assert ancestor.level < region.level
     chain = [*region.ancestors, region]
-    assert all(child.parent == parent for parent, child in zip(chain, chain[1:], strict=False))
+    assert all(child.parent == parent for parent, child in itertools.pairwise(chain))
     assert RegionCode.from_prefix(region.prefix) == region

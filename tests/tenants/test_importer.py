@@ -118,9 +118,7 @@ async def test_reimport_updates_names_and_records_the_change(
     report = await run_import(services, write(tmp_path, GOOD.replace("张庄村", "张家庄村")))
     assert (report.added, report.updated, report.unchanged) == (0, 1, 5)
     async with services.db.session(ACTOR) as session:
-        event = await session.scalar(
-            select(AuditEvent).where(AuditEvent.action == "region.update")
-        )
+        event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "region.update"))
     assert event is not None
     assert event.target == "region:410102001201"
     assert event.detail["before"]["name"] == "张庄村"

@@ -8,13 +8,12 @@ with ``extensions.code``; anything unexpected is logged and masked.
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from jubao.errors import DomainError, ErrorCode, Lang
 
@@ -44,12 +43,16 @@ class Problem(ErrorCode):
     )
 
 
-def problem(
-    lang: Lang, kind: Problem, *, extensions: dict[str, Any] | None = None, **params: Any
-) -> GraphQLError:
-    return GraphQLError(
-        kind.message(lang, **params), extensions={"code": kind.name, **(extensions or {})}
-    )
+# Specific input problems are reported as BAD_USER_INPUT with the specific one as the reason.
+_INPUT_PROBLEMS = {Problem.PAGE_SIZE, Problem.BAD_CURSOR, Problem.TOO_MANY_IDS}
+
+
+def problem(lang: Lang, kind: Problem, **params: Any) -> GraphQLError:
+    if kind in _INPUT_PROBLEMS:
+        extensions = {"code": Problem.BAD_USER_INPUT.name, "reason": kind.name}
+    else:
+        extensions = {"code": kind.name}
+    return GraphQLError(kind.message(lang, **params), extensions=extensions)
 
 
 def unauthenticated(lang: Lang, cause: DomainError) -> GraphQLError:
@@ -101,39 +104,44 @@ _LIMIT_PATTERNS: tuple[tuple[re.Pattern[str], Problem], ...] = (
 )
 
 
-class ApiErrors(SchemaExtension):
+def rewrite_errors(errors: list[GraphQLError], lang: Lang, request_id: str) -> list[GraphQLError]:
     """Give every top-level error a code and a message in the request's language, and mask
-    unexpected exceptions (logged with their traceback and the request id)."""
+    unexpected exceptions (logged with their traceback and the request id).
 
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is None or not result.errors:
-            return
-        context = self.execution_context.context
-        lang = getattr(context, "lang", Lang.ZH)
-        request_id = getattr(context, "request_id", "-")
-        result.errors = [self._rewrite(error, lang, request_id) for error in result.errors]
+    This runs on the final result in the HTTP view rather than in a schema extension: a
+    syntax error raised by the parser cache escapes the extension hooks."""
+    return [_rewrite(error, lang, request_id) for error in errors]
 
-    @staticmethod
-    def _rewrite(error: GraphQLError, lang: Lang, request_id: str) -> GraphQLError:
-        if error.extensions and "code" in error.extensions:
+
+def _rewrite(error: GraphQLError, lang: Lang, request_id: str) -> GraphQLError:
+    if error.extensions and "code" in error.extensions:
+        return error
+    kind, params = _classify(error, lang, request_id)
+    return GraphQLError(
+        kind.message(lang, **params),
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": kind.name},
+    )
+
+
+def _domain_cause(error: BaseException | None) -> DomainError | None:
+    """The `DomainError` behind a (possibly nested) GraphQL error, e.g. a scalar refusing."""
+    seen = 0
+    while error is not None and seen < 5:
+        if isinstance(error, DomainError):
             return error
-        kind, params = _classify(error, lang, request_id)
-        return GraphQLError(
-            kind.message(lang, **params),
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": kind.name},
-        )
+        error = getattr(error, "original_error", None) or error.__cause__
+        seen += 1
+    return None
 
 
 def _classify(error: GraphQLError, lang: Lang, request_id: str) -> tuple[Problem, dict[str, Any]]:
+    if (cause := _domain_cause(error)) is not None:
+        return Problem.BAD_USER_INPUT, {"detail": cause.message(lang)}
     original = error.original_error
-    if isinstance(original, DomainError):  # a scalar refused its input
-        return Problem.BAD_USER_INPUT, {"detail": original.message(lang)}
     if original is not None and not isinstance(original, GraphQLError):
         log.error(
             "internal error (request %s)",

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -16,9 +17,9 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from jubao.platform.api.auth import AuthMutations, AuthQueries
-from jubao.platform.api.errors import ApiErrors
 from jubao.platform.api.grants import Grant, RoleMutations, RoleQueries
 from jubao.platform.api.nodes import NodeQueries
 from jubao.platform.api.pagination import MAX_PAGE
@@ -40,11 +41,17 @@ class Mutation(AuthMutations, UserMutations, RoleMutations):
     pass
 
 
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Client mistakes are not worth a log line; `rewrite_errors` logs unexpected ones."""
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     # Factories, so that every request gets fresh extension instances.
     extensions: list[Callable[[], SchemaExtension]] = [
-        ApiErrors,
         partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
         partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
         partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
@@ -53,7 +60,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if settings.production:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         types=[Region, User, Grant],

@@ -1,0 +1,132 @@
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+
+from jubao.platform.services import Services
+from tests.helpers import PASSWORD, Api, World
+
+ME = "{ me { user { username } } }"
+
+
+async def test_login_returns_tokens_that_work(api: Api) -> None:
+    result = await api.login("county.reviewer")
+    payload = result["data"]["login"]
+    assert payload["userErrors"] == []
+    assert payload["user"]["username"] == "county.reviewer"
+    token = payload["tokens"]["accessToken"]
+    me = await api.post(ME, token=token)
+    assert me["data"]["me"]["user"]["username"] == "county.reviewer"
+
+
+async def test_wrong_password_in_chinese_and_english(api: Api) -> None:
+    zh = (await api.login("county.reviewer", "wrong"))["data"]["login"]
+    assert zh["tokens"] is None
+    assert zh["userErrors"] == [
+        {"field": None, "message": "用户名或密码错误", "code": "INVALID_CREDENTIALS"}
+    ]
+    en = await api.post(
+        'mutation { login(input: {username: "x", password: "y"}) { userErrors { message code } } }',
+        lang="en-US,en;q=0.9",
+    )
+    assert en["data"]["login"]["userErrors"] == [
+        {"message": "Wrong username or password", "code": "INVALID_CREDENTIALS"}
+    ]
+
+
+async def test_lockout_through_the_api(api: Api) -> None:
+    for _ in range(5):
+        await api.login("auditor", "guess")
+    locked = (await api.login("auditor"))["data"]["login"]
+    assert locked["userErrors"][0]["code"] == "LOCKED"
+    assert locked["tokens"] is None
+
+
+@pytest.mark.parametrize(
+    ("authorization", "reason"),
+    [
+        (None, "MISSING"),
+        ("Bearer garbage", "INVALID"),
+        ("Basic dXNlcjpwYXNz", "INVALID"),
+        ("Bearer ", "INVALID"),
+    ],
+)
+async def test_requests_without_a_valid_token_are_refused(
+    api: Api, authorization: str | None, reason: str
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = await api.client.post("/graphql", json={"query": ME}, headers=headers)
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": reason}
+
+
+async def test_expired_and_unsigned_tokens(api: Api, services: Services, world: World) -> None:
+    now = datetime.now(UTC)
+    base = {"iss": "jubao", "sub": str(world.ids["auditor"]), "ver": 0, "iat": int(now.timestamp())}
+    expired = jwt.encode(
+        {**base, "exp": int((now - timedelta(minutes=1)).timestamp())},
+        services.settings.secret_key,
+        algorithm="HS256",
+    )
+    unsigned = jwt.encode(
+        {**base, "exp": int((now + timedelta(minutes=5)).timestamp())}, None, algorithm="none"
+    )
+    for token, reason in ((expired, "EXPIRED"), (unsigned, "INVALID")):
+        result = await api.post(ME, token=token)
+        assert result["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": reason}
+    english = await api.post(ME, token=expired, lang="en")
+    assert english["errors"][0]["message"] == "The token has expired; refresh it or log in"
+
+
+async def test_deactivation_ends_existing_tokens(api: Api, world: World) -> None:
+    victim = await api.token("village.assistant")
+    user_id = (await api.as_("village.assistant", "{ me { user { id } } }"))["me"]["user"]["id"]
+    result = await api.as_(
+        "perm.county",
+        'mutation ($id: ID!) { userDeactivate(input: {id: $id, reason: "离职"}) { user { active } userErrors { code } } }',
+        {"id": user_id},
+    )
+    assert result["userDeactivate"] == {"user": {"active": False}, "userErrors": []}
+    refused = await api.post(ME, token=victim)
+    assert refused["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": "REVOKED"}
+    assert (await api.login("village.assistant"))["data"]["login"]["userErrors"][0][
+        "code"
+    ] == "INACTIVE"
+
+
+async def test_password_change_ends_other_sessions_and_returns_new_tokens(api: Api) -> None:
+    old = await api.token("finance")
+    change = """mutation ($c: String!, $n: String!) {
+        passwordChange(input: {currentPassword: $c, newPassword: $n}) {
+          tokens { accessToken } userErrors { field code message } } }"""
+    wrong = await api.post(change, {"c": "nope", "n": "brand-new-77"}, token=old)
+    assert wrong["data"]["passwordChange"]["userErrors"] == [
+        {"field": "currentPassword", "code": "WRONG_PASSWORD", "message": "原密码不正确"}
+    ]
+    weak = await api.post(change, {"c": PASSWORD, "n": "short"}, token=old)
+    assert weak["data"]["passwordChange"]["userErrors"][0]["code"] == "TOO_SHORT"
+    done = await api.post(change, {"c": PASSWORD, "n": "brand-new-77"}, token=old)
+    new = done["data"]["passwordChange"]["tokens"]["accessToken"]
+    assert (await api.post(ME, token=old))["errors"][0]["extensions"]["reason"] == "REVOKED"
+    assert (await api.post(ME, token=new))["data"]["me"]["user"]["username"] == "finance"
+    assert (await api.login("finance", "brand-new-77"))["data"]["login"]["userErrors"] == []
+
+
+async def test_token_refresh_through_the_api(api: Api) -> None:
+    login = (await api.login("auditor"))["data"]["login"]
+    refresh = """mutation ($t: String!) { tokenRefresh(input: {refreshToken: $t}) {
+        tokens { accessToken refreshToken } userErrors { code field } } }"""
+    first = (await api.post(refresh, {"t": login["tokens"]["refreshToken"]}))["data"][
+        "tokenRefresh"
+    ]
+    assert first["userErrors"] == []
+    me = await api.post(ME, token=first["tokens"]["accessToken"])
+    assert me["data"]["me"]["user"]["username"] == "auditor"
+    replay = (await api.post(refresh, {"t": login["tokens"]["refreshToken"]}))["data"][
+        "tokenRefresh"
+    ]
+    assert replay == {
+        "tokens": None,
+        "userErrors": [{"code": "REFRESH_INVALID", "field": "refreshToken"}],
+    }

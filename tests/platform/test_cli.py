@@ -1,0 +1,202 @@
+"""The `jubao` command, run in-process with click's runner against a fresh database."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import func, select
+
+from jubao.authz.actor import Actor
+from jubao.authz.operators import Operator
+from jubao.authz.policy import grants_of
+from jubao.platform.cli import main
+from jubao.platform.services import Services
+from jubao.tenants.models import Region
+from tests.conftest import make_settings, run_aside
+
+REGIONS = "code,name\n410000000000,中原省\n410100000000,白水市\n410121000000,乐平县\n"
+
+
+@pytest.fixture
+def jubao(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run `jubao …` against an empty SQLite file; returns the result."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    for key, value in make_settings(url).model_dump().items():
+        monkeypatch.setenv(f"JUBAO_{key.upper()}", str(value))
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(main, list(args), input=input, catch_exceptions=False)
+
+    run.url = url  # type: ignore[attr-defined]
+    return run
+
+
+def query(url: str, statement):  # type: ignore[no-untyped-def]
+    async def work():  # type: ignore[no-untyped-def]
+        services = Services.create(make_settings(url))
+        async with services.db.session(Actor.system("t")) as session:
+            result = await session.scalar(statement)
+        await services.db.dispose()
+        return result
+
+    return run_aside(work())
+
+
+def test_migrate_import_create_grant_list_revoke(jubao, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert jubao("migrate").exit_code == 0
+    (tmp_path / "regions.csv").write_text(REGIONS, encoding="utf-8")
+    imported = jubao("regions", "import", "regions.csv")
+    assert imported.exit_code == 0, imported.output
+    assert "新增 3" in imported.output
+
+    created = jubao(
+        "users",
+        "create",
+        "root",
+        "--name",
+        "省管理员",
+        "--region",
+        "410000000000",
+        "--superuser",
+        "--password-stdin",
+        input="first-admin-password-1\n",
+    )
+    assert created.exit_code == 0, created.output
+    user_id = query(jubao.url, select(Operator.id).where(Operator.username == "root"))
+
+    li = jubao(
+        "users",
+        "create",
+        "li.si",
+        "--name",
+        "李四",
+        "--region",
+        "410121000000",
+        "--password-stdin",
+        input="li-password-123\n",
+    )
+    assert li.exit_code == 0, li.output
+    granted = jubao(
+        "roles", "grant", "li.si", "county_reviewer", "410121000000", "--reason", "任命"
+    )
+    assert granted.exit_code == 0, granted.output
+    conflict = jubao(
+        "roles", "grant", "li.si", "county_processor", "410121000000", "--reason", "兼任"
+    )
+    assert conflict.exit_code == 1
+    assert "职责分离" in conflict.output
+
+    listed = jubao("roles", "list", "--user", "li.si")
+    assert "county_reviewer" in listed.output
+    assert "410121000000" in listed.output
+    assert "county_reviewer" in jubao("--lang", "en", "roles", "list").output
+
+    assert (
+        jubao(
+            "roles", "revoke", "li.si", "county_reviewer", "410121000000", "--reason", "调离"
+        ).exit_code
+        == 0
+    )
+    assert "county_reviewer" not in jubao("roles", "list", "--user", "li.si").output
+    missing = jubao(
+        "--lang",
+        "en",
+        "roles",
+        "revoke",
+        "li.si",
+        "county_reviewer",
+        "410121000000",
+        "--reason",
+        "x",
+    )
+    assert missing.exit_code == 1
+    assert "No such grant" in missing.output
+
+    async def superuser_grants():  # type: ignore[no-untyped-def]
+        services = Services.create(make_settings(jubao.url))
+        async with services.db.session(Actor.system("t")) as session:
+            held = await grants_of(session, user_id)
+        await services.db.dispose()
+        return [(g.role, g.prefix) for g in held]
+
+    assert run_aside(superuser_grants()) == [("province_admin", "41")]
+
+
+def test_region_import_reports_rejected_lines_and_imports_nothing(jubao, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    jubao("migrate")
+    (tmp_path / "bad.csv").write_text(
+        REGIONS + "4101210010,坏代码\n410299000000,孤县\n", encoding="utf-8"
+    )
+    result = jubao("regions", "import", "bad.csv")
+    assert result.exit_code == 1
+    assert "bad.csv:5: 4101210010: 区划代码必须是 12 位数字" in result.output
+    assert "bad.csv:6: 410299000000: 上级区划 410200000000 不在文件中" in result.output
+    assert "2 行被拒绝，未导入任何数据" in result.output
+    assert query(jubao.url, select(func.count()).select_from(Region)) == 0
+    skipped = jubao("--lang", "en", "regions", "import", "bad.csv", "--skip-invalid")
+    assert skipped.exit_code == 0
+    assert "added 3" in skipped.output
+    assert "rejected 2" in skipped.output
+    assert query(jubao.url, select(func.count()).select_from(Region)) == 3
+
+
+def test_users_create_refuses_bad_input(jubao) -> None:  # type: ignore[no-untyped-def]
+    jubao("migrate")
+    result = jubao(
+        "users",
+        "create",
+        "x",
+        "--name",
+        "某",
+        "--region",
+        "410000000000",
+        "--password-stdin",
+        input="pw\n",
+    )
+    assert result.exit_code == 1
+    assert "用户名须为" in result.output
+    region = jubao(
+        "users",
+        "create",
+        "someone",
+        "--name",
+        "某",
+        "--region",
+        "41",
+        "--password-stdin",
+        input="pw\n",
+    )
+    assert region.exit_code == 1
+    assert "区划代码必须是 12 位数字" in region.output
+
+
+def test_demo_sets_up_a_province_and_logins(jubao) -> None:  # type: ignore[no-untyped-def]
+    result = jubao("demo", "--no-serve", "--size", "2,2,2,3")
+    assert result.exit_code == 0, result.output
+    assert "province.admin" in result.output
+    assert "village.assistant" in result.output
+    assert query(jubao.url, select(func.count()).select_from(Region)) == 39
+    again = jubao("demo", "--no-serve", "--size", "2,2,2,3")  # idempotent
+    assert again.exit_code == 0
+    assert query(jubao.url, select(func.count()).select_from(Operator)) == 10
+
+
+def test_schema_export_and_check(jubao, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert jubao("schema", "export", "--output", "s.graphql").exit_code == 0
+    assert jubao("schema", "export", "--output", "s.graphql", "--check").exit_code == 0
+    (tmp_path / "s.graphql").write_text("type Query { stale: Int }\n", encoding="utf-8")
+    stale = jubao("schema", "export", "--output", "s.graphql", "--check")
+    assert stale.exit_code == 1
+    assert "stale" in stale.output
+
+
+def test_demo_refuses_production(jubao, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("JUBAO_ENV", "production")
+    result = jubao("demo", "--no-serve")
+    assert result.exit_code == 1
+
+
+__all__ = ["asyncio"]
