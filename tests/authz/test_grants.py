@@ -1,13 +1,13 @@
 import asyncio
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from jubao.audit import AuditEvent
 from jubao.authz.actor import Actor
 from jubao.authz.grants import GrantError, grant_role, revoke_grant
 from jubao.authz.operators import OperatorError, deactivate_operator
-from jubao.authz.policy import grants_of
+from jubao.authz.policy import CasbinRule, grants_of
 from jubao.errors import DomainError
 from jubao.platform.services import Services
 from jubao.tenants.codes import RegionCode
@@ -61,7 +61,15 @@ async def test_county_administrator_grants_inside_the_county_and_it_is_audited(
     }
 
 
-async def test_refusals(world: World, acting: ActorFor) -> None:
+async def rows(services: Services) -> tuple[int, int]:
+    async with services.db.session(Actor.system("t")) as session:
+        grants = await session.scalar(select(func.count()).select_from(CasbinRule))
+        events = await session.scalar(select(func.count()).select_from(AuditEvent))
+    return int(grants or 0), int(events or 0)
+
+
+async def test_refusals_change_nothing(world: World, acting: ActorFor, services: Services) -> None:
+    before = await rows(services)
     nobody = world.ids["nobody"]
     cases = [
         # outside the administrator's county
@@ -109,6 +117,7 @@ async def test_refusals(world: World, acting: ActorFor) -> None:
     for admin, user, role, region, code in cases:
         error = await refused(grant(acting, admin, user, role, region))
         assert error.code is code, (admin, role, region, error)
+    assert await rows(services) == before
 
 
 async def test_a_reason_is_required(world: World, acting: ActorFor) -> None:
