@@ -8,6 +8,7 @@ command line and the tests.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import Any
 
@@ -25,6 +26,17 @@ class Lang(StrEnum):
         return cls.EN if first.startswith("en") else cls.ZH
 
 
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A message parameter that itself differs by language (a role's or a level's name)."""
+
+    zh: str
+    en: str
+
+    def __call__(self, lang: Lang) -> str:
+        return self.zh if lang is Lang.ZH else self.en
+
+
 class ErrorCode(Enum):
     """Base class of error-code enums; each member's value is ``(zh, en)`` message templates."""
 
@@ -34,7 +46,9 @@ class ErrorCode(Enum):
 
     def message(self, lang: Lang = Lang.ZH, **params: Any) -> str:
         template = self.zh if lang is Lang.ZH else self.en
-        return template.format(**params)
+        return template.format(
+            **{k: v(lang) if isinstance(v, Text) else v for k, v in params.items()}
+        )
 
 
 class DomainError(Exception):

@@ -14,7 +14,7 @@ from jubao.tenants.scope import Scope
 class AccessError(ErrorCode):
     FORBIDDEN = (
         "您没有在 {region} {act}{obj}的权限",
-        "You may not {act_en} {obj_en} in {region}",
+        "You may not {act} {obj} in {region}",
     )
 
 
@@ -49,10 +49,8 @@ class Actor:
                 AccessError.FORBIDDEN,
                 field=field,
                 region=region.code,
-                act=act.zh,
-                obj=obj.zh,
-                act_en=act.value,
-                obj_en=obj.value,
+                act=act.text,
+                obj=obj.text,
             )
 
     def scope(self, obj: Obj, act: Act) -> Scope | None:

@@ -37,8 +37,7 @@ class GrantError(ErrorCode):
     )
     LEVEL_MISMATCH = (
         "角色“{role}”只能授予{lowest}到{highest}级区划，{region} 是{level}级",
-        "Role '{role_en}' can be granted from level {lowest_en} to {highest_en}; "
-        "{region} is level {level_en}",
+        "Role '{role}' can be granted from level {lowest} to {highest}; {region} is level {level}",
     )
     SELF_GRANT = ("不能给自己授权或撤销自己的授权", "You cannot grant or revoke your own roles")
     INACTIVE_USER = ("该操作员已停用，不能授权", "The operator is deactivated")
@@ -50,12 +49,12 @@ class GrantError(ErrorCode):
     SOD_CONFLICT = (
         "违反职责分离：该操作员在 {other_region} 持有“{other_role}”，"
         "与“{role}”在 {region} 对“{obj}”的经办和审核权限冲突",
-        "Separation of duties: the operator holds '{other_role_en}' at {other_region}, which "
-        "with '{role_en}' at {region} would let them both process and review '{obj_en}'",
+        "Separation of duties: the operator holds '{other_role}' at {other_region}, which "
+        "with '{role}' at {region} would let them both process and review '{obj}'",
     )
     ALREADY_GRANTED = (
         "该操作员已在 {region} 持有“{role}”",
-        "The operator already holds '{role_en}' at {region}",
+        "The operator already holds '{role}' at {region}",
     )
     GRANT_NOT_FOUND = ("找不到该授权", "No such grant")
 
@@ -121,15 +120,11 @@ async def grant_role(
         raise DomainError(
             GrantError.LEVEL_MISMATCH,
             field="region",
-            role=role.zh,
-            role_en=role.en,
+            role=role.text,
             region=region.code,
-            lowest=role.min_level.zh,
-            highest=role.max_level.zh,
-            level=region.level.zh,
-            lowest_en=role.min_level.name.lower(),
-            highest_en=role.max_level.name.lower(),
-            level_en=region.level.name.lower(),
+            lowest=role.min_level.text,
+            highest=role.max_level.text,
+            level=region.level.text,
         )
     _check_administrator(actor, role, region, user_id)
     place = await session.get(Region, region.code)
@@ -141,28 +136,21 @@ async def grant_role(
 
     await lock_operator(session, user_id)
     held = await grants_of(session, user_id)
+    already = DomainError(
+        GrantError.ALREADY_GRANTED, field="role", role=role.text, region=region.code
+    )
     if any(g.role == role.name and g.prefix == region.prefix for g in held):
-        raise DomainError(
-            GrantError.ALREADY_GRANTED,
-            field="role",
-            role=role.zh,
-            role_en=role.en,
-            region=region.code,
-        )
+        raise already
     if separation_of_duties and (conflict := sod_conflict(role, region.prefix, held)):
         other_grant, obj = conflict
-        other = CATALOGUE[other_grant.role]
         raise DomainError(
             GrantError.SOD_CONFLICT,
             field="role",
-            role=role.zh,
-            role_en=role.en,
+            role=role.text,
             region=region.code,
-            other_role=other.zh,
-            other_role_en=other.en,
+            other_role=CATALOGUE[other_grant.role].text,
             other_region=RegionCode.from_prefix(other_grant.prefix).code,
-            obj=obj.zh,
-            obj_en=obj.value,
+            obj=obj.text,
         )
     try:
         await adapter_for(session).add_policy(
@@ -170,29 +158,13 @@ async def grant_role(
         )
         await session.flush()
     except IntegrityError:  # the same grant made concurrently
-        raise DomainError(
-            GrantError.ALREADY_GRANTED,
-            field="role",
-            role=role.zh,
-            role_en=role.en,
-            region=region.code,
-        ) from None
+        raise already from None
     grant = next(
         g
         for g in await grants_of(session, user_id)
         if g.role == role.name and g.prefix == region.prefix
     )
-    audit.record(
-        session,
-        actor,
-        "grant.add",
-        f"user:{user_id}",
-        region_code=region.code,
-        reason=reason,
-        grant_id=grant.id,
-        role=role.name,
-        prefix=region.prefix,
-    )
+    _record(session, actor, "grant.add", grant, reason)
     return grant
 
 
@@ -202,7 +174,7 @@ async def revoke_grant(
     reason = check_reason(reason)
     grant = await grant_by_id(session, grant_id)
     # A grant outside the administrator's subtree is "not found", like any unseen object.
-    if grant is None or not actor.can(Obj.GRANT, Act.READ, RegionCode.from_prefix(grant.prefix)):
+    if grant is None or not grant_visible(actor, grant):
         raise DomainError(GrantError.GRANT_NOT_FOUND, field="grant")
     region = RegionCode.from_prefix(grant.prefix)
     # A role since removed from the catalogue can still be revoked.
@@ -213,18 +185,22 @@ async def revoke_grant(
     )
     if not removed:  # revoked concurrently
         raise DomainError(GrantError.GRANT_NOT_FOUND, field="grant")
+    _record(session, actor, "grant.revoke", grant, reason)
+    return grant
+
+
+def _record(session: AsyncSession, actor: Actor, action: str, grant: Grant, reason: str) -> None:
     audit.record(
         session,
         actor,
-        "grant.revoke",
+        action,
         f"user:{grant.user_id}",
-        region_code=region.code,
+        region_code=RegionCode.from_prefix(grant.prefix).code,
         reason=reason,
         grant_id=grant.id,
         role=grant.role,
         prefix=grant.prefix,
     )
-    return grant
 
 
 def grant_visible(actor: Actor, grant: Grant) -> bool:

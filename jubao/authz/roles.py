@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jubao.authz.vocabulary import Act, Obj
+from jubao.errors import Text
 from jubao.tenants.codes import Level
 
 Permission = tuple[Obj, Act]
@@ -48,6 +49,10 @@ class Role:
     min_level: Level  # the highest level (smallest number) it may be granted at
     max_level: Level  # the lowest level it may be granted at
     permissions: frozenset[Permission]
+
+    @property
+    def text(self) -> Text:
+        return Text(self.zh, self.en)
 
     def fits(self, level: Level) -> bool:
         return self.min_level <= level <= self.max_level

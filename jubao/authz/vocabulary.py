@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from jubao.errors import Text
+
 
 class Obj(StrEnum):
     REGION = "region"
@@ -25,6 +27,10 @@ class Obj(StrEnum):
     @property
     def zh(self) -> str:
         return _OBJ_ZH[self]
+
+    @property
+    def text(self) -> Text:
+        return Text(self.zh, self.value)
 
 
 _OBJ_ZH = {
@@ -55,3 +61,7 @@ class Act(StrEnum):
     @property
     def zh(self) -> str:
         return {"read": "查询", "process": "经办", "review": "审核", "admin": "管理"}[self.value]
+
+    @property
+    def text(self) -> Text:
+        return Text(self.zh, self.value)

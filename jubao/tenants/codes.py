@@ -12,7 +12,7 @@ from enum import IntEnum
 from functools import total_ordering
 from typing import Self
 
-from jubao.errors import DomainError, ErrorCode
+from jubao.errors import DomainError, ErrorCode, Text
 
 _TWELVE_DIGITS = re.compile(r"[0-9]{12}")
 
@@ -33,6 +33,10 @@ class Level(IntEnum):
     @property
     def zh(self) -> str:
         return ("省", "市", "县", "乡镇", "村")[self - 1]
+
+    @property
+    def text(self) -> Text:
+        return Text(self.zh, self.name.lower())
 
 
 PREFIX_LENGTHS = (2, 4, 6, 9, 12)
