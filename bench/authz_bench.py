@@ -63,7 +63,7 @@ async def build(db: Database) -> tuple[list[RegionCode], list[RegionCode]]:
     ]
     first_county_user = len(rows) + 1
     for i, county in enumerate(counties):
-        for j, role in enumerate(("county_processor", "county_reviewer")):
+        for j, role in enumerate(("agency_processor", "agency_reviewer")):
             rows.append(
                 {
                     "ptype": "g",

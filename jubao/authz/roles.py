@@ -63,6 +63,8 @@ class Role:
 
 _COMMON_READ = (Obj.REGION, Obj.USER)
 _COUNTY_READ = _grant(Act.READ, *_COMMON_READ, *BUSINESS, Obj.POLICY, Obj.REPORT)
+# Unmasked ID numbers, phones and bank accounts: for the staff who serve people in person.
+_PII = _grant(Act.READ, Obj.PII)
 _TOWNSHIP_READ = _grant(Act.READ, *_COMMON_READ, *TOWNSHIP_WORK, Obj.ACCOUNT, Obj.TRANSFER)
 
 ROLES: tuple[Role, ...] = (
@@ -72,7 +74,8 @@ ROLES: tuple[Role, ...] = (
         "Province administrator",
         Level.PROVINCE,
         Level.PROVINCE,
-        _grant(Act.READ, *Obj) | _grant(Act.ADMIN, Obj.REGION, Obj.USER, Obj.GRANT),
+        _grant(Act.READ, *(o for o in Obj if o is not Obj.PII))
+        | _grant(Act.ADMIN, Obj.REGION, Obj.USER, Obj.GRANT),
     ),
     Role(
         "city_supervisor",
@@ -82,21 +85,23 @@ ROLES: tuple[Role, ...] = (
         Level.CITY,
         _COUNTY_READ,
     ),
+    # The social-insurance agency (经办机构) sits at county level, and at city and province
+    # level for the work done there (policy, province-wide interest).
     Role(
-        "county_processor",
-        "县级经办员",
-        "County processor",
+        "agency_processor",
+        "经办机构经办员",
+        "Agency processor",
+        Level.PROVINCE,
         Level.COUNTY,
-        Level.COUNTY,
-        _COUNTY_READ | _grant(Act.PROCESS, *BUSINESS, Obj.POLICY),
+        _COUNTY_READ | _PII | _grant(Act.PROCESS, *BUSINESS, Obj.POLICY),
     ),
     Role(
-        "county_reviewer",
-        "县级审核员",
-        "County reviewer",
+        "agency_reviewer",
+        "经办机构审核员",
+        "Agency reviewer",
+        Level.PROVINCE,
         Level.COUNTY,
-        Level.COUNTY,
-        _COUNTY_READ | _grant(Act.REVIEW, *BUSINESS, Obj.POLICY),
+        _COUNTY_READ | _PII | _grant(Act.REVIEW, *BUSINESS, Obj.POLICY),
     ),
     Role(
         "township_processor",
@@ -104,7 +109,7 @@ ROLES: tuple[Role, ...] = (
         "Township processor",
         Level.TOWNSHIP,
         Level.TOWNSHIP,
-        _TOWNSHIP_READ | _grant(Act.PROCESS, *TOWNSHIP_WORK),
+        _TOWNSHIP_READ | _PII | _grant(Act.PROCESS, *TOWNSHIP_WORK),
     ),
     Role(
         "township_reviewer",
@@ -112,7 +117,7 @@ ROLES: tuple[Role, ...] = (
         "Township first reviewer",
         Level.TOWNSHIP,
         Level.TOWNSHIP,
-        _TOWNSHIP_READ | _grant(Act.REVIEW, *TOWNSHIP_WORK),
+        _TOWNSHIP_READ | _PII | _grant(Act.REVIEW, *TOWNSHIP_WORK),
     ),
     Role(
         "village_assistant",
@@ -121,6 +126,7 @@ ROLES: tuple[Role, ...] = (
         Level.VILLAGE,
         Level.VILLAGE,
         _grant(Act.READ, *_COMMON_READ, *VILLAGE_WORK, Obj.CONTRIBUTION, Obj.ACCOUNT, Obj.BENEFIT)
+        | _PII
         | _grant(Act.PROCESS, *VILLAGE_WORK),
     ),
     Role(
@@ -138,6 +144,7 @@ ROLES: tuple[Role, ...] = (
             Obj.BENEFIT,
             Obj.PAYROLL,
             Obj.REPORT,
+            Obj.PII,  # bank accounts, for payments
         )
         | _grant(Act.PROCESS, Obj.ACCOUNT, Obj.PAYROLL),
     ),

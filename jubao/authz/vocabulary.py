@@ -23,6 +23,7 @@ class Obj(StrEnum):
     AUDIT = "audit"
     USER = "user"
     GRANT = "grant"
+    PII = "pii"  # unmasked personal data: ID numbers, phones, bank accounts
 
     @property
     def zh(self) -> str:
@@ -49,6 +50,7 @@ _OBJ_ZH = {
     Obj.AUDIT: "审计日志",
     Obj.USER: "操作员",
     Obj.GRANT: "授权",
+    Obj.PII: "个人敏感信息",
 }
 
 

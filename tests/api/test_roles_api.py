@@ -22,12 +22,12 @@ async def test_the_catalogue(api: Api) -> None:
     )
     roles = {r["name"]: r for r in data["roles"]}
     assert len(roles) == len(ROLES)
-    assert roles["COUNTY_REVIEWER"]["title"] == "县级审核员"
+    assert roles["AGENCY_REVIEWER"]["title"] == "经办机构审核员"
     assert roles["PERMISSION_ADMIN"]["minLevel"] == "PROVINCE"
     assert roles["PERMISSION_ADMIN"]["maxLevel"] == "TOWNSHIP"
-    assert {"object": "ENROLLMENT", "action": "REVIEW"} in roles["COUNTY_REVIEWER"]["permissions"]
+    assert {"object": "ENROLLMENT", "action": "REVIEW"} in roles["AGENCY_REVIEWER"]["permissions"]
     english = await api.as_("village.assistant", "{ roles { name title } }", lang="en")
-    assert {r["name"]: r["title"] for r in english["roles"]}["COUNTY_REVIEWER"] == "County reviewer"
+    assert {r["name"]: r["title"] for r in english["roles"]}["AGENCY_REVIEWER"] == "Agency reviewer"
 
 
 async def test_grant_and_revoke_through_the_api(api: Api, world: World) -> None:
@@ -74,14 +74,14 @@ async def test_grant_refusals_through_the_api(api: Api) -> None:
     nobody = await user_id(api, "perm.county", "nobody")
     me = await user_id(api, "perm.county", "perm.county")
     cases = [
-        ({"user": nobody, "role": "COUNTY_REVIEWER", "region": "410221000000"}, "OUTSIDE_SUBTREE"),
+        ({"user": nobody, "role": "AGENCY_REVIEWER", "region": "410221000000"}, "OUTSIDE_SUBTREE"),
         ({"user": nobody, "role": "VILLAGE_ASSISTANT", "region": "410121101000"}, "LEVEL_MISMATCH"),
-        ({"user": me, "role": "COUNTY_PROCESSOR", "region": "410121000000"}, "SELF_GRANT"),
+        ({"user": me, "role": "AGENCY_PROCESSOR", "region": "410121000000"}, "SELF_GRANT"),
         (
-            {"user": "VXNlcjo5OTk5", "role": "COUNTY_PROCESSOR", "region": "410121000000"},
+            {"user": "VXNlcjo5OTk5", "role": "AGENCY_PROCESSOR", "region": "410121000000"},
             "NOT_FOUND",
         ),
-        ({"user": "garbage", "role": "COUNTY_PROCESSOR", "region": "410121000000"}, "NOT_FOUND"),
+        ({"user": "garbage", "role": "AGENCY_PROCESSOR", "region": "410121000000"}, "NOT_FOUND"),
     ]
     for variables, code in cases:
         data = await api.as_("perm.county", GRANT, {"input": {**variables, "reason": "测试"}})
@@ -104,5 +104,5 @@ async def test_grant_refusals_through_the_api(api: Api) -> None:
     [error] = sod["roleGrant"]["userErrors"]
     assert error["code"] == "SOD_CONFLICT"
     assert error["field"] == "role"
-    assert "县级审核员" in error["message"]
+    assert "经办机构审核员" in error["message"]
     assert "乡镇经办员" in error["message"]

@@ -45,7 +45,7 @@ async def test_node_outside_the_scope_is_null_exactly_like_an_unknown_id(
         gid("User", 999_999),
         gid("Region", "410121109000"),
         gid("Grant", 999_999),
-        gid("Role", "county_reviewer"),  # not a node type
+        gid("Role", "agency_reviewer"),  # not a node type
         gid("User", "abc"),
         "not base64 at all",
     ]
@@ -113,7 +113,7 @@ async def test_mutations_cannot_reach_across(api: Api, world: World) -> None:
     assert revoke["roleRevoke"] == {"grant": None, "userErrors": [{"code": "GRANT_NOT_FOUND"}]}
     grant = await api.as_(
         "perm.county",
-        """mutation ($id: ID!) { roleGrant(input: {user: $id, role: COUNTY_PROCESSOR,
+        """mutation ($id: ID!) { roleGrant(input: {user: $id, role: AGENCY_PROCESSOR,
              region: "410121000000", reason: "x"}) { grant { id } userErrors { code } } }""",
         {"id": other_user},
     )

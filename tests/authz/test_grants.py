@@ -73,7 +73,7 @@ async def test_refusals_change_nothing(world: World, acting: ActorFor, services:
     nobody = world.ids["nobody"]
     cases = [
         # outside the administrator's county
-        ("perm.county", nobody, "county_reviewer", COUNTY_B, GrantError.OUTSIDE_SUBTREE),
+        ("perm.county", nobody, "agency_reviewer", COUNTY_B, GrantError.OUTSIDE_SUBTREE),
         (
             "perm.county",
             nobody,
@@ -88,14 +88,14 @@ async def test_refusals_change_nothing(world: World, acting: ActorFor, services:
         (
             "perm.county",
             world.ids["perm.county"],
-            "county_processor",
+            "agency_processor",
             COUNTY_A,
             GrantError.SELF_GRANT,
         ),
         # escalation: province_admin carries REGION ADMIN, which a permission admin lacks
         ("perm.province", nobody, "province_admin", PROVINCE, GrantError.ESCALATION),
         # a business operator cannot grant at all
-        ("county.reviewer", nobody, "county_processor", COUNTY_A, GrantError.OUTSIDE_SUBTREE),
+        ("county.reviewer", nobody, "agency_processor", COUNTY_A, GrantError.OUTSIDE_SUBTREE),
         # unknown role and unknown region
         ("perm.county", nobody, "pope", COUNTY_A, GrantError.UNKNOWN_ROLE),
         (
@@ -109,7 +109,7 @@ async def test_refusals_change_nothing(world: World, acting: ActorFor, services:
         (
             "perm.county",
             world.ids["countyb.reviewer"],
-            "county_processor",
+            "agency_processor",
             COUNTY_A,
             OperatorError.NOT_FOUND,
         ),
@@ -122,7 +122,7 @@ async def test_refusals_change_nothing(world: World, acting: ActorFor, services:
 
 async def test_a_reason_is_required(world: World, acting: ActorFor) -> None:
     error = await refused(
-        grant(acting, "perm.county", world.ids["nobody"], "county_processor", COUNTY_A, "  ")
+        grant(acting, "perm.county", world.ids["nobody"], "agency_processor", COUNTY_A, "  ")
     )
     assert error.code is OperatorError.REASON_REQUIRED
 
@@ -133,14 +133,14 @@ async def test_static_separation_of_duties(
     nobody = world.ids["nobody"]
     await grant(acting, "perm.county", nobody, "township_processor", TOWN_A)
     # reviewing the same objects in an overlapping region (the county above the township)
-    error = await refused(grant(acting, "perm.county", nobody, "county_reviewer", COUNTY_A))
+    error = await refused(grant(acting, "perm.county", nobody, "agency_reviewer", COUNTY_A))
     assert error.code is GrantError.SOD_CONFLICT
     assert "乡镇经办员" in error.message()
-    assert "县级审核员" in error.message()
+    assert "经办机构审核员" in error.message()
     # in a region that does not overlap it is allowed (the province admin grants there)
-    await grant(acting, "admin", nobody, "county_reviewer", COUNTY_B)
+    await grant(acting, "admin", nobody, "agency_reviewer", COUNTY_B)
     # and the same grant twice is refused as a duplicate
-    error = await refused(grant(acting, "admin", nobody, "county_reviewer", COUNTY_B))
+    error = await refused(grant(acting, "admin", nobody, "agency_reviewer", COUNTY_B))
     assert error.code is GrantError.ALREADY_GRANTED
     # switched off for a deployment that wants it off
     async with acting("perm.county") as (actor, session):
@@ -168,7 +168,7 @@ async def test_deactivated_operators_get_no_grants(world: World, acting: ActorFo
     async with acting("perm.county") as (actor, session):
         await deactivate_operator(session, actor, world.ids["nobody"], "离职")
     error = await refused(
-        grant(acting, "perm.county", world.ids["nobody"], "county_processor", COUNTY_A)
+        grant(acting, "perm.county", world.ids["nobody"], "agency_processor", COUNTY_A)
     )
     assert error.code is GrantError.INACTIVE_USER
 

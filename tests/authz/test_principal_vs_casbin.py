@@ -81,8 +81,8 @@ def test_scope_is_minimal() -> None:
         1,
         [
             Grant(1, 1, "auditor", "4101"),
-            Grant(2, 1, "county_reviewer", "410121"),
-            Grant(3, 1, "county_reviewer", "410221"),
+            Grant(2, 1, "agency_reviewer", "410121"),
+            Grant(3, 1, "agency_reviewer", "410221"),
         ],
     )
     assert principal.scope(Obj.PERSON, Act.READ).prefixes == {"4101", "410221"}

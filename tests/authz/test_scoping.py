@@ -21,7 +21,7 @@ async def test_a_village_assistant_sees_only_its_village(world: World, acting: A
     assert users == ["village.assistant"]
 
 
-async def test_a_county_reviewer_sees_its_county_and_nothing_beside_it(
+async def test_a_agency_reviewer_sees_its_county_and_nothing_beside_it(
     world: World, acting: ActorFor
 ) -> None:
     async with acting("county.reviewer") as (_, session):

@@ -80,34 +80,34 @@ def test_migrate_import_create_grant_list_revoke(jubao, tmp_path: Path) -> None:
     )
     assert li.exit_code == 0, li.output
     granted = jubao(
-        "roles", "grant", "li.si", "county_reviewer", "410121000000", "--reason", "任命"
+        "roles", "grant", "li.si", "agency_reviewer", "410121000000", "--reason", "任命"
     )
     assert granted.exit_code == 0, granted.output
     conflict = jubao(
-        "roles", "grant", "li.si", "county_processor", "410121000000", "--reason", "兼任"
+        "roles", "grant", "li.si", "agency_processor", "410121000000", "--reason", "兼任"
     )
     assert conflict.exit_code == 1
     assert "职责分离" in conflict.output
 
     listed = jubao("roles", "list", "--user", "li.si")
-    assert "county_reviewer" in listed.output
+    assert "agency_reviewer" in listed.output
     assert "410121000000" in listed.output
-    assert "county_reviewer" in jubao("--lang", "en", "roles", "list").output
+    assert "agency_reviewer" in jubao("--lang", "en", "roles", "list").output
 
     assert (
         jubao(
-            "roles", "revoke", "li.si", "county_reviewer", "410121000000", "--reason", "调离"
+            "roles", "revoke", "li.si", "agency_reviewer", "410121000000", "--reason", "调离"
         ).exit_code
         == 0
     )
-    assert "county_reviewer" not in jubao("roles", "list", "--user", "li.si").output
+    assert "agency_reviewer" not in jubao("roles", "list", "--user", "li.si").output
     missing = jubao(
         "--lang",
         "en",
         "roles",
         "revoke",
         "li.si",
-        "county_reviewer",
+        "agency_reviewer",
         "410121000000",
         "--reason",
         "x",

@@ -101,7 +101,7 @@ def test_a_grant_made_through_one_worker_holds_in_all_at_once(server: str) -> No
         assert perms == []
     regranted = graphql(
         server,
-        """mutation ($u: ID!) { roleGrant(input: {user: $u, role: COUNTY_PROCESSOR,
+        """mutation ($u: ID!) { roleGrant(input: {user: $u, role: AGENCY_PROCESSOR,
              region: "410121000000", reason: "恢复"}) { userErrors { code } } }""",
         {"u": me["user"]["id"]},
         token=admin,
