@@ -55,3 +55,10 @@ def utcnow() -> datetime:
 
 # 64-bit keys on PostgreSQL; SQLite only auto-increments a column declared exactly INTEGER.
 BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+def upsert(dialect: str, entity: Any) -> Any:
+    """The dialect's ``INSERT`` with ``ON CONFLICT`` support (SQLite and PostgreSQL alike)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(entity)

@@ -9,7 +9,8 @@ Rules (DESIGN §3):
 - static separation of duties (on by default): no operator may hold ``process`` and ``review``
   on the same object in overlapping regions;
 - every grant and revoke is recorded in the audit trail with its reason.
-The command line acts as the system: it skips the administrator rules, never the others.
+The command line acts as the system: it skips the administrator rules (``administration``),
+never the others.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jubao import audit
 from jubao.authz.actor import Actor
+from jubao.authz.administration import check_administers
 from jubao.authz.operators import check_reason, lock_operator, visible_operator
 from jubao.authz.policy import Grant, adapter_for, grant_by_id, grants_of, subject
 from jubao.authz.roles import CATALOGUE, Role
@@ -31,21 +33,11 @@ from jubao.tenants.models import Region
 class GrantError(ErrorCode):
     UNKNOWN_ROLE = ("没有名为“{role}”的角色", "There is no role named '{role}'")
     UNKNOWN_REGION = ("区划 {region} 不存在或已撤销", "Region {region} does not exist")
-    OUTSIDE_SUBTREE = (
-        "您不能在 {region} 授权或撤销授权：它不在您管理的区划范围内",
-        "You cannot grant or revoke at {region}: it is outside the regions you administer",
-    )
     LEVEL_MISMATCH = (
         "角色“{role}”只能授予{lowest}到{highest}级区划，{region} 是{level}级",
         "Role '{role}' can be granted from level {lowest} to {highest}; {region} is level {level}",
     )
-    SELF_GRANT = ("不能给自己授权或撤销自己的授权", "You cannot grant or revoke your own roles")
     INACTIVE_USER = ("该操作员已停用，不能授权", "The operator is deactivated")
-    ESCALATION = (
-        "不能授予超出您自身权限的角色：该角色含有您在 {region} 不具备的管理权限（{rights}）",
-        "You cannot grant a role with rights you do not hold: it has administrative rights "
-        "you lack in {region} ({rights})",
-    )
     SOD_CONFLICT = (
         "违反职责分离：该操作员在 {other_region} 持有“{other_role}”，"
         "与“{role}”在 {region} 对“{obj}”的经办和审核权限冲突",
@@ -86,24 +78,6 @@ def sod_conflict(role: Role, prefix: str, held: list[Grant]) -> tuple[Grant, Obj
     return None
 
 
-def _check_administrator(actor: Actor, role: Role | None, region: RegionCode, user_id: int) -> None:
-    if actor.is_system:
-        return
-    if not actor.can(Obj.GRANT, Act.ADMIN, region):
-        raise DomainError(GrantError.OUTSIDE_SUBTREE, field="region", region=region.code)
-    if user_id == actor.operator_id:
-        raise DomainError(GrantError.SELF_GRANT, field="user")
-    lacking = sorted(
-        obj.value
-        for obj in (role.objects_with(Act.ADMIN) if role else ())
-        if not actor.can(obj, Act.ADMIN, region)
-    )
-    if lacking:
-        raise DomainError(
-            GrantError.ESCALATION, field="role", region=region.code, rights=", ".join(lacking)
-        )
-
-
 async def grant_role(
     session: AsyncSession,
     actor: Actor,
@@ -126,7 +100,7 @@ async def grant_role(
             highest=role.max_level.text,
             level=region.level.text,
         )
-    _check_administrator(actor, role, region, user_id)
+    check_administers(actor, role, region, user_id)
     place = await session.get(Region, region.code)
     if place is None or place.valid_to is not None:
         raise DomainError(GrantError.UNKNOWN_REGION, field="region", region=region.code)
@@ -178,7 +152,7 @@ async def revoke_grant(
         raise DomainError(GrantError.GRANT_NOT_FOUND, field="grant")
     region = RegionCode.from_prefix(grant.prefix)
     # A role since removed from the catalogue can still be revoked.
-    _check_administrator(actor, CATALOGUE.get(grant.role), region, grant.user_id)
+    check_administers(actor, CATALOGUE.get(grant.role), region, grant.user_id)
     await lock_operator(session, grant.user_id)
     removed = await adapter_for(session).remove_policy(
         "g", "g", [subject(grant.user_id), grant.role, grant.prefix]

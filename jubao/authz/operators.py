@@ -11,8 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jubao import audit
+from jubao.audit import AuditActor
 from jubao.authz.actor import Actor
+from jubao.authz.administration import check_administers
 from jubao.authz.passwords import Passwords
+from jubao.authz.policy import grants_of
+from jubao.authz.roles import CATALOGUE
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, ErrorCode
 from jubao.orm import Base, utcnow
@@ -36,7 +40,15 @@ class OperatorError(ErrorCode):
     NOT_FOUND = ("找不到该操作员", "No such operator")
     ALREADY_INACTIVE = ("该操作员已停用", "This operator is already deactivated")
     SELF_DEACTIVATE = ("不能停用自己的账号", "You cannot deactivate your own account")
+    OUTRANKS = (
+        "该操作员持有您无权撤销的授权，不能由您停用",
+        "The operator holds grants you could not revoke, so you cannot deactivate them",
+    )
     WRONG_PASSWORD = ("原密码不正确", "The current password is wrong")
+    SESSION_ENDED = (
+        "会话已结束（账号已停用或密码已更改），请重新登录",
+        "The session has ended (deactivated or password changed); log in again",
+    )
     REASON_REQUIRED = (
         "请填写原因（不超过 500 个字符）",
         "Give a reason (at most 500 characters)",
@@ -108,16 +120,19 @@ async def create_operator(
     display_name = display_name.strip()
     if not 1 <= len(display_name) <= 100:
         raise DomainError(OperatorError.DISPLAY_NAME_INVALID, field="displayName")
+    passwords.check_rules(password, username)
+    # Hashing takes tens of milliseconds: do it before the first statement opens the
+    # transaction (on SQLite that takes the database's write lock).
+    password_hash = await passwords.hash(password)
     if await session.get(Region, region.code) is None:
         raise DomainError(OperatorError.UNKNOWN_REGION, field="region", region=region.code)
-    passwords.check_rules(password, username)
     if await username_taken(session, username):
         raise DomainError(OperatorError.USERNAME_TAKEN, field="username", username=username)
     operator = Operator(
         username=username,
         display_name=display_name,
         region_code=region.code,
-        password_hash=await passwords.hash(password),
+        password_hash=password_hash,
     )
     session.add(operator)
     try:
@@ -166,6 +181,14 @@ async def deactivate_operator(
         raise DomainError(OperatorError.SELF_DEACTIVATE, field="id")
     if not operator.active:
         raise DomainError(OperatorError.ALREADY_INACTIVE, field="id")
+    # Retiring someone takes away all they hold: only for those who could revoke all of it.
+    for grant in await grants_of(session, operator.id):
+        try:
+            check_administers(
+                actor, CATALOGUE.get(grant.role), RegionCode.from_prefix(grant.prefix), operator.id
+            )
+        except DomainError:
+            raise DomainError(OperatorError.OUTRANKS, field="id") from None
     now = utcnow()
     operator.active = False
     operator.deactivated_at = now
@@ -182,20 +205,19 @@ async def deactivate_operator(
     return operator
 
 
-async def change_password(
+async def set_password(
     session: AsyncSession,
-    actor: Actor,
-    passwords: Passwords,
-    operator: Operator,
-    *,
-    current_password: str,
-    new_password: str,
+    actor: AuditActor,
+    operator_id: int,
+    token_version: int,
+    password_hash: str,
 ) -> Operator:
-    """The operator changes their own password; every existing session ends."""
-    if not await passwords.verify(operator.password_hash, current_password):
-        raise DomainError(OperatorError.WRONG_PASSWORD, field="currentPassword")
-    passwords.check_rules(new_password, operator.username, field_name="newPassword")
-    operator.password_hash = await passwords.hash(new_password)
+    """Store a new password hash (checked and hashed by the caller, outside the transaction);
+    every existing session ends. Refused if the sessions already ended meanwhile."""
+    operator = await session.get(Operator, operator_id)
+    if operator is None or operator.token_version != token_version or not operator.active:
+        raise DomainError(OperatorError.SESSION_ENDED)
+    operator.password_hash = password_hash
     operator.token_version += 1
     operator.updated_at = utcnow()
     audit.record(

@@ -40,6 +40,11 @@ class Principal:
             return False
         return any(p in prefixes for p in region.prefixes)
 
+    def prefixes(self, obj: Obj, act: Act) -> frozenset[str]:
+        """The exact grant prefixes (not minimised) through which this principal holds a right:
+        for steps that must be taken at one level, not merely somewhere above it."""
+        return self._prefixes.get((obj, act), frozenset())
+
     def scope(self, obj: Obj, act: Act) -> Scope:
         key = (obj, act)
         scope = self._scopes.get(key)

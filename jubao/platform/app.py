@@ -52,6 +52,7 @@ class GraphQLView(GraphQL[Context, None]):
                 result.errors,
                 Lang.from_accept_language(request.headers.get("accept-language")),
                 _request_id(request),
+                suggestions=not self.services.settings.production,
             )
         return await super().process_result(request, result)
 
@@ -88,13 +89,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        try:
-            await services.db.ping()
-            await check_schema_current(services.db)
-            await check_role_policies(services.db)
-        except Exception as error:
-            log.warning("not ready: %s", error)
-            return JSONResponse({"status": "unavailable", "reason": str(error)}, status_code=503)
+        # The reason names the check; the details (hosts, users, versions) go to the log only.
+        checks = (
+            ("database unreachable", services.db.ping),
+            ("database schema out of date", lambda: check_schema_current(services.db)),
+            ("role table out of date", lambda: check_role_policies(services.db)),
+        )
+        for reason, check in checks:
+            try:
+                await check()
+            except Exception:
+                log.warning("not ready: %s", reason, exc_info=True)
+                return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     @asynccontextmanager

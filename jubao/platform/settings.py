@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     jwt_issuer: str = "jubao"
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=7, ge=1, le=90)
+    # a used refresh token presented again within this time is a retry, not a theft
+    refresh_reuse_grace_seconds: int = Field(default=30, ge=0, le=300)
 
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)

@@ -2,7 +2,8 @@
 
 Both carry the operator's token version: deactivating an operator or changing the password
 raises it, which ends every existing token at once. A refresh token is used once; presenting a
-used one again revokes its whole family (someone copied it).
+used one again revokes its whole family (someone copied it) — unless it comes back within a
+short grace period, which is a client retrying a refresh whose answer it lost.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import jwt
 from sqlalchemy import ForeignKey, String, select, update
@@ -51,6 +52,7 @@ class RefreshToken(Base):
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Tokens:
         self._issuer = settings.jwt_issuer
         self._access_ttl = settings.access_token_ttl
         self._refresh_ttl = settings.refresh_token_ttl
+        self._reuse_grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
 
     def access_token(self, operator: Operator) -> tuple[str, datetime]:
         now = utcnow()
@@ -131,20 +134,26 @@ class Tokens:
             .with_for_update()
         )
         now = utcnow()
-        if row is None or row.expires_at <= now:
+        if row is None or row.expires_at <= now or row.revoked_at is not None:
             raise DomainError(TokenError.REFRESH_INVALID, field="refreshToken")
+        family = update(RefreshToken).where(
+            RefreshToken.family == row.family, RefreshToken.revoked_at.is_(None)
+        )
         if row.used_at is not None:
+            if now - row.used_at > self._reuse_grace:
+                # Presented again long after use: someone copied it. End the whole family.
+                await session.execute(family.values(revoked_at=now))
+                await session.commit()
+                raise DomainError(TokenError.REFRESH_INVALID, field="refreshToken")
+            # A client retrying a refresh whose answer it never received (flaky mobile
+            # networks): the pair it missed is void, and it gets a new one.
             await session.execute(
-                update(RefreshToken)
-                .where(RefreshToken.family == row.family, RefreshToken.used_at.is_(None))
-                .values(used_at=now)
+                family.where(RefreshToken.used_at.is_(None)).values(revoked_at=now)
             )
-            await session.commit()
-            raise DomainError(TokenError.REFRESH_INVALID, field="refreshToken")
         operator = await session.get(Operator, row.operator_id)
         if operator is None or not operator.active or operator.token_version != row.token_version:
             raise DomainError(TokenError.REFRESH_INVALID, field="refreshToken")
-        row.used_at = now
+        row.used_at = row.used_at or now
         pair = await self.issue(session, operator, family=row.family)
         await session.commit()
         return operator, pair

@@ -42,6 +42,7 @@ class Level(IntEnum):
 PREFIX_LENGTHS = (2, 4, 6, 9, 12)
 _LEVEL_BY_PREFIX_LENGTH = {n: Level(i + 1) for i, n in enumerate(PREFIX_LENGTHS)}
 _SEGMENTS = tuple(zip((0, *PREFIX_LENGTHS[:-1]), PREFIX_LENGTHS, strict=True))
+_COUNTY_SEGMENT = Level.COUNTY - 1
 
 
 class RegionCodeError(ErrorCode):
@@ -50,9 +51,11 @@ class RegionCodeError(ErrorCode):
         "A region code must be exactly 12 digits, got '{code}'",
     )
     NO_LEVEL = (
-        "区划代码 {code} 无法确定级别：省段不能为 00，且下级段非零时上级段也必须非零",
+        "区划代码 {code} 无法确定级别：省段不能为 00，下级段非零时上级段也必须非零"
+        "（只有不设区县的地级市可以跳过县段）",
         "Region code {code} has no level: the province segment cannot be 00, and a lower "
-        "segment can only be non-zero when every higher segment is",
+        "segment can only be non-zero when every higher one is (only a city without counties "
+        "may skip the county segment)",
     )
     BAD_PREFIX = (
         "区划前缀必须是 2、4、6、9 或 12 位数字，收到“{prefix}”",
@@ -62,8 +65,11 @@ class RegionCodeError(ErrorCode):
 
 def _level_of(code: str) -> Level | None:
     significant = [code[start:end].strip("0") != "" for start, end in _SEGMENTS]
-    depth = significant.index(False) if False in significant else len(significant)
-    if depth == 0 or any(significant[depth:]):
+    depth = max((i + 1 for i, s in enumerate(significant) if s), default=0)
+    gaps = [i for i in range(depth) if not significant[i]]
+    # Only the county segment may be skipped: prefecture-level cities without counties
+    # (东莞 4419, 中山 4420, 儋州 4604, 嘉峪关 6202) have their townships right under the city.
+    if depth == 0 or gaps not in ([], [_COUNTY_SEGMENT]) or (gaps and depth < Level.TOWNSHIP):
         return None
     return Level(depth)
 
@@ -102,9 +108,8 @@ class RegionCode:
 
     @property
     def parent(self) -> RegionCode | None:
-        if self.level is Level.PROVINCE:
-            return None
-        return RegionCode(self.code[: Level(self.level - 1).prefix_length].ljust(12, "0"))
+        prefixes = self.prefixes
+        return RegionCode.from_prefix(prefixes[-2]) if len(prefixes) > 1 else None
 
     @property
     def ancestors(self) -> tuple[RegionCode, ...]:
@@ -113,8 +118,14 @@ class RegionCode:
 
     @property
     def prefixes(self) -> tuple[str, ...]:
-        """The prefixes of this region and all its ancestors, province first (at most five)."""
-        return tuple(self.code[:n] for n in PREFIX_LENGTHS[: self.level])
+        """The prefixes of this region and all its ancestors, province first (at most five;
+        four under a city without counties)."""
+        skip_county = self.code[4:6] == "00"
+        return tuple(
+            self.code[:n]
+            for n in PREFIX_LENGTHS[: self.level]
+            if not (skip_county and n == Level.COUNTY.prefix_length)
+        )
 
     def contains(self, other: RegionCode) -> bool:
         """True if ``other`` is this region or lies below it."""

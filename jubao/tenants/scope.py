@@ -7,7 +7,7 @@ on every database and collation (``LIKE 'x%'`` does not on PostgreSQL without C 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -68,3 +68,11 @@ class RegionScoped:
 
     __scope_object__: ClassVar[str]
     __scope_column__: ClassVar[str] = "region_code"
+
+    @classmethod
+    def read_criteria(cls, scope_of: Callable[[str], Scope]) -> ColumnElement[bool]:
+        """The rows a caller may read, given the caller's read scope for each object.
+
+        Classes whose rows belong to different objects (e.g. applications of several kinds)
+        override this."""
+        return scope_of(cls.__scope_object__).clause(getattr(cls, cls.__scope_column__))

@@ -5,6 +5,7 @@ import pytest
 
 from jubao.platform.services import Services
 from tests.helpers import PASSWORD, Api, World
+from tests.platform.test_tokens import used_long_ago
 
 ME = "{ me { user { username } } }"
 
@@ -113,7 +114,7 @@ async def test_password_change_ends_other_sessions_and_returns_new_tokens(api: A
     assert (await api.login("finance", "brand-new-77"))["data"]["login"]["userErrors"] == []
 
 
-async def test_token_refresh_through_the_api(api: Api) -> None:
+async def test_token_refresh_through_the_api(api: Api, services: Services) -> None:
     login = (await api.login("auditor"))["data"]["login"]
     refresh = """mutation ($t: String!) { tokenRefresh(input: {refreshToken: $t}) {
         tokens { accessToken refreshToken } userErrors { code field } } }"""
@@ -123,6 +124,7 @@ async def test_token_refresh_through_the_api(api: Api) -> None:
     assert first["userErrors"] == []
     me = await api.post(ME, token=first["tokens"]["accessToken"])
     assert me["data"]["me"]["user"]["username"] == "auditor"
+    await used_long_ago(services)
     replay = (await api.post(refresh, {"t": login["tokens"]["refreshToken"]}))["data"][
         "tokenRefresh"
     ]

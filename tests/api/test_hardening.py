@@ -3,7 +3,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy import delete
 
+from jubao.authz.actor import Actor
+from jubao.authz.policy import CasbinRule
 from jubao.platform.app import create_app
 from jubao.platform.services import Services
 from jubao.platform.settings import DEVELOPMENT_SECRET, InsecureConfigurationError
@@ -133,10 +136,27 @@ async def test_production_hides_the_schema(production: httpx.AsyncClient) -> Non
         "/graphql", json={"query": "{ __schema { types { name } } }"}
     )
     assert introspection.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
-    typo = await production.post("/graphql", json={"query": "{ rolse { name } }"})
-    assert "Did you mean" not in typo.text
+    for query in (
+        "{ rolse { name } }",
+        "{ users(frist: 5) { totalCount } }",
+        '{ region(code: "410000000000") { nmae } }',
+    ):
+        typo = await production.post("/graphql", json={"query": query})
+        assert typo.json()["errors"], query
+        assert "Did you mean" not in typo.text, typo.text
     ide = await production.get("/graphql", headers={"Accept": "text/html"})
     assert "graphiql" not in ide.text.lower()
+
+
+async def test_readiness_names_the_failing_check_but_no_internals(
+    api: Api, services: Services
+) -> None:
+    assert (await api.client.get("/readyz")).json() == {"status": "ready"}
+    async with services.db.transaction(Actor.system("test")) as session:
+        await session.execute(delete(CasbinRule).where(CasbinRule.ptype == "p"))
+    response = await api.client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "reason": "role table out of date"}
 
 
 @pytest.mark.parametrize("secret", [DEVELOPMENT_SECRET, "short-secret"])

@@ -134,3 +134,16 @@ async def test_operators_without_admin_rights_cannot_administer(api: Api, world:
         {"id": visible},
     )
     assert result["userDeactivate"]["userErrors"] == [{"code": "FORBIDDEN"}]
+
+
+async def test_keys_beyond_a_columns_range_name_nothing(api: Api) -> None:
+    token = await api.token("perm.county")
+    for global_id in (gid("User", 99_999_999_999), gid("Grant", 2**63), gid("User", "0")):
+        assert await api.post(NODE, {"id": global_id}, token=token) == {"data": {"node": None}}
+    cursor = base64.urlsafe_b64encode(b"k:99999999999999999999").decode()
+    result = await api.post(
+        "query ($a: String) { users(first: 5, after: $a) { totalCount } }",
+        {"a": cursor},
+        token=token,
+    )
+    assert result["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": "BAD_CURSOR"}

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from jubao.audit import AuditEvent
 from jubao.authz.actor import Actor
+from jubao.authz.administration import AdministrationError
 from jubao.authz.grants import GrantError, grant_role, revoke_grant
 from jubao.authz.operators import OperatorError, deactivate_operator
 from jubao.authz.policy import CasbinRule, grants_of
@@ -73,13 +74,13 @@ async def test_refusals_change_nothing(world: World, acting: ActorFor, services:
     nobody = world.ids["nobody"]
     cases = [
         # outside the administrator's county
-        ("perm.county", nobody, "agency_reviewer", COUNTY_B, GrantError.OUTSIDE_SUBTREE),
+        ("perm.county", nobody, "agency_reviewer", COUNTY_B, AdministrationError.OUTSIDE_SUBTREE),
         (
             "perm.county",
             nobody,
             "city_supervisor",
             RegionCode("410100000000"),
-            GrantError.OUTSIDE_SUBTREE,
+            AdministrationError.OUTSIDE_SUBTREE,
         ),
         # level range
         ("perm.county", nobody, "village_assistant", TOWN_A, GrantError.LEVEL_MISMATCH),
@@ -90,12 +91,18 @@ async def test_refusals_change_nothing(world: World, acting: ActorFor, services:
             world.ids["perm.county"],
             "agency_processor",
             COUNTY_A,
-            GrantError.SELF_GRANT,
+            AdministrationError.SELF_GRANT,
         ),
         # escalation: province_admin carries REGION ADMIN, which a permission admin lacks
-        ("perm.province", nobody, "province_admin", PROVINCE, GrantError.ESCALATION),
+        ("perm.province", nobody, "province_admin", PROVINCE, AdministrationError.ESCALATION),
         # a business operator cannot grant at all
-        ("county.reviewer", nobody, "agency_processor", COUNTY_A, GrantError.OUTSIDE_SUBTREE),
+        (
+            "county.reviewer",
+            nobody,
+            "agency_processor",
+            COUNTY_A,
+            AdministrationError.OUTSIDE_SUBTREE,
+        ),
         # unknown role and unknown region
         ("perm.county", nobody, "pope", COUNTY_A, GrantError.UNKNOWN_ROLE),
         (
@@ -183,7 +190,7 @@ async def test_revoke_rules(world: World, acting: ActorFor, services: Services) 
         async with acting(admin) as (actor, session):
             await revoke_grant(session, actor, grant_id=grant_id, reason="调岗")
 
-    assert (await refused(revoke("perm.county", own))).code is GrantError.SELF_GRANT
+    assert (await refused(revoke("perm.county", own))).code is AdministrationError.SELF_GRANT
     assert (await refused(revoke("perm.county", elsewhere))).code is GrantError.GRANT_NOT_FOUND
     assert (await refused(revoke("perm.county", above))).code is GrantError.GRANT_NOT_FOUND
     assert (await refused(revoke("perm.county", 999_999))).code is GrantError.GRANT_NOT_FOUND

@@ -3,10 +3,10 @@ from sqlalchemy import func, select
 
 from jubao.audit import AuditEvent
 from jubao.authz.actor import AccessError, Actor
+from jubao.authz.grants import grant_role
 from jubao.authz.operators import (
     Operator,
     OperatorError,
-    change_password,
     create_operator,
     deactivate_operator,
 )
@@ -15,7 +15,7 @@ from jubao.errors import DomainError
 from jubao.platform.services import Services
 from jubao.tenants.codes import RegionCode
 from tests.authz.conftest import ActorFor
-from tests.helpers import COUNTY_A, COUNTY_B, PASSWORD, VILLAGE_A, World
+from tests.helpers import COUNTY_A, COUNTY_B, VILLAGE_A, World
 
 
 async def create(
@@ -118,24 +118,24 @@ async def test_deactivate(services: Services, world: World, acting: ActorFor) ->
     assert (await again("county.reviewer", world.ids["nobody"])).code is AccessError.FORBIDDEN
 
 
-async def test_change_password(services: Services, world: World) -> None:
+async def test_nobody_retires_an_operator_holding_more_than_they_could_revoke(
+    services: Services, world: World, acting: ActorFor
+) -> None:
     system = Actor.system("t")
-    passwords = services.settings.passwords
     async with services.db.transaction(system) as session:
-        operator = await session.get(Operator, world.ids["nobody"])
-        assert operator is not None
-        with pytest.raises(DomainError) as caught:
-            await change_password(
-                session, system, passwords, operator, current_password="wrong", new_password="x"
-            )
-        assert caught.value.code is OperatorError.WRONG_PASSWORD
-        await change_password(
+        await grant_role(
             session,
             system,
-            passwords,
-            operator,
-            current_password=PASSWORD,
-            new_password="new-secret-99",
+            user_id=world.ids["nobody"],
+            role_name="province_admin",
+            region=RegionCode("410000000000"),
+            reason="测试",
         )
-        assert operator.token_version == 1
-        assert await passwords.verify(operator.password_hash, "new-secret-99")
+    with pytest.raises(DomainError) as caught:
+        async with acting("perm.county") as (actor, session):
+            await deactivate_operator(session, actor, world.ids["nobody"], "越权")
+    assert caught.value.code is OperatorError.OUTRANKS
+    # the province administrator may
+    async with acting("admin") as (actor, session):
+        retired = await deactivate_operator(session, actor, world.ids["nobody"], "离职")
+    assert not retired.active

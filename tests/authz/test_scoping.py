@@ -1,10 +1,12 @@
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from jubao.authz.operators import Operator
-from jubao.authz.scoping import MissingActorError
+from jubao.authz.scoping import MissingActorError, ScopedClasses
 from jubao.platform.services import Services
 from jubao.tenants.models import Region
+from jubao.tenants.scope import RegionScoped
 from tests.authz.conftest import ActorFor
 from tests.helpers import COUNTY_A, DISTRICT_A, VILLAGE_A, World
 
@@ -79,3 +81,25 @@ async def test_a_session_without_an_actor_refuses_orm_queries(services: Services
     async with services.db._sessions() as session:
         with pytest.raises(MissingActorError):
             await session.scalars(select(Region))
+
+
+async def test_orm_bulk_updates_and_deletes_are_scoped(world: World, acting: ActorFor) -> None:
+    async with acting("village.assistant") as (_, session):
+        result = await session.execute(update(Operator).values(display_name="改名"))
+    assert result.rowcount == 1  # only the one operator the assistant can see
+
+
+def test_a_model_mapped_after_the_first_query_is_scoped_too() -> None:
+    class Models(DeclarativeBase):
+        pass
+
+    scoped = ScopedClasses(Models.registry)
+    assert scoped() == ()
+
+    class LateNote(Models, RegionScoped):
+        __tablename__ = "late_note"
+        __scope_object__ = "region"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        region_code: Mapped[str] = mapped_column(String(12))
+
+    assert scoped() == (LateNote,)

@@ -93,9 +93,31 @@ async def test_refresh_tokens_rotate_and_a_reused_one_revokes_the_family(
     operator, second = await rotate(services, first.refresh_token)
     assert operator.username == "auditor"
     assert second.refresh_token != first.refresh_token
-    await refused_rotation(services, first.refresh_token)  # replayed: someone copied it
+    await used_long_ago(services)
+    await refused_rotation(services, first.refresh_token)  # replayed later: someone copied it
     await refused_rotation(services, second.refresh_token)  # so the whole family is dead
     await refused_rotation(services, "made-up")
+
+
+async def used_long_ago(services: Services) -> None:
+    async with services.db.transaction(Actor.system("t")) as session:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.used_at.is_not(None))
+            .values(used_at=datetime.now(UTC) - timedelta(minutes=5))
+        )
+
+
+async def test_a_retry_within_the_grace_period_gets_a_new_pair(
+    services: Services, world: World
+) -> None:
+    """A mobile client whose refresh answer was lost retries with the same token."""
+    first = await issue(services, world.ids["auditor"])
+    _, lost = await rotate(services, first.refresh_token)
+    _, retried = await rotate(services, first.refresh_token)
+    await refused_rotation(services, lost.refresh_token)  # the answer it never saw is void
+    _, later = await rotate(services, retried.refresh_token)  # the new one works
+    assert later.refresh_token not in {first.refresh_token, lost.refresh_token}
 
 
 async def test_refresh_ends_with_the_token_version_and_expiry(

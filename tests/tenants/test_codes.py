@@ -18,6 +18,9 @@ from jubao.tenants.codes import Level, RegionCode, RegionCodeError, prefix_level
         ("410102001001", Level.VILLAGE, "410102001001", "410102001000"),
         ("110101001001", Level.VILLAGE, "110101001001", "110101001000"),  # the rulebook's example
         ("419001100000", Level.TOWNSHIP, "419001100", "419001000000"),  # 省直辖县级 city code 90
+        # cities without counties (东莞): townships right under the city
+        ("441900003000", Level.TOWNSHIP, "441900003", "441900000000"),
+        ("441900003001", Level.VILLAGE, "441900003001", "441900003000"),
     ],
 )
 def test_level_prefix_and_parent(code: str, level: Level, prefix: str, parent: str | None) -> None:
@@ -37,6 +40,14 @@ def test_ancestors_and_prefixes() -> None:
     ]
     assert region.prefixes == ("41", "4101", "410102", "410102001", "410102001001")
     assert RegionCode("410000000000").ancestors == ()
+
+
+def test_a_city_without_counties_has_four_levels_of_prefixes() -> None:
+    village = RegionCode("441900003001")
+    assert village.prefixes == ("44", "4419", "441900003", "441900003001")
+    assert [a.code for a in village.ancestors] == ["440000000000", "441900000000", "441900003000"]
+    assert RegionCode("441900000000").contains(village)
+    assert RegionCode.from_prefix("441900003") == RegionCode("441900003000")
 
 
 def test_contains() -> None:
@@ -59,7 +70,8 @@ def test_contains() -> None:
         (" 410102001001", RegionCodeError.MALFORMED),
         ("000000000000", RegionCodeError.NO_LEVEL),
         ("410000001000", RegionCodeError.NO_LEVEL),  # township under no city or county
-        ("410100001001", RegionCodeError.NO_LEVEL),
+        ("440000003000", RegionCodeError.NO_LEVEL),  # a township needs at least a city
+        ("410100000001", RegionCodeError.NO_LEVEL),  # only the county segment may be skipped
         ("410102000001", RegionCodeError.NO_LEVEL),  # village under no township
     ],
 )

@@ -7,8 +7,8 @@ from datetime import datetime
 import strawberry
 
 from jubao.authz.actor import Actor
-from jubao.authz.login import LoginError, authenticate
-from jubao.authz.operators import Operator, OperatorError, change_password
+from jubao.authz.login import LoginError, authenticate, change_own_password
+from jubao.authz.operators import OperatorError
 from jubao.authz.passwords import PasswordError
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import AuthzAction, AuthzObject
@@ -23,6 +23,7 @@ AuthenticationErrorCode = code_enum(
     LoginError,
     TokenError.REFRESH_INVALID,
     OperatorError.WRONG_PASSWORD,
+    OperatorError.SESSION_ENDED,
     PasswordError,
     description="登录与密码错误代码 — why a login, refresh or password change was refused",
 )
@@ -129,16 +130,15 @@ class AuthMutations:
         services = context.services
 
         async def work() -> LoginPayload:
-            async with context.system_session("login") as session:
-                operator = await authenticate(
-                    session,
-                    services.settings.passwords,
-                    services.settings.throttle,
-                    input.username,
-                    input.password,
-                )
+            operator = await authenticate(
+                context.system_transaction,
+                services.settings.passwords,
+                services.settings.throttle,
+                input.username,
+                input.password,
+            )
+            async with context.system_transaction() as session:
                 pair = await services.tokens.issue(session, operator)
-                await session.commit()
             return LoginPayload(tokens=AuthTokens.of(pair), user=User.of(operator))
 
         return await attempt(context.lang, LoginPayload, AuthenticationError, work())
@@ -148,7 +148,7 @@ class AuthMutations:
         context = info.context
 
         async def work() -> TokenRefreshPayload:
-            async with context.system_session("token refresh") as session:
+            async with context.services.db.write_session(Actor.system("token refresh")) as session:
                 _, pair = await context.services.tokens.rotate(session, input.refresh_token)
             return TokenRefreshPayload(tokens=AuthTokens.of(pair))
 
@@ -165,18 +165,17 @@ class AuthMutations:
         services = context.services
 
         async def work() -> PasswordChangePayload:
-            # Changing one's own password needs no grant, so the row is read unscoped.
-            async with services.db.transaction(Actor.system("self-service")) as session:
-                operator = await session.get(Operator, context.operator.id)
-                assert operator is not None
-                await change_password(
-                    session,
-                    context.actor,
-                    services.settings.passwords,
-                    operator,
-                    current_password=input.current_password,
-                    new_password=input.new_password,
-                )
+            # One's own password needs no grant: the work runs unscoped, audited as the caller.
+            operator = await change_own_password(
+                context.system_transaction,
+                services.settings.passwords,
+                services.settings.throttle,
+                context.actor,
+                context.operator,
+                current_password=input.current_password,
+                new_password=input.new_password,
+            )
+            async with context.system_transaction() as session:
                 pair = await services.tokens.issue(session, operator)
             return PasswordChangePayload(tokens=AuthTokens.of(pair))
 

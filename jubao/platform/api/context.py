@@ -17,6 +17,8 @@ from jubao.platform.authn import Authenticated
 from jubao.platform.services import Services
 from jubao.platform.tokens import TokenError
 
+_SELF_SERVICE = Actor.system("self-service")
+
 
 class Context:
     def __init__(
@@ -56,8 +58,9 @@ class Context:
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         return self.services.db.transaction(self.actor)
 
-    def system_session(self, label: str) -> AbstractAsyncContextManager[AsyncSession]:
-        return self.services.db.write_session(Actor.system(label))
+    def system_transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """Unscoped work that needs no grant (logging in, one's own password)."""
+        return self.services.db.transaction(_SELF_SERVICE)
 
     @cached_property
     def loaders(self) -> Loaders:

@@ -104,13 +104,22 @@ _LIMIT_PATTERNS: tuple[tuple[re.Pattern[str], Problem], ...] = (
 )
 
 
-def rewrite_errors(errors: list[GraphQLError], lang: Lang, request_id: str) -> list[GraphQLError]:
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def rewrite_errors(
+    errors: list[GraphQLError], lang: Lang, request_id: str, *, suggestions: bool = True
+) -> list[GraphQLError]:
     """Give every top-level error a code and a message in the request's language, and mask
     unexpected exceptions (logged with their traceback and the request id).
 
     This runs on the final result in the HTTP view rather than in a schema extension: a
     syntax error raised by the parser cache escapes the extension hooks."""
-    return [_rewrite(error, lang, request_id) for error in errors]
+    rewritten = [_rewrite(error, lang, request_id) for error in errors]
+    if not suggestions:  # in production: no hints at names that exist (schema probing)
+        for error in rewritten:
+            error.message = _SUGGESTION.sub("", error.message)
+    return rewritten
 
 
 def _rewrite(error: GraphQLError, lang: Lang, request_id: str) -> GraphQLError:

@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from typing import Self
 
 import strawberry
-from sqlalchemy import select
 from strawberry import relay
 
 from jubao.authz import grants as grant_rules
 from jubao.authz import policy
 from jubao.authz.actor import AccessError
+from jubao.authz.administration import AdministrationError
 from jubao.authz.grants import GrantError, grant_visible
 from jubao.authz.operators import OperatorError
 from jubao.authz.roles import CATALOGUE, ROLES
@@ -20,7 +20,7 @@ from jubao.errors import DomainError, Lang
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import AuthzAction, AuthzObject, RegionLevel, RoleName
 from jubao.platform.api.errors import attempt, code_enum, user_error_type
-from jubao.platform.api.ids import int_key_of
+from jubao.platform.api.ids import int_key, int_key_of
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region, region_by_code
 from jubao.platform.api.users import User
@@ -29,6 +29,7 @@ from jubao.tenants.codes import RegionCode
 RoleGrantErrorCode = code_enum(
     "RoleGrantErrorCode",
     GrantError,
+    AdministrationError,
     OperatorError.NOT_FOUND,
     OperatorError.REASON_REQUIRED,
     AccessError,
@@ -98,16 +99,10 @@ class Grant(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        keys = [int(k) if k.isascii() and k.isdigit() else None for k in node_ids]
         actor = info.context.actor
-        async with info.context.session() as session:
-            rows = await session.scalars(
-                select(policy.CasbinRule).where(
-                    policy.CasbinRule.ptype == "g",
-                    policy.CasbinRule.id.in_([k for k in keys if k is not None]),
-                )
-            )
-            found = {g.id: g for g in map(policy.grant_of, rows) if grant_visible(actor, g)}
+        keys = [int_key(k) for k in node_ids]
+        grants = await info.context.loaders.grant.load_many([k for k in keys if k is not None])
+        found = {g.id: g for g in grants if g is not None and grant_visible(actor, g)}
         return [cls.of(found[k]) if k in found else None for k in keys]
 
     @strawberry.field(description="角色 — the role")

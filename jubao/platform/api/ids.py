@@ -14,6 +14,18 @@ def key_of(global_id: str, type_name: str) -> str | None:
     return parsed.node_id if parsed.type_name == type_name else None
 
 
-def int_key_of(global_id: str, type_name: str) -> int | None:
-    key = key_of(global_id, type_name)
-    return int(key) if key is not None and key.isascii() and key.isdigit() else None
+INT32 = 2**31 - 1  # integer primary keys
+INT64 = 2**63 - 1  # BigId primary keys
+
+
+def int_key(text: str | None, largest: int = INT32) -> int | None:
+    """A primary-key value from text, or None if it is not one (a key beyond the column's range
+    names nothing, rather than overflowing in the database)."""
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value <= largest else None
+
+
+def int_key_of(global_id: str, type_name: str, largest: int = INT32) -> int | None:
+    return int_key(key_of(global_id, type_name), largest)

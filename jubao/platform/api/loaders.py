@@ -24,6 +24,7 @@ class Loaders:
         self.region = DataLoader[str, Region | None](self._regions)
         self.operator = DataLoader[int, Operator | None](self._operators)
         self.grants = DataLoader[int, list[Grant]](self._grants)
+        self.grant = DataLoader[int, Grant | None](self._grants_by_id)
 
     async def _regions(self, codes: list[str]) -> list[Region | None]:
         async with self._context.session() as session:
@@ -38,6 +39,14 @@ class Loaders:
             found = {
                 o.id: o for o in await session.scalars(select(Operator).where(Operator.id.in_(ids)))
             }
+        return [found.get(i) for i in ids]
+
+    async def _grants_by_id(self, ids: list[int]) -> list[Grant | None]:
+        async with self._context.session() as session:
+            rows = await session.scalars(
+                select(CasbinRule).where(CasbinRule.ptype == "g", CasbinRule.id.in_(ids))
+            )
+            found = {row.id: grant_of(row) for row in rows}
         return [found.get(i) for i in ids]
 
     async def _grants(self, user_ids: list[int]) -> list[list[Grant]]:

@@ -58,18 +58,19 @@ async def paginate(
     first: int,
     after: str | None,
     to_node: Callable[[Any], NodeT],
-    key_type: Callable[[str], Any] = str,
+    key_type: Callable[[str], Any | None] = str,
 ) -> Connection[NodeT]:
-    """One page of ``statement`` ordered by the unique column ``key``, after ``after``."""
+    """One page of ``statement`` ordered by the unique column ``key``, after ``after``.
+    ``key_type`` turns a cursor's text back into a key, or None if it is not one."""
     if not 1 <= first <= MAX_PAGE:
         raise problem(info.context.lang, Problem.PAGE_SIZE, max=MAX_PAGE)
     count = select(func.count()).select_from(statement.order_by(None).subquery())
     page = statement.order_by(key).limit(first + 1)
     if after is not None:
-        try:
-            page = page.where(key > key_type(_decode(after, info)))
-        except ValueError:
-            raise problem(info.context.lang, Problem.BAD_CURSOR) from None
+        value = key_type(_decode(after, info))
+        if value is None:
+            raise problem(info.context.lang, Problem.BAD_CURSOR)
+        page = page.where(key > value)
     async with info.context.session() as session:
         rows: Sequence[Any] = (await session.scalars(page)).all()
     has_next = len(rows) > first

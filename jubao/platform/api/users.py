@@ -18,7 +18,7 @@ from jubao.authz.passwords import PasswordError
 from jubao.errors import DomainError
 from jubao.platform.api.context import Info
 from jubao.platform.api.errors import attempt, code_enum, user_error_type
-from jubao.platform.api.ids import int_key_of
+from jubao.platform.api.ids import int_key, int_key_of
 from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region, region_by_code
@@ -70,7 +70,7 @@ class User(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        keys = [int(k) if k.isascii() and k.isdigit() else None for k in node_ids]
+        keys = [int_key(k) for k in node_ids]
         rows = await info.context.loaders.operator.load_many([k for k in keys if k is not None])
         found = {row.id: row for row in rows if row is not None}
         return [cls.of(found[k]) if k in found else None for k in keys]
@@ -133,7 +133,13 @@ class UserQueries:
         if region is not None:
             statement = statement.where(Scope.of([region.prefix]).clause(Operator.region_code))
         return await paginate(
-            info, statement, Operator.id, first=first, after=after, to_node=User.of, key_type=int
+            info,
+            statement,
+            Operator.id,
+            first=first,
+            after=after,
+            to_node=User.of,
+            key_type=int_key,
         )
 
 
