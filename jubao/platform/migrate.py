@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from jubao.authz.actor import Actor
 from jubao.authz.policy import catalogue_policies, stored_role_policies, sync_role_policies
+from jubao.pension.policy import seed_national
 from jubao.platform.db import Database
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -42,12 +43,16 @@ def _check(connection: Connection) -> None:
 
 
 async def migrate(db: Database) -> tuple[int, int]:
-    """Bring the schema to the newest revision and the role table in line with the
-    catalogue. Returns the role permissions (added, removed)."""
+    """Bring the schema to the newest revision, the role table in line with the catalogue, and
+    make sure the national policy defaults exist. Returns the role permissions (added,
+    removed)."""
     async with db.engine.begin() as connection:
         await connection.run_sync(_upgrade)
-    async with db.transaction(Actor.system("migrate")) as session:
-        return await sync_role_policies(session)
+    actor = Actor.system("migrate")
+    async with db.transaction(actor) as session:
+        changes = await sync_role_policies(session)
+        await seed_national(session, actor)
+    return changes
 
 
 async def check_models_match_migrations(db: Database) -> None:

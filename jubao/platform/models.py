@@ -5,16 +5,34 @@ from jubao.authz.login import LoginThrottle
 from jubao.authz.operators import Operator
 from jubao.authz.policy import CasbinRule
 from jubao.orm import Base
+from jubao.pension.applications import Application, ApplicationReview
+from jubao.pension.contributions import Contribution
+from jubao.pension.enrollment import EmployeeInsured
+from jubao.pension.interest import InterestRate, InterestRun
+from jubao.pension.ledger import AccountBalance, AccountEntry
+from jubao.pension.people import Person, PersonEvent
+from jubao.pension.policy import PolicySet
 from jubao.platform.tokens import RefreshToken
 from jubao.tenants.models import Region
 
 metadata = Base.metadata
 
 __all__ = [
+    "AccountBalance",
+    "AccountEntry",
+    "Application",
+    "ApplicationReview",
     "AuditEvent",
     "CasbinRule",
+    "Contribution",
+    "EmployeeInsured",
+    "InterestRate",
+    "InterestRun",
     "LoginThrottle",
     "Operator",
+    "Person",
+    "PersonEvent",
+    "PolicySet",
     "RefreshToken",
     "Region",
     "metadata",

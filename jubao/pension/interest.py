@@ -1,0 +1,429 @@
+"""年度结息 (rulebook §5.6): a year's interest for every account of a region, in set-based SQL.
+
+For each account, with the year's rules where its person lives:
+
+    interest = round(B × rate) + round(Σ credits × rate_current × months_held / 12)
+
+where B is the balance brought forward (all components) and months_held are the whole months
+left in the year after a credit (none if the policy says this year's money earns nothing).
+Each part is rounded by the policy's rule (HALF_UP to the fen, or 见分进角). The account's
+interest is then booked per component, in proportion to what each component earned, with the
+fen left over by truncation handed out by largest remainder — so the components add up to the
+account's interest exactly.
+
+All arithmetic is integer (fen × parts per million), done by the database in chunks of
+accounts; each chunk is one statement for the entries and one for the balances. A partial
+unique index makes a (account, year, component) interest entry impossible to book twice, and
+the statements skip accounts already credited, so an interrupted run can simply be run again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jubao import audit
+from jubao.authz.actor import Actor
+from jubao.errors import DomainError, ErrorCode
+from jubao.orm import Base, BigId, UtcDateTime, utcnow
+from jubao.pension.applications import Application
+from jubao.pension.ledger import AccountBalance, AccountEntry, EntryKind
+from jubao.pension.money import Rounding
+from jubao.pension.policy import PPM, CurrentYearCredits, PolicyBook
+from jubao.pension.workflow import Placement, parse_payload
+from jubao.tenants.codes import RegionCode
+from jubao.tenants.scope import RegionScoped, Scope
+
+CHUNK = 20_000  # accounts per statement
+
+
+class InterestError(ErrorCode):
+    YEAR_NOT_OVER = (
+        "{year} 年尚未结束，不能结息",
+        "{year} is not over yet; its interest cannot be posted",
+    )
+    EARLIER_YEAR = (
+        "{region} 在 {year} 年以前已有资金，但 {previous} 年的利息尚未在该区划（或其上级）结算，"
+        "请按年度顺序结息",
+        "{region} has money from before {year}, but {previous}'s interest has not been posted "
+        "for it (or a region above it); post the years in order",
+    )
+
+
+class InterestRun(Base, RegionScoped):
+    """One posting of a year's interest over a region (re-runs are new rows)."""
+
+    __tablename__ = "interest_run"
+    __scope_object__ = "account"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    year: Mapped[int] = mapped_column(index=True)
+    region_code: Mapped[str] = mapped_column(String(12))
+    actor: Mapped[str] = mapped_column(String(100))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    accounts: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class InterestRate(Base):
+    """The rules applied to each village in a run, kept so that every fen can be explained."""
+
+    __tablename__ = "interest_rate"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("interest_run.id"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    rate: Mapped[int]  # ppm on the balance brought forward
+    current_rate: Mapped[int]  # ppm on this year's credits, per whole month held (÷12)
+    rounding: Mapped[str] = mapped_column(String(10))
+
+
+@dataclass(frozen=True)
+class InterestResult:
+    run_id: int
+    year: int
+    accounts: int
+    total: int
+
+
+def _total(value: Any, over: dict[str, Any] | None = None) -> Any:
+    total = func.sum(value) if over is None else func.sum(value).over(**over)
+    return cast(total, BigInteger)
+
+
+def _round(numerator: Any, denominator: int, rounding: Any) -> Any:
+    """SQL: round a non-negative exact amount ``numerator / denominator`` fen by rule."""
+    half_up = (numerator * 2 + denominator) // (denominator * 2)
+    jiao_up = (numerator + denominator * 10 - 1) // (denominator * 10) * 10
+    return case((rounding == Rounding.JIAO_UP.value, jiao_up), else_=half_up)
+
+
+def _interest_rows(run_id: int, year: int, lo: int, hi: int, scope: Scope) -> Any:
+    """SELECT (person_id, component, region_code, amount) of the interest to book for the
+    accounts with ids in [lo, hi) inside ``scope`` that have none for ``year`` yet."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    e = AccountEntry.__table__.alias("e")
+    b = AccountBalance.__table__.alias("b")
+    r = InterestRate.__table__.alias("r")
+    # Every sum is cast back to BIGINT: PostgreSQL's SUM(bigint) is NUMERIC, and NUMERIC
+    # division is not the integer division this arithmetic relies on.
+    months_left = 12 - cast(extract("month", e.c.value_date), Integer)
+    this_year = (
+        select(
+            e.c.person_id,
+            e.c.component,
+            _total(e.c.amount).label("since_start"),
+            _total(
+                case(
+                    (
+                        and_(e.c.value_date <= end, e.c.kind != EntryKind.INTEREST.value),
+                        e.c.amount * months_left,
+                    ),
+                    else_=0,
+                )
+            ).label("amount_months"),
+        )
+        .where(e.c.person_id >= lo, e.c.person_id < hi, e.c.value_date >= start)
+        .group_by(e.c.person_id, e.c.component)
+        .cte("this_year")
+    )
+    credited = exists().where(
+        AccountEntry.__table__.c.person_id == b.c.person_id,
+        AccountEntry.__table__.c.kind == EntryKind.INTEREST.value,
+        AccountEntry.__table__.c.year == year,
+    )
+    prior = b.c.balance - func.coalesce(this_year.c.since_start, 0)
+    amount_months = func.coalesce(this_year.c.amount_months, 0)
+    # Exact interest of each component: prior × rate (÷ 1e6) and amount·months × rate' (÷ 12e6)
+    parts = (
+        select(
+            b.c.person_id,
+            b.c.component,
+            b.c.region_code,
+            r.c.rounding,
+            case((prior > 0, prior * r.c.rate), else_=0).label("on_prior"),
+            case((amount_months > 0, amount_months * r.c.current_rate), else_=0).label(
+                "on_current"
+            ),
+        )
+        .select_from(b)
+        .join(r, and_(r.c.run_id == run_id, r.c.region_code == b.c.region_code))
+        .outerjoin(
+            this_year,
+            and_(this_year.c.person_id == b.c.person_id, this_year.c.component == b.c.component),
+        )
+        .where(b.c.person_id >= lo, b.c.person_id < hi, scope.clause(b.c.region_code), ~credited)
+        .cte("parts")
+    )
+    earning = select(parts).where(parts.c.on_prior + parts.c.on_current > 0).cte("earning")
+    by_person = {"partition_by": earning.c.person_id}
+    account_total = _round(
+        _total(earning.c.on_prior, over=by_person), PPM, earning.c.rounding
+    ) + _round(_total(earning.c.on_current, over=by_person), 12 * PPM, earning.c.rounding)
+    base = earning.c.on_prior // PPM + earning.c.on_current // (12 * PPM)
+    remainder_key = (earning.c.on_prior % PPM) * 12 + earning.c.on_current % (12 * PPM)
+    ranked = select(
+        earning.c.person_id,
+        earning.c.component,
+        earning.c.region_code,
+        base.label("base"),
+        (account_total - _total(base, over=by_person)).label("left"),
+        (
+            func.row_number().over(
+                partition_by=earning.c.person_id,
+                order_by=(remainder_key.desc(), earning.c.component),
+            )
+            - 1
+        ).label("rank"),
+        func.count().over(**by_person).label("n"),
+    ).cte("ranked")
+    share = (
+        ranked.c.base
+        + ranked.c.left // ranked.c.n
+        + case((ranked.c.rank < ranked.c.left % ranked.c.n, 1), else_=0)
+    )
+    return select(
+        ranked.c.person_id,
+        ranked.c.region_code,
+        ranked.c.component,
+        literal(EntryKind.INTEREST.value).label("kind"),
+        cast(share, BigInteger).label("amount"),
+        literal(end, Date).label("value_date"),
+        literal(year).label("year"),
+        literal(run_id).label("interest_run_id"),
+        literal(utcnow(), UtcDateTime()).label("booked_at"),
+        literal(f"{year} 年利息").label("memo"),
+    ).where(share > 0)
+
+
+async def _rates(session: AsyncSession, run: InterestRun, scope: Scope, year: int) -> None:
+    """Resolve the interest rules for every village with money in the region."""
+    regions = await session.scalars(
+        select(AccountBalance.__table__.c.region_code)
+        .where(scope.clause(AccountBalance.__table__.c.region_code))
+        .distinct()
+    )
+    book = PolicyBook(session)
+    rows = []
+    for code in regions:
+        rules = (await book.for_region(RegionCode(code), year)).interest
+        current = 0 if rules.current_year_credits is CurrentYearCredits.NONE else rules.current_rate
+        rows.append(
+            {
+                "run_id": run.id,
+                "region_code": code,
+                "rate": rules.rate,
+                "current_rate": current,
+                "rounding": rules.rounding.value,
+            }
+        )
+    for start in range(0, len(rows), 5000):
+        await session.execute(insert(InterestRate), rows[start : start + 5000])
+
+
+async def _check_order(session: AsyncSession, scope: Scope, region: RegionCode, year: int) -> None:
+    entries = AccountEntry.__table__
+    earlier_money = await session.scalar(
+        select(
+            exists().where(
+                entries.c.value_date < date(year, 1, 1), scope.clause(entries.c.region_code)
+            )
+        )
+    )
+    if not earlier_money:
+        return
+    runs = InterestRun.__table__
+    previous_runs = await session.scalars(
+        select(runs.c.region_code).where(runs.c.year == year - 1, runs.c.finished_at.is_not(None))
+    )
+    if not any(RegionCode(code).contains(region) for code in previous_runs):
+        raise DomainError(
+            InterestError.EARLIER_YEAR, region=region.code, year=year, previous=year - 1
+        )
+
+
+UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+async def post_interest(
+    unit_of_work: UnitOfWork,
+    actor: Actor,
+    region: RegionCode,
+    year: int,
+    *,
+    today: date | None = None,
+    application_id: int | None = None,
+    chunk: int = CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> InterestResult:
+    """Post ``year``'s interest for every account under ``region``, one transaction per chunk
+    (the caller's unit of work may also be one transaction for all)."""
+    today = today or date.today()
+    if year >= today.year:
+        raise DomainError(InterestError.YEAR_NOT_OVER, field="year", year=year)
+    scope = Scope.of([region.prefix])
+    async with unit_of_work() as session:
+        await _check_order(session, scope, region, year)
+        run = InterestRun(
+            year=year,
+            region_code=region.code,
+            actor=actor.label,
+            application_id=application_id,
+            started_at=utcnow(),
+        )
+        session.add(run)
+        await session.flush()
+        await _rates(session, run, scope, year)
+        ids = AccountBalance.__table__.c.person_id
+        bounds = await session.execute(
+            select(func.min(ids), func.max(ids)).where(
+                scope.clause(AccountBalance.__table__.c.region_code)
+            )
+        )
+        low, high = bounds.one()
+        run_id = run.id
+    accounts = total = 0
+    async for lo, hi in _chunks(low, high, chunk):
+        async with unit_of_work() as session:
+            done, amount = await _post_chunk(session, run_id, year, lo, hi, scope)
+        accounts, total = accounts + done, total + amount
+        if progress is not None:
+            progress(hi - lo)
+    async with unit_of_work() as session:
+        run = await session.get(InterestRun, run_id)
+        assert run is not None
+        run.accounts, run.total, run.finished_at = accounts, total, utcnow()
+        audit.record(
+            session,
+            actor,
+            "interest.post",
+            f"interest_run:{run_id}",
+            region_code=region.code,
+            year=year,
+            accounts=accounts,
+            total=total,
+        )
+    return InterestResult(run_id, year, accounts, total)
+
+
+async def _chunks(low: int | None, high: int | None, size: int) -> AsyncIterator[tuple[int, int]]:
+    if low is None or high is None:
+        return
+    for lo in range(low, high + 1, size):
+        yield lo, min(lo + size, high + 1)
+
+
+_COLUMNS = (
+    "person_id",
+    "region_code",
+    "component",
+    "kind",
+    "amount",
+    "value_date",
+    "year",
+    "interest_run_id",
+    "booked_at",
+    "memo",
+)
+
+
+async def _post_chunk(
+    session: AsyncSession, run_id: int, year: int, lo: int, hi: int, scope: Scope
+) -> tuple[int, int]:
+    """Book one chunk's interest and move the balances; returns (accounts, fen)."""
+    rows = _interest_rows(run_id, year, lo, hi, scope).subquery()
+    await session.execute(
+        insert(AccountEntry).from_select(_COLUMNS, select(*(rows.c[c] for c in _COLUMNS)))
+    )
+    entries, balances = AccountEntry.__table__, AccountBalance.__table__
+    this_run = and_(
+        entries.c.interest_run_id == run_id,
+        entries.c.person_id >= lo,
+        entries.c.person_id < hi,
+    )
+    booked = select(entries.c.amount).where(
+        this_run,
+        entries.c.person_id == balances.c.person_id,
+        entries.c.component == balances.c.component,
+    )
+    await session.execute(
+        update(balances)
+        .where(balances.c.person_id >= lo, balances.c.person_id < hi, booked.exists())
+        .values(balance=balances.c.balance + booked.scalar_subquery())
+    )
+    summary = await session.execute(
+        select(
+            func.count(func.distinct(entries.c.person_id)),
+            func.coalesce(func.sum(entries.c.amount), 0),
+        ).where(this_run)
+    )
+    accounts, total = summary.one()
+    return int(accounts), int(total)
+
+
+class InterestPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    region: str
+    year: int = Field(ge=2009, le=2100)
+
+
+@asynccontextmanager
+async def _within(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    yield session
+
+
+class InterestPosting:
+    """结息 through the API: finance staff submit, the agency reviews; the approval posts it
+    in the approving transaction."""
+
+    async def prepare(
+        self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date
+    ) -> Placement:
+        request = parse_payload(InterestPayload, payload)
+        region = RegionCode(request.region)
+        if request.year >= today.year:
+            raise DomainError(InterestError.YEAR_NOT_OVER, field="year", year=request.year)
+        await _check_order(session, Scope.of([region.prefix]), region, request.year)
+        return Placement(
+            region, request.model_dump(mode="json"), subject=f"{region.prefix}:{request.year}"
+        )
+
+    async def apply(
+        self, session: AsyncSession, actor: Actor, application: Application, today: date
+    ) -> dict[str, Any]:
+        request = parse_payload(InterestPayload, application.payload)
+        result = await post_interest(
+            lambda: _within(session),
+            actor,
+            RegionCode(request.region),
+            request.year,
+            today=today,
+            application_id=application.id,
+        )
+        return {"run_id": result.run_id, "accounts": result.accounts, "total": result.total}

@@ -1,0 +1,320 @@
+"""个人账户: an append-only ledger per person and component, with balances kept beside it.
+
+Every credit (and, later, every payout and correction) is an entry; a balance is the sum of a
+person's entries for a component. ``account_balance`` holds those sums so that reads are one
+row each, and is updated in the same statement batch as the entries; ``check_balances`` (and
+``jubao ledger check``) proves the two agree. Corrections are reversing entries, never updates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    and_,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jubao.errors import Text
+from jubao.orm import Base, BigId, utcnow
+from jubao.tenants.scope import RegionScoped
+
+
+class Component(StrEnum):
+    """What an amount in the account came from (rulebook §2.3): kept apart because refunds
+    and inheritance treat government money differently."""
+
+    PERSONAL = "personal"  # 个人缴费
+    COLLECTIVE = "collective"  # 集体补助
+    AID = "aid"  # 其他社会经济组织、公益慈善组织、个人资助
+    SUBSIDY_PROVINCE = "subsidy_province"  # 省级财政补贴
+    SUBSIDY_CITY = "subsidy_city"  # 市级财政补贴
+    SUBSIDY_COUNTY = "subsidy_county"  # 县级财政补贴
+    HARDSHIP = "hardship"  # 政府代缴
+
+    @property
+    def text(self) -> Text:
+        return Text(_COMPONENT_ZH[self], self.value.replace("_", " "))
+
+    @property
+    def government(self) -> bool:
+        return self in GOVERNMENT
+
+
+_COMPONENT_ZH = {
+    Component.PERSONAL: "个人缴费",
+    Component.COLLECTIVE: "集体补助",
+    Component.AID: "其他资助",
+    Component.SUBSIDY_PROVINCE: "省级补贴",
+    Component.SUBSIDY_CITY: "市级补贴",
+    Component.SUBSIDY_COUNTY: "县级补贴",
+    Component.HARDSHIP: "政府代缴",
+}
+GOVERNMENT = frozenset(
+    {
+        Component.SUBSIDY_PROVINCE,
+        Component.SUBSIDY_CITY,
+        Component.SUBSIDY_COUNTY,
+        Component.HARDSHIP,
+    }
+)
+
+
+class EntryKind(StrEnum):
+    CONTRIBUTION = "contribution"  # a credit from a contribution (any component)
+    INTEREST = "interest"  # 结息, booked on the component that earned it
+    REVERSAL = "reversal"  # 冲正
+
+
+class AccountEntry(Base, RegionScoped):
+    __tablename__ = "account_entry"
+    __scope_object__ = "account"
+    __table_args__ = (
+        Index("ix_account_entry_person_id_component", "person_id", "component"),
+        Index("ix_account_entry_value_date", "value_date"),
+        # A year's interest is credited to an account once, whatever happens (re-runs, races).
+        Index(
+            "uq_account_entry_interest",
+            "person_id",
+            "component",
+            "year",
+            unique=True,
+            sqlite_where=text("kind = 'interest'"),
+            postgresql_where=text("kind = 'interest'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    region_code: Mapped[str] = mapped_column(String(12), index=True)
+    component: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[int] = mapped_column(BigInteger)  # fen, negative for debits
+    value_date: Mapped[date] = mapped_column(Date)
+    year: Mapped[int]  # the year the amount belongs to (费款所属年度, or the interest year)
+    contribution_id: Mapped[int | None] = mapped_column(ForeignKey("contribution.id"), index=True)
+    interest_run_id: Mapped[int | None] = mapped_column(ForeignKey("interest_run.id"), index=True)
+    booked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    memo: Mapped[str | None] = mapped_column(String(200))
+
+
+class AccountBalance(Base, RegionScoped):
+    __tablename__ = "account_balance"
+    __scope_object__ = "account"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    component: Mapped[str] = mapped_column(String(20), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(12), index=True)
+    balance: Mapped[int] = mapped_column(BigInteger)
+
+
+@dataclass(frozen=True)
+class Credit:
+    component: Component
+    amount: int
+
+
+def upsert_balances(dialect: str, rows: Sequence[dict[str, Any]]) -> Any:
+    """``INSERT … ON CONFLICT DO UPDATE balance = balance + new`` for SQLite or PostgreSQL."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(AccountBalance).values(list(rows))
+    return statement.on_conflict_do_update(
+        index_elements=["person_id", "component"],
+        set_={"balance": AccountBalance.balance + statement.excluded.balance},
+    )
+
+
+async def post(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    region_code: str,
+    credits: Iterable[Credit],
+    kind: EntryKind,
+    value_date: date,
+    year: int,
+    contribution_id: int | None = None,
+    memo: str | None = None,
+) -> list[AccountEntry]:
+    """Append entries (zero amounts are skipped) and move the balances with them."""
+    entries = [
+        AccountEntry(
+            person_id=person_id,
+            region_code=region_code,
+            component=credit.component.value,
+            kind=kind.value,
+            amount=credit.amount,
+            value_date=value_date,
+            year=year,
+            contribution_id=contribution_id,
+            booked_at=utcnow(),
+            memo=memo,
+        )
+        for credit in credits
+        if credit.amount
+    ]
+    if not entries:
+        return []
+    session.add_all(entries)
+    await session.flush()
+    await session.execute(
+        upsert_balances(
+            session.get_bind().dialect.name,
+            [
+                {
+                    "person_id": person_id,
+                    "component": e.component,
+                    "region_code": region_code,
+                    "balance": e.amount,
+                }
+                for e in entries
+            ],
+        )
+    )
+    return entries
+
+
+async def balances(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Component balances for each person (components with no money are absent)."""
+    rows = await session.execute(
+        select(AccountBalance.person_id, AccountBalance.component, AccountBalance.balance).where(
+            AccountBalance.person_id.in_(person_ids)
+        )
+    )
+    found: dict[int, dict[str, int]] = {p: {} for p in person_ids}
+    for person_id, component, balance in rows:
+        found[person_id][component] = balance
+    return found
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    value_date: date
+    component: Component
+    kind: EntryKind
+    amount: int
+    year: int
+    memo: str | None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """个人账户对账单 for one calendar year."""
+
+    person_id: int
+    year: int
+    opening: dict[Component, int]
+    lines: list[StatementLine]
+    closing: dict[Component, int]
+
+    @property
+    def opening_total(self) -> int:
+        return sum(self.opening.values())
+
+    @property
+    def closing_total(self) -> int:
+        return sum(self.closing.values())
+
+    def total(self, kind: EntryKind) -> int:
+        return sum(line.amount for line in self.lines if line.kind is kind)
+
+
+async def statement(session: AsyncSession, person_id: int, year: int) -> Statement:
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    opening_rows = await session.execute(
+        select(AccountEntry.component, func.sum(AccountEntry.amount))
+        .where(AccountEntry.person_id == person_id, AccountEntry.value_date < start)
+        .group_by(AccountEntry.component)
+    )
+    opening = dict.fromkeys(Component, 0)
+    for component, amount in opening_rows:
+        opening[Component(component)] = int(amount)
+    entries = await session.scalars(
+        select(AccountEntry)
+        .where(
+            AccountEntry.person_id == person_id,
+            AccountEntry.value_date >= start,
+            AccountEntry.value_date <= end,
+        )
+        .order_by(AccountEntry.value_date, AccountEntry.id)
+    )
+    lines = [
+        StatementLine(
+            e.value_date, Component(e.component), EntryKind(e.kind), e.amount, e.year, e.memo
+        )
+        for e in entries
+    ]
+    closing = dict(opening)
+    for line in lines:
+        closing[line.component] += line.amount
+    return Statement(person_id, year, opening, lines, closing)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    person_id: int
+    component: str
+    stored: int
+    entries: int
+
+
+async def check_balances(session: AsyncSession, *, limit: int = 1000) -> list[Mismatch]:
+    """Stored balances that differ from the sum of their entries (both directions)."""
+    sums = (
+        select(
+            AccountEntry.person_id.label("person_id"),
+            AccountEntry.component.label("component"),
+            func.sum(AccountEntry.amount).label("amount"),
+        )
+        .group_by(AccountEntry.person_id, AccountEntry.component)
+        .subquery()
+    )
+    stored_without_entries = select(
+        AccountBalance.person_id,
+        AccountBalance.component,
+        AccountBalance.balance,
+        literal(0, BigInteger),
+    ).where(
+        ~select(sums.c.person_id)
+        .where(
+            sums.c.person_id == AccountBalance.person_id,
+            sums.c.component == AccountBalance.component,
+        )
+        .exists(),
+        AccountBalance.balance != 0,
+    )
+    compared = (
+        select(
+            sums.c.person_id,
+            sums.c.component,
+            func.coalesce(AccountBalance.balance, 0),
+            sums.c.amount,
+        )
+        .select_from(sums)
+        .outerjoin(
+            AccountBalance,
+            and_(
+                AccountBalance.person_id == sums.c.person_id,
+                AccountBalance.component == sums.c.component,
+            ),
+        )
+        .where(func.coalesce(AccountBalance.balance, 0) != sums.c.amount)
+    )
+    rows = await session.execute(union_all(compared, stored_without_entries).limit(limit))
+    return [Mismatch(int(p), str(c), int(s), int(e)) for p, c, s, e in rows]

@@ -1,0 +1,577 @@
+"""Policy as data: effective-dated parameter sets per region prefix (rulebook §1, §6).
+
+A parameter set belongs to a region prefix ("" for national rules, "22" a province, "2201" a
+city, …) and takes effect from a year. For a region and a year, each section of the rules comes
+from the most specific region prefix that sets it, and among sets of one prefix from the latest
+year not after the one asked for. The national set seeded by ``jubao migrate`` defines every
+section, so the answer is always complete.
+
+Files use yuan (integers or decimal strings, never floats) and rates as decimal strings
+("0.015" or "1.5%"); stored parameters are integer fen and parts per million.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from sqlalchemy import JSON, String, UniqueConstraint, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jubao import audit
+from jubao.errors import DomainError, ErrorCode
+from jubao.orm import Base, utcnow
+from jubao.pension.money import Rounding, format_yuan, parse_yuan, split_by_ratio
+from jubao.tenants.codes import Level, RegionCode
+from jubao.tenants.models import Region
+from jubao.tenants.scope import RegionScoped
+
+PPM = 1_000_000
+
+
+class PolicyError(ErrorCode):
+    INVALID = ("政策参数无效：{detail}", "Invalid policy parameters: {detail}")
+    UNREADABLE = ("无法读取政策文件：{detail}", "Cannot read the policy file: {detail}")
+    UNKNOWN_REGION = ("区划 {region} 不存在", "Region {region} does not exist")
+    YEAR = ("生效年度应在 2009 到 2100 之间", "The effective year must be between 2009 and 2100")
+    NOT_CONFIGURED = (
+        "{region} 在 {year} 年没有配置“{section}”参数",
+        "No '{section}' parameters are configured for {region} in {year}",
+    )
+
+
+def _stored(info: ValidationInfo) -> bool:
+    """Stored parameters are already fen and ppm; files carry yuan and decimal strings."""
+    return bool(info.context and info.context.get("stored"))
+
+
+def _yuan(value: Any, info: ValidationInfo) -> int:
+    if _stored(info) and isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        raise ValueError("amounts must be integers or decimal strings, not floats")
+    try:
+        return parse_yuan(value)
+    except DomainError as error:
+        raise ValueError(error.message()) from None
+
+
+def _ppm(value: Any, info: ValidationInfo) -> int:
+    """Parts per million from "0.015" or "1.5%" (stored parameters hold the integer)."""
+    if _stored(info) and isinstance(value, int):
+        return value
+    if not isinstance(value, str):
+        raise ValueError('rates and shares are decimal strings such as "0.015" or "1.5%"')
+    text = value.strip()
+    try:
+        number = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"not a decimal number: {value!r}") from None
+    scaled = number * PPM
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value!r} has more precision than a millionth")
+    return int(scaled)
+
+
+Fen = Annotated[int, BeforeValidator(_yuan), Field(ge=0)]
+Ppm = Annotated[int, BeforeValidator(_ppm), Field(ge=0)]
+
+
+class Hukou(StrEnum):
+    """户籍性质 as the subsidy rules distinguish it."""
+
+    RURAL = "rural"
+    URBAN = "urban"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnrollmentRules(Section):
+    min_age: int = Field(16, ge=16, le=60)
+
+
+class ContributionRules(Section):
+    grades: list[Fen] = Field(min_length=1)
+    # collective subsidy + other aid per person and year; None = the top grade (national rule)
+    aid_cap: Fen | None = None
+
+    @model_validator(mode="after")
+    def _sorted(self) -> ContributionRules:
+        if list(self.grades) != sorted(set(self.grades)) or self.grades[0] <= 0:
+            raise ValueError("grades must be positive, distinct and ascending")
+        return self
+
+    @property
+    def minimum(self) -> int:
+        return self.grades[0]
+
+    @property
+    def maximum(self) -> int:
+        return self.grades[-1]
+
+    @property
+    def aid_limit(self) -> int:
+        return self.maximum if self.aid_cap is None else self.aid_cap
+
+
+class SubsidyBracket(Section):
+    grade: Fen
+    rural: Fen
+    urban: Fen
+
+
+class SubsidySplit(Section):
+    province: int = Field(ge=0)
+    city: int = Field(ge=0)
+    county: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _some(self) -> SubsidySplit:
+        if self.province + self.city + self.county <= 0:
+            raise ValueError("the split needs at least one positive share")
+        return self
+
+
+class SubsidyRules(Section):
+    """Government contribution subsidy: the bracket with the highest grade not above the
+    chosen grade applies; the amount is shared province : city : county."""
+
+    brackets: list[SubsidyBracket] = Field(min_length=1)
+    split: SubsidySplit
+
+    @model_validator(mode="after")
+    def _ascending(self) -> SubsidyRules:
+        grades = [b.grade for b in self.brackets]
+        if grades != sorted(set(grades)):
+            raise ValueError("subsidy brackets must be in ascending order of grade")
+        return self
+
+    def amount(self, grade: int, hukou: Hukou) -> int:
+        chosen = None
+        for bracket in self.brackets:
+            if bracket.grade <= grade:
+                chosen = bracket
+        if chosen is None:
+            return 0
+        return chosen.rural if hukou is Hukou.RURAL else chosen.urban
+
+    def shares(self, amount: int) -> tuple[int, int, int]:
+        province, city, county = split_by_ratio(
+            amount, [self.split.province, self.split.city, self.split.county]
+        )
+        return province, city, county
+
+
+class SpecialGroup(Section):
+    code: str = Field(pattern=r"^[0-9A-Za-z]{1,10}$")
+    name: str = Field(min_length=1, max_length=50)
+    # 代缴: the government pays this share of the minimum grade (0 = no 代缴)
+    hardship_share: Ppm = Field(0, le=PPM)
+    # when a person qualifies twice, the lower number wins
+    priority: int = 100
+
+
+class HardshipRules(Section):
+    groups: list[SpecialGroup]
+    subsidy_applies: bool = True  # does a 代缴 contribution still draw the grade's subsidy
+
+    @model_validator(mode="after")
+    def _unique(self) -> HardshipRules:
+        codes = [g.code for g in self.groups]
+        if len(codes) != len(set(codes)):
+            raise ValueError("special-group codes must be unique")
+        return self
+
+    def group(self, code: str | None) -> SpecialGroup | None:
+        return next((g for g in self.groups if g.code == code), None)
+
+
+class BackPaymentRules(Section):
+    max_years: int = Field(15, ge=0, le=15)
+    subsidy: bool = False  # back-paid years earn the subsidy?
+
+
+class CurrentYearCredits(StrEnum):
+    NONE = "none"  # money paid this year earns nothing until next year
+    MONTHS_REMAINING = "months_remaining"  # earns for the whole months left after the credit
+
+
+class InterestRules(Section):
+    rate: Ppm  # on the balance brought forward
+    current_rate: Ppm = 0  # on this year's credits, for the months they were held
+    current_year_credits: CurrentYearCredits = CurrentYearCredits.NONE
+    rounding: Rounding = Rounding.HALF_UP
+
+
+class AccountRules(Section):
+    divisor: int = Field(139, ge=1)  # account pension = balance / divisor per month
+
+
+ChainStep = Literal["province", "city", "county", "township", "region"]
+
+
+class PolicyParams(Section):
+    """One parameter set; a missing section is inherited from a less specific one."""
+
+    enrollment: EnrollmentRules | None = None
+    contribution: ContributionRules | None = None
+    subsidy: SubsidyRules | None = None
+    hardship: HardshipRules | None = None
+    back_payment: BackPaymentRules | None = None
+    interest: InterestRules | None = None
+    account: AccountRules | None = None
+    review_chains: dict[str, list[ChainStep]] | None = None
+
+    @model_validator(mode="after")
+    def _chains(self) -> PolicyParams:
+        for kind, steps in (self.review_chains or {}).items():
+            if not steps:
+                raise ValueError(f"the review chain of {kind} is empty")
+        return self
+
+
+SECTIONS = tuple(PolicyParams.model_fields)
+
+
+class PolicySet(Base, RegionScoped):
+    __tablename__ = "policy_set"
+    __scope_object__ = "policy"
+    __table_args__ = (UniqueConstraint("region_prefix", "effective_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "" for national rules; otherwise the significant digits of a region code
+    region_prefix: Mapped[str] = mapped_column(String(12))
+    # the 12-digit code of that region ("000000000000" for national) so scoping works
+    region_code: Mapped[str] = mapped_column(String(12), index=True)
+    effective_year: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rules in force for one region in one year (every section resolved)."""
+
+    region: RegionCode
+    year: int
+    enrollment: EnrollmentRules
+    contribution: ContributionRules
+    subsidy: SubsidyRules
+    hardship: HardshipRules
+    back_payment: BackPaymentRules
+    account: AccountRules
+    review_chains: dict[str, list[str]]
+    interest_rules: InterestRules | None
+
+    @property
+    def interest(self) -> InterestRules:
+        if self.interest_rules is None:
+            raise DomainError(
+                PolicyError.NOT_CONFIGURED,
+                region=self.region.code,
+                year=self.year,
+                section="interest",
+            )
+        return self.interest_rules
+
+    def hardship_payment(self, group_code: str | None) -> int:
+        """What the government pays (代缴) for a member of this special group, in fen."""
+        group = self.hardship.group(group_code)
+        if group is None or group.hardship_share == 0:
+            return 0
+        return self.contribution.minimum * group.hardship_share // PPM
+
+    def chain(self, kind: str) -> list[str]:
+        steps = self.review_chains.get(kind)
+        if not steps:
+            raise DomainError(
+                PolicyError.NOT_CONFIGURED,
+                region=self.region.code,
+                year=self.year,
+                section=f"review_chains.{kind}",
+            )
+        return steps
+
+
+def parse_params(data: dict[str, Any]) -> PolicyParams:
+    try:
+        return PolicyParams.model_validate(data)
+    except ValidationError as error:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:5]
+        )
+        raise DomainError(PolicyError.INVALID, field="params", detail=details) from None
+
+
+def stored(params: PolicyParams) -> dict[str, Any]:
+    """The canonical stored form: fen and ppm integers, sections that are set."""
+    return params.model_dump(mode="json", exclude_none=True)
+
+
+def as_file_values(params: PolicyParams) -> dict[str, Any]:
+    """Parameters as a policy file writes them (yuan, decimal-string rates): for people to
+    read, and ``parse_params(as_file_values(p)) == p``."""
+
+    def convert(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: convert(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v, key) for v in value]
+        if key in _MONEY_KEYS and isinstance(value, int):
+            return format_yuan(value)
+        if key in _PPM_KEYS and isinstance(value, int):
+            return str((Decimal(value) / PPM).normalize())
+        return value
+
+    return convert(stored(params))
+
+
+_MONEY_KEYS = {"grades", "aid_cap", "grade", "rural", "urban"}
+_PPM_KEYS = {"hardship_share", "rate", "current_rate"}
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    region: RegionCode | None  # None: national
+    effective_year: int
+    title: str
+    params: PolicyParams
+
+
+def read_policy_file(text: str) -> PolicyFile:
+    """A TOML policy file: ``region`` (12-digit code, or "national"), ``effective_year``,
+    ``title``, and the parameter sections."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise DomainError(PolicyError.UNREADABLE, detail=str(error)) from None
+    region_text = str(data.pop("region", ""))
+    year = data.pop("effective_year", None)
+    title = str(data.pop("title", "")).strip()
+    data.pop("source", None)
+    if not isinstance(year, int) or not 2009 <= year <= 2100:
+        raise DomainError(PolicyError.YEAR, field="effective_year")
+    region = None if region_text in ("", "national") else RegionCode(region_text)
+    return PolicyFile(
+        region, year, title or f"{region_text or 'national'} {year}", parse_params(data)
+    )
+
+
+NATIONAL = PolicyFile(
+    region=None,
+    effective_year=2014,
+    title="国发〔2014〕8号 全国统一城乡居民基本养老保险制度（默认参数）",
+    params=parse_params(
+        {
+            "enrollment": {"min_age": 16},
+            "contribution": {
+                "grades": [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1500, 2000],
+            },
+            "subsidy": {
+                # the national floors: ≥30 for the lowest grade, ≥60 from 500
+                "brackets": [
+                    {"grade": 100, "rural": 30, "urban": 30},
+                    {"grade": 500, "rural": 60, "urban": 60},
+                ],
+                "split": {"province": 1, "city": 0, "county": 0},
+            },
+            "hardship": {
+                # 参保身份 codes as the Hunan system uses them (rulebook §2.1)
+                "groups": [
+                    {"code": "011", "name": "普通参保人员"},
+                    {
+                        "code": "021",
+                        "name": "重度残疾（一级）",
+                        "hardship_share": "1",
+                        "priority": 3,
+                    },
+                    {
+                        "code": "022",
+                        "name": "重度残疾（二级）",
+                        "hardship_share": "1",
+                        "priority": 5,
+                    },
+                    {"code": "023", "name": "残疾（三级）"},
+                    {"code": "031", "name": "特困人员", "hardship_share": "1", "priority": 1},
+                    {
+                        "code": "051",
+                        "name": "建档立卡贫困人口",
+                        "hardship_share": "1",
+                        "priority": 6,
+                    },
+                    {
+                        "code": "061",
+                        "name": "低保对象（全额）",
+                        "hardship_share": "1",
+                        "priority": 2,
+                    },
+                    {
+                        "code": "062",
+                        "name": "低保对象（差额）",
+                        "hardship_share": "1",
+                        "priority": 4,
+                    },
+                    {"code": "071", "name": "计生特扶人员"},
+                    {"code": "090", "name": "其他"},
+                ],
+                "subsidy_applies": True,
+            },
+            "back_payment": {"max_years": 15, "subsidy": False},
+            "account": {"divisor": 139},
+            "review_chains": {
+                "enrollment": ["township", "county"],
+                "change": ["county"],
+                "contribution": ["county"],
+                "back_payment": ["county"],
+                "hardship": ["county"],
+                "policy": ["region"],
+                "interest": ["region"],
+            },
+        }
+    ),
+)
+
+
+def _prefix_of(region: RegionCode | None) -> str:
+    return "" if region is None else region.prefix
+
+
+def _code_of(prefix: str) -> str:
+    return prefix.ljust(12, "0")
+
+
+async def save_policy(
+    session: AsyncSession, actor: audit.AuditActor, policy: PolicyFile, *, reason: str | None = None
+) -> PolicySet:
+    """Insert the parameter set, or replace the one for the same region and year (the old
+    parameters are kept in the audit trail)."""
+    prefix = _prefix_of(policy.region)
+    if policy.region is not None and await session.get(Region, policy.region.code) is None:
+        raise DomainError(PolicyError.UNKNOWN_REGION, field="region", region=policy.region.code)
+    existing = await session.scalar(
+        select(PolicySet).where(
+            PolicySet.region_prefix == prefix, PolicySet.effective_year == policy.effective_year
+        )
+    )
+    params = stored(policy.params)
+    before = existing.params if existing else None
+    if existing is None:
+        existing = PolicySet(
+            region_prefix=prefix,
+            region_code=_code_of(prefix),
+            effective_year=policy.effective_year,
+            title=policy.title,
+            params=params,
+        )
+        session.add(existing)
+    else:
+        existing.title, existing.params, existing.updated_at = policy.title, params, utcnow()
+    await session.flush()
+    audit.record(
+        session,
+        actor,
+        "policy.save",
+        f"policy:{existing.id}",
+        region_code=_code_of(prefix),
+        reason=reason,
+        effective_year=policy.effective_year,
+        before=before,
+        after=params,
+    )
+    return existing
+
+
+async def seed_national(session: AsyncSession, actor: audit.AuditActor) -> bool:
+    """Store the national defaults unless a national set already exists."""
+    found = await session.scalar(select(PolicySet.id).where(PolicySet.region_prefix == ""))
+    if found is not None:
+        return False
+    await save_policy(session, actor, NATIONAL, reason="national defaults")
+    return True
+
+
+def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int) -> Policy:
+    """Resolve each section from the most specific, then latest applicable set."""
+    applicable = sorted(
+        (s for s in sets if s.effective_year <= year and region.code.startswith(s.region_prefix)),
+        key=lambda s: (len(s.region_prefix), s.effective_year),
+        reverse=True,
+    )
+    chosen: dict[str, Any] = {}
+    for section in SECTIONS:
+        for policy_set in applicable:
+            if section in policy_set.params:
+                chosen[section] = policy_set.params[section]
+                break
+    params = PolicyParams.model_validate(chosen, context={"stored": True})
+
+    def need(section: str) -> Any:
+        value = getattr(params, section)
+        if value is None:
+            raise DomainError(
+                PolicyError.NOT_CONFIGURED, region=region.code, year=year, section=section
+            )
+        return value
+
+    return Policy(
+        region=region,
+        year=year,
+        enrollment=need("enrollment"),
+        contribution=need("contribution"),
+        subsidy=need("subsidy"),
+        hardship=need("hardship"),
+        back_payment=need("back_payment"),
+        account=need("account"),
+        review_chains=dict(need("review_chains")),
+        interest_rules=params.interest,
+    )
+
+
+class PolicyBook:
+    """Resolves policies, loading each region's candidate sets once (for batch work)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._sets: dict[str, list[PolicySet]] = {}
+
+    async def for_region(self, region: RegionCode, year: int) -> Policy:
+        sets = self._sets.get(region.code)
+        if sets is None:
+            # Policy sets are public rules, so they are read unscoped (a Core query).
+            table = PolicySet.__table__
+            rows = await self._session.execute(
+                select(table).where(
+                    or_(table.c.region_prefix == "", table.c.region_prefix.in_(region.prefixes))
+                )
+            )
+            sets = self._sets[region.code] = [PolicySet(**row._mapping) for row in rows]
+        return resolve(sets, region, year)
+
+
+async def policy_for(session: AsyncSession, region: RegionCode, year: int) -> Policy:
+    return await PolicyBook(session).for_region(region, year)
+
+
+def level_of_step(step: str, region: RegionCode) -> Level:
+    """The level at which a review step is taken for an application placed at ``region``."""
+    if step == "region":
+        return region.level
+    return Level[step.upper()]

@@ -1,0 +1,298 @@
+"""The application engine: submit, review, withdraw, and the reviewer's queue.
+
+What each kind checks and does lives in its handler (``jubao.pension.kinds``); the engine
+owns the rules common to all: who may submit (``process`` on the kind's object there), who
+may take a step (``review`` granted at exactly that step's level over the application's
+region), dynamic separation of duties, and one decision per step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from jubao import audit
+from jubao.authz.actor import Actor
+from jubao.authz.vocabulary import Act, Obj
+from jubao.errors import DomainError
+from jubao.orm import utcnow
+from jubao.pension.applications import (
+    KIND_OBJECTS,
+    Application,
+    ApplicationError,
+    ApplicationReview,
+    Decision,
+    Kind,
+    Status,
+    status_text,
+)
+from jubao.pension.policy import PolicyBook, level_of_step
+from jubao.tenants.codes import Level, RegionCode
+
+MAX_COMMENT = 500
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an application belongs and the normalised payload to store. ``subject`` names
+    what it is about when that is not a person yet (an ID number being enrolled): at most one
+    application of a kind may be open for one subject."""
+
+    region: RegionCode
+    payload: dict[str, Any]
+    person_id: int | None = None
+    subject: str | None = None
+
+
+def parse_payload(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:3]
+        )
+        raise DomainError(ApplicationError.PAYLOAD, detail=detail) from None
+
+
+class Handler(Protocol):
+    async def prepare(
+        self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date
+    ) -> Placement:
+        """Check the request (raise `DomainError`) and say where it belongs."""
+
+    async def apply(
+        self, session: AsyncSession, actor: Actor, application: Application, today: date
+    ) -> dict[str, Any]:
+        """Carry out an approved application; checks again what may have changed since."""
+
+
+def _handlers() -> dict[Kind, Handler]:
+    from jubao.pension.kinds import HANDLERS
+
+    return HANDLERS
+
+
+def _chain(steps: Sequence[str], region: RegionCode, kind: Kind) -> list[int]:
+    """Review levels, outermost last; steps below the application's own level are dropped."""
+    levels: list[int] = []
+    for step in steps:
+        level = level_of_step(step, region)
+        if level <= region.level and int(level) not in levels:
+            levels.append(int(level))
+    if not levels:
+        raise DomainError(ApplicationError.CHAIN, region=region.code, kind=kind.text)
+    return levels
+
+
+def _prefix_at(region_code: str, level: int) -> str:
+    return region_code[: Level(level).prefix_length]
+
+
+async def submit(
+    session: AsyncSession,
+    actor: Actor,
+    kind: Kind,
+    payload: dict[str, Any],
+    *,
+    today: date | None = None,
+) -> Application:
+    today = today or date.today()
+    placement = await _handlers()[kind].prepare(session, actor, payload, today)
+    actor.require(kind.obj, Act.PROCESS, placement.region)
+    policy = await PolicyBook(session).for_region(placement.region, today.year)
+    chain = _chain(policy.chain(kind.value), placement.region, kind)
+    application = Application(
+        kind=kind.value,
+        region_code=placement.region.code,
+        person_id=placement.person_id,
+        subject=placement.subject,
+        payload=placement.payload,
+        status=Status.IN_REVIEW.value,
+        chain=chain,
+        step=0,
+        current_prefix=_prefix_at(placement.region.code, chain[0]),
+        submitted_by=actor.operator_id or 0,
+        submitted_by_name=actor.label,
+        submitted_at=utcnow(),
+    )
+    session.add(application)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise DomainError(ApplicationError.PENDING, field="id") from None
+    audit.record(
+        session,
+        actor,
+        "application.submit",
+        f"application:{application.id}",
+        region_code=application.region_code,
+        kind=kind.value,
+    )
+    return application
+
+
+async def visible(session: AsyncSession, application_id: int) -> Application:
+    application = await session.get(Application, application_id)
+    if application is None:
+        raise DomainError(ApplicationError.NOT_FOUND, field="id")
+    return application
+
+
+def _require_open(application: Application) -> None:
+    status = Status(application.status)
+    if status is not Status.IN_REVIEW:
+        raise DomainError(ApplicationError.CLOSED, field="id", status=status_text(status))
+
+
+async def review(
+    session: AsyncSession,
+    actor: Actor,
+    application_id: int,
+    decision: Decision,
+    comment: str | None,
+    *,
+    today: date | None = None,
+) -> Application:
+    """Decide the current step. The last approval applies the application."""
+    today = today or date.today()
+    comment = (comment or "").strip() or None
+    if (decision is Decision.REJECT and not comment) or len(comment or "") > MAX_COMMENT:
+        raise DomainError(ApplicationError.COMMENT, field="comment")
+    if actor.principal is None or actor.operator_id is None:
+        raise DomainError(ApplicationError.SYSTEM_REVIEW)
+    application = await visible(session, application_id)
+    _require_open(application)
+    kind = application.current_kind
+    if application.submitted_by == actor.operator_id:
+        raise DomainError(ApplicationError.OWN, field="id")
+    level = application.chain[application.step]
+    if application.current_prefix not in actor.principal.prefixes(kind.obj, Act.REVIEW):
+        raise DomainError(
+            ApplicationError.NOT_YOUR_STEP,
+            field="id",
+            level=Level(level).text,
+            region=RegionCode.from_prefix(application.current_prefix or "").code,
+            obj=kind.obj.text,
+        )
+    earlier = await session.scalar(
+        select(ApplicationReview.id).where(
+            ApplicationReview.application_id == application.id,
+            ApplicationReview.reviewer_id == actor.operator_id,
+        )
+    )
+    if earlier is not None:
+        raise DomainError(ApplicationError.TWICE, field="id")
+
+    session.add(
+        ApplicationReview(
+            application_id=application.id,
+            step=application.step,
+            level=level,
+            reviewer_id=actor.operator_id,
+            reviewer_name=actor.label,
+            submitter_id=application.submitted_by,
+            decision=decision.value,
+            comment=comment,
+            at=utcnow(),
+        )
+    )
+    if decision is Decision.REJECT:
+        _close(application, Status.REJECTED, comment)
+    elif application.step + 1 < len(application.chain):
+        application.step += 1
+        application.current_prefix = _prefix_at(
+            application.region_code, application.chain[application.step]
+        )
+    else:
+        application.result = await _handlers()[kind].apply(session, actor, application, today)
+        _close(application, Status.APPLIED, comment)
+    try:
+        await session.flush()
+    except (IntegrityError, StaleDataError):
+        # Another reviewer decided this step first: exactly one decision counts.
+        raise DomainError(ApplicationError.CONFLICT, field="id") from None
+    audit.record(
+        session,
+        actor,
+        f"application.{decision.value}",
+        f"application:{application.id}",
+        region_code=application.region_code,
+        kind=kind.value,
+        step=application.step,
+    )
+    return application
+
+
+def _close(application: Application, status: Status, comment: str | None) -> None:
+    application.status = status.value
+    application.current_prefix = None
+    application.closed_at = utcnow()
+    application.close_comment = comment
+
+
+async def withdraw(
+    session: AsyncSession, actor: Actor, application_id: int, reason: str | None
+) -> Application:
+    application = await visible(session, application_id)
+    _require_open(application)
+    if application.submitted_by != actor.operator_id:
+        raise DomainError(ApplicationError.NOT_SUBMITTER, field="id")
+    _close(application, Status.WITHDRAWN, (reason or "").strip() or None)
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise DomainError(ApplicationError.CONFLICT, field="id") from None
+    audit.record(
+        session,
+        actor,
+        "application.withdraw",
+        f"application:{application.id}",
+        region_code=application.region_code,
+        reason=application.close_comment,
+    )
+    return application
+
+
+def review_queue(actor: Actor) -> Select[tuple[Application]]:
+    """Applications waiting for a step this actor may take, oldest first."""
+    principal = actor.principal
+    if principal is None or actor.operator_id is None:
+        return select(Application).where(false())
+    by_object: dict[Obj, list[str]] = {}
+    for kind, obj in KIND_OBJECTS.items():
+        by_object.setdefault(obj, []).append(kind.value)
+    waiting = [
+        and_(Application.kind.in_(kinds), Application.current_prefix.in_(sorted(prefixes)))
+        for obj, kinds in by_object.items()
+        if (prefixes := principal.prefixes(obj, Act.REVIEW))
+    ]
+    if not waiting:
+        return select(Application).where(false())
+    already = exists().where(
+        ApplicationReview.application_id == Application.id,
+        ApplicationReview.reviewer_id == actor.operator_id,
+    )
+    return select(Application).where(
+        Application.status == Status.IN_REVIEW.value,
+        or_(*waiting),
+        Application.submitted_by != actor.operator_id,
+        ~already,
+    )
+
+
+async def history(session: AsyncSession, application: Application) -> list[ApplicationReview]:
+    rows = await session.scalars(
+        select(ApplicationReview)
+        .where(ApplicationReview.application_id == application.id)
+        .order_by(ApplicationReview.step)
+    )
+    return list(rows)

@@ -1,0 +1,234 @@
+"""Annual interest (rulebook §5.6), reproducing the worked example to the fen."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+
+from jubao.errors import DomainError
+from jubao.pension.contributions import Channel, ContributionKind, assess, record
+from jubao.pension.interest import InterestError, post_interest
+from jubao.pension.ledger import AccountBalance, AccountEntry, EntryKind, check_balances
+from jubao.pension.money import Rounding, round_fraction
+from jubao.pension.people import Person
+from jubao.pension.policy import Hukou, PolicyBook
+from jubao.platform.services import Services
+from tests.helpers import PROVINCE, VILLAGE_A, VILLAGE_B, World
+from tests.pension.support import SYSTEM, enrol, install_policy
+
+TODAY = date(2026, 11, 23)
+
+
+def unit_of_work(services: Services):  # type: ignore[no-untyped-def]
+    return lambda: services.db.transaction(SYSTEM)
+
+
+async def pay(
+    services: Services, person: Person, year: int, paid_on: date, grade: int = 50000, **aid: int
+) -> None:
+    async with services.db.transaction(SYSTEM) as session:
+        policy = await PolicyBook(session).for_region(person.region, year)
+        assessment = assess(
+            policy,
+            grade=grade,
+            hukou=Hukou(person.hukou),
+            special_group=person.special_group,
+            **aid,
+        )
+        await record(
+            session,
+            person,
+            year,
+            assessment,
+            kind=ContributionKind.NORMAL,
+            channel=Channel.COUNTER,
+            paid_on=paid_on,
+        )
+
+
+async def total_balance(services: Services, person_id: int) -> int:
+    async with services.db.session(SYSTEM) as session:
+        return int(
+            await session.scalar(
+                select(func.sum(AccountBalance.balance)).where(
+                    AccountBalance.person_id == person_id
+                )
+            )
+            or 0
+        )
+
+
+@pytest.mark.parametrize(
+    ("method", "interest", "balance", "pension"),
+    [
+        # A: the balance brought forward earns 1.5 %, this year's credits earn nothing
+        ("A", {"rate": "0.015"}, 934200, 6721),
+        # B: this year's credits (paid at the end of March) earn 9/12 of 1.5 % too
+        (
+            "B",
+            {"rate": "0.015", "current_rate": "0.015", "current_year_credits": "months_remaining"},
+            944709,
+            6796,
+        ),
+    ],
+)
+async def test_the_rulebooks_worked_example(
+    services: Services,
+    world: World,
+    method: str,
+    interest: dict[str, str],
+    balance: int,
+    pension: int,
+) -> None:
+    """15 years of 500 + 60 at 1.5 %: 9,342.00 (A) and 9,447.09 (B); ÷139 = 67.21 / 67.96."""
+    await install_policy(services, PROVINCE, 2009, interest=interest)
+    person = await enrol(
+        services, birth=date(1966, 5, 1), sequence=1, region=VILLAGE_A, enrolled_on=date(2011, 1, 5)
+    )
+    for year in range(2011, 2026):
+        await pay(services, person, year, date(year, 3, 31))
+        await post_interest(unit_of_work(services), SYSTEM, PROVINCE, year, today=TODAY)
+    assert await total_balance(services, person.id) == balance
+    assert round_fraction(balance, 139, Rounding.HALF_UP) == pension
+    async with services.db.session(SYSTEM) as session:
+        assert await check_balances(session) == []
+        by_component = dict(
+            (
+                await session.execute(
+                    select(AccountBalance.component, AccountBalance.balance).where(
+                        AccountBalance.person_id == person.id
+                    )
+                )
+            ).all()
+        )
+    # booked per component: the personal money and the subsidy each earned their share
+    assert set(by_component) == {"personal", "subsidy_province"}
+    assert by_component["personal"] + by_component["subsidy_province"] == balance
+    assert by_component["personal"] > 15 * 50000 and by_component["subsidy_province"] > 15 * 6000
+
+
+async def test_a_second_run_posts_nothing(services: Services, world: World) -> None:
+    await install_policy(services, PROVINCE, 2009, interest={"rate": "0.02"})
+    person = await enrol(
+        services, birth=date(1970, 1, 1), sequence=2, region=VILLAGE_A, enrolled_on=date(2023, 2, 1)
+    )
+    await pay(services, person, 2023, date(2023, 2, 1))
+    first = await post_interest(unit_of_work(services), SYSTEM, PROVINCE, 2023, today=TODAY)
+    assert (first.accounts, first.total) == (0, 0)  # money paid this year earns nothing (A)
+    await pay(services, person, 2024, date(2024, 6, 1))
+    second = await post_interest(unit_of_work(services), SYSTEM, PROVINCE, 2024, today=TODAY)
+    assert (second.accounts, second.total) == (1, 1120)  # 2 % of 560.00
+    again = await post_interest(unit_of_work(services), SYSTEM, PROVINCE, 2024, today=TODAY)
+    assert (again.accounts, again.total) == (0, 0)
+    async with services.db.session(SYSTEM) as session:
+        booked = await session.scalar(
+            select(func.count())
+            .select_from(AccountEntry)
+            .where(AccountEntry.kind == EntryKind.INTEREST.value)
+        )
+    assert booked == 2  # personal and subsidy, once
+
+
+async def test_components_add_up_to_the_account_and_jiao_rounding(
+    services: Services, world: World
+) -> None:
+    await install_policy(
+        services, PROVINCE, 2009, interest={"rate": "0.0173", "rounding": "jiao_up"}
+    )
+    people = [
+        await enrol(
+            services,
+            birth=date(1960 + n, 1, 1),
+            sequence=n,
+            region=VILLAGE_A if n % 2 else VILLAGE_B,
+            enrolled_on=date(2020, 1, 1),
+        )
+        for n in range(1, 8)
+    ]
+    for n, person in enumerate(people, start=1):
+        await pay(
+            services,
+            person,
+            2020,
+            date(2020, 5, 1),
+            grade=10000 * n,
+            collective=300 * n,
+            aid=70 * n,
+        )
+    await post_interest(unit_of_work(services), SYSTEM, PROVINCE, 2020, today=TODAY)
+    result = await post_interest(unit_of_work(services), SYSTEM, PROVINCE, 2021, today=TODAY)
+    assert result.accounts == 7
+    async with services.db.session(SYSTEM) as session:
+        rows = (
+            await session.execute(
+                select(AccountEntry.person_id, func.sum(AccountEntry.amount))
+                .where(AccountEntry.kind == EntryKind.INTEREST.value)
+                .group_by(AccountEntry.person_id)
+            )
+        ).all()
+        assert await check_balances(session) == []
+    rows = [(person_id, int(amount)) for person_id, amount in rows]  # SUM is NUMERIC on PostgreSQL
+    for person_id, amount in rows:
+        brought_forward = await total_balance(services, person_id) - amount
+        exact_times_million = brought_forward * 17300
+        assert amount == -(-exact_times_million // 10_000_000) * 10  # 见分进角, per account
+        assert amount % 10 == 0
+    assert sum(a for _, a in rows) == result.total
+
+
+async def test_refusals(services: Services, world: World) -> None:
+    await install_policy(services, PROVINCE, 2009, interest={"rate": "0.015"})
+    with pytest.raises(DomainError) as caught:
+        await post_interest(unit_of_work(services), SYSTEM, PROVINCE, 2026, today=TODAY)
+    assert caught.value.code is InterestError.YEAR_NOT_OVER
+    person = await enrol(
+        services, birth=date(1970, 1, 1), sequence=3, region=VILLAGE_A, enrolled_on=date(2020, 1, 1)
+    )
+    await pay(services, person, 2020, date(2020, 1, 1))
+    with pytest.raises(DomainError) as caught:
+        await post_interest(unit_of_work(services), SYSTEM, PROVINCE, 2022, today=TODAY)
+    assert caught.value.code is InterestError.EARLIER_YEAR
+
+
+@contextmanager
+def statements(services: Services) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record_statement(*args: Any) -> None:
+        if not args[2].startswith("BEGIN"):
+            seen.append(args[2])
+
+    engine = services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record_statement)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record_statement)
+
+
+async def test_set_based_the_work_does_not_grow_with_the_accounts(
+    services: Services, world: World
+) -> None:
+    await install_policy(services, PROVINCE, 2009, interest={"rate": "0.015"})
+    counts = []
+    for year, people in ((2020, 3), (2021, 30)):
+        for n in range(people):
+            person = await enrol(
+                services,
+                birth=date(1961, 1, 1 + n % 28),
+                sequence=100 * year % 997 + n,
+                region=VILLAGE_A,
+                enrolled_on=date(year - 1, 1, 1),
+            )
+            await pay(services, person, year - 1, date(year - 1, 1, 1))
+        await post_interest(unit_of_work(services), SYSTEM, PROVINCE, year - 1, today=TODAY)
+        with statements(services) as seen:
+            result = await post_interest(
+                unit_of_work(services), SYSTEM, PROVINCE, year, today=TODAY
+            )
+        assert result.accounts == (3 if year == 2020 else 33)
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts
