@@ -7,8 +7,9 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,10 +17,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from jubao.authz.actor import Actor
-from jubao.authz.policy import sync_role_policies
+from jubao.authz.policy import grants_of, sync_role_policies
+from jubao.authz.principal import Principal
+from jubao.pension.policy import seed_national
 from jubao.platform.app import create_app
 from jubao.platform.migrate import migrate
 from jubao.platform.models import metadata
@@ -110,8 +113,10 @@ async def _reset_postgres(url: str) -> None:
         await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await engine.dispose()
     services = Services.create(make_settings(url))
-    async with services.db.transaction(Actor.system("test reset")) as session:
+    actor = Actor.system("test reset")
+    async with services.db.transaction(actor) as session:
         await sync_role_policies(session)
+        await seed_national(session, actor)
     await services.db.dispose()
 
 
@@ -147,3 +152,23 @@ async def api(services: Services, world: World) -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://jubao.test") as client:
         yield Api(client)
+
+
+ActorFor = Callable[[str], AbstractAsyncContextManager[tuple[Actor, AsyncSession]]]
+
+
+@pytest.fixture
+def acting(services: Services, world: World) -> ActorFor:
+    """``async with acting("perm.county") as (actor, session)``: a unit of work done by one of
+    the world's operators, with their compiled principal and scoped session."""
+
+    @asynccontextmanager
+    async def act(username: str) -> AsyncIterator[tuple[Actor, AsyncSession]]:
+        user_id = world.ids[username]
+        async with services.db.session(Actor.system("load principal")) as session:
+            principal = Principal(user_id, await grants_of(session, user_id))
+        actor = Actor.operator(user_id, username, principal)
+        async with services.db.transaction(actor) as session:
+            yield actor, session
+
+    return act

@@ -25,9 +25,10 @@ from jubao.pension.people import (
     check_name,
     check_phone,
     record_event,
+    visible_person,
 )
 from jubao.pension.policy import Hukou, PolicyBook
-from jubao.pension.workflow import Placement, parse_payload
+from jubao.pension.workflow import PersonKind, Placement, parse_payload
 
 
 class ChangeError(ErrorCode):
@@ -95,23 +96,18 @@ async def _new_values(
     return changed
 
 
-async def _person(session: AsyncSession, person_id: int) -> Person:
-    person = await session.get(Person, person_id)
-    if person is None:
-        raise DomainError(PersonError.NOT_FOUND, field="person")
-    return person
-
-
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
 
 
-class Change:
+class Change(PersonKind):
+    payload_model = ChangePayload
+
     async def prepare(
         self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date
     ) -> Placement:
         request = parse_payload(ChangePayload, payload)
-        person = await _person(session, request.person_id)
+        person = await visible_person(session, request.person_id)
         await _new_values(session, person, request.changes, today)
         return Placement(
             person.region, request.model_dump(mode="json"), person.id, subject=f"person:{person.id}"
@@ -121,7 +117,7 @@ class Change:
         self, session: AsyncSession, actor: Actor, application: Application, today: date
     ) -> dict[str, Any]:
         request = parse_payload(ChangePayload, application.payload)
-        person = await _person(session, request.person_id)
+        person = await visible_person(session, request.person_id)
         changed = await _new_values(session, person, request.changes, today)
         before = {k: getattr(person, k) for k in changed}
         for key, value in changed.items():

@@ -24,9 +24,9 @@ from jubao.orm import Base, BigId, utcnow
 from jubao.pension.applications import Application
 from jubao.pension.ledger import Component, Credit, EntryKind, post
 from jubao.pension.money import format_yuan
-from jubao.pension.people import Person, PersonError, PersonStatus
+from jubao.pension.people import Person, PersonStatus, visible_person
 from jubao.pension.policy import Hukou, Policy, PolicyBook
-from jubao.pension.workflow import Placement, parse_payload
+from jubao.pension.workflow import PersonKind, Placement, RegionKind, parse_payload
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.scope import RegionScoped
 
@@ -266,13 +266,6 @@ async def record(
     return contribution
 
 
-async def _person(session: AsyncSession, person_id: int) -> Person:
-    person = await session.get(Person, person_id)
-    if person is None:
-        raise DomainError(PersonError.NOT_FOUND, field="person")
-    return person
-
-
 # --- counter contribution ----------------------------------------------------------------------
 
 
@@ -303,7 +296,7 @@ async def _check_normal_year(session: AsyncSession, person: Person, year: int, t
 async def _counter_plan(
     session: AsyncSession, request: CounterPayload, today: date
 ) -> tuple[Person, Assessment]:
-    person = await _person(session, request.person_id)
+    person = await visible_person(session, request.person_id)
     require_contributing(person)
     await _check_normal_year(session, person, request.year, today)
     policy = await PolicyBook(session).for_region(person.region, request.year)
@@ -317,8 +310,10 @@ async def _counter_plan(
     )
 
 
-class CounterContribution:
+class CounterContribution(PersonKind):
     """柜台缴费: one year's contribution taken at the counter, reviewed by the county."""
+
+    payload_model = CounterPayload
 
     async def prepare(
         self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date
@@ -361,7 +356,7 @@ class BackPaymentPayload(BaseModel):
 async def _back_payment_plan(
     session: AsyncSession, request: BackPaymentPayload, today: date
 ) -> tuple[Person, list[tuple[int, Assessment]]]:
-    person = await _person(session, request.person_id)
+    person = await visible_person(session, request.person_id)
     require_contributing(person)
     paid = await paid_years(session, person.id)
     years = sorted(set(request.years))
@@ -398,8 +393,10 @@ async def _back_payment_plan(
     return person, plan
 
 
-class BackPayment:
+class BackPayment(PersonKind):
     """补缴: years missed since enrolment, within the policy's cap; subsidy only if granted."""
+
+    payload_model = BackPaymentPayload
 
     async def prepare(
         self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date
@@ -450,7 +447,7 @@ async def _hardship_plan(
     book = PolicyBook(session)
     plan = []
     for person_id in request.person_ids:
-        person = await _person(session, person_id)
+        person = await visible_person(session, person_id)
         if not region.contains(person.region):
             raise DomainError(
                 ContributionError.OUTSIDE, field="personIds", person=person_id, region=region.code
@@ -477,8 +474,10 @@ async def _hardship_plan(
     return region, plan
 
 
-class HardshipList:
+class HardshipList(RegionKind):
     """代缴名单: the government pays the minimum grade for listed hardship-group members."""
+
+    payload_model = HardshipPayload
 
     async def prepare(
         self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date

@@ -97,7 +97,12 @@ async def village(session: AsyncSession, code: str) -> RegionCode:
         raise DomainError(
             PersonError.NOT_A_VILLAGE, field="region", region=region.code, level=region.level.text
         )
-    found = await session.get(Region, region.code)
+    # Region codes are public: looked up unscoped (a Core query), so that a region outside the
+    # caller's scope is "not yours", not "unknown".
+    table = Region.__table__
+    found = (
+        await session.execute(select(table.c.valid_to).where(table.c.code == region.code))
+    ).first()
     if found is None or found.valid_to is not None:
         raise DomainError(PersonError.UNKNOWN_REGION, field="region", region=region.code)
     return region
@@ -171,6 +176,9 @@ async def validate_form(
 
 
 class Enrollment:
+    async def locate(self, session: AsyncSession, payload: dict[str, Any]) -> RegionCode:
+        return await village(session, parse_payload(EnrollmentPayload, payload).region)
+
     async def prepare(
         self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date
     ) -> Placement:

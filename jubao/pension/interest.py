@@ -54,7 +54,7 @@ from jubao.pension.applications import Application
 from jubao.pension.ledger import AccountBalance, AccountEntry, EntryKind
 from jubao.pension.money import Rounding
 from jubao.pension.policy import PPM, CurrentYearCredits, PolicyBook
-from jubao.pension.workflow import Placement, parse_payload
+from jubao.pension.workflow import Placement, RegionKind, parse_payload
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.scope import RegionScoped, Scope
 
@@ -398,9 +398,11 @@ async def _within(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     yield session
 
 
-class InterestPosting:
+class InterestPosting(RegionKind):
     """结息 through the API: finance staff submit, the agency reviews; the approval posts it
     in the approving transaction."""
+
+    payload_model = InterestPayload
 
     async def prepare(
         self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date

@@ -182,6 +182,14 @@ def record_event(
     )
 
 
+async def visible_person(session: AsyncSession, person_id: int, field: str = "person") -> Person:
+    """The person if the session's actor may see them; "not found" otherwise."""
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise DomainError(PersonError.NOT_FOUND, field=field)
+    return person
+
+
 def move_to(person: Person, target: PersonStatus) -> None:
     current = person.current_status
     if target not in TRANSITIONS[current]:

@@ -12,7 +12,7 @@ from jubao.authz.actor import Actor
 from jubao.errors import DomainError
 from jubao.pension.applications import Application
 from jubao.pension.policy import PolicyError, PolicyFile, parse_params, save_policy
-from jubao.pension.workflow import Placement, parse_payload
+from jubao.pension.workflow import Placement, RegionKind, parse_payload
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.models import Region
 
@@ -33,7 +33,9 @@ async def _policy_file(session: AsyncSession, request: PolicyPayload) -> PolicyF
     return PolicyFile(region, request.effective_year, request.title, parse_params(request.params))
 
 
-class PolicyChange:
+class PolicyChange(RegionKind):
+    payload_model = PolicyPayload
+
     async def prepare(
         self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date
     ) -> Placement:

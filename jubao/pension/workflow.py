@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select, and_, exists, false, or_, select
@@ -34,6 +34,7 @@ from jubao.pension.applications import (
     Status,
     status_text,
 )
+from jubao.pension.people import visible_person
 from jubao.pension.policy import PolicyBook, level_of_step
 from jubao.tenants.codes import Level, RegionCode
 
@@ -64,6 +65,9 @@ def parse_payload(model: type[M], data: dict[str, Any]) -> M:
 
 
 class Handler(Protocol):
+    async def locate(self, session: AsyncSession, payload: dict[str, Any]) -> RegionCode:
+        """Where the application belongs: checked for ``process`` rights before anything else."""
+
     async def prepare(
         self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date
     ) -> Placement:
@@ -73,6 +77,25 @@ class Handler(Protocol):
         self, session: AsyncSession, actor: Actor, application: Application, today: date
     ) -> dict[str, Any]:
         """Carry out an approved application; checks again what may have changed since."""
+
+
+class PersonKind:
+    """For kinds whose payload names a ``person_id``: they belong where the person lives."""
+
+    payload_model: ClassVar[type[BaseModel]]
+
+    async def locate(self, session: AsyncSession, payload: dict[str, Any]) -> RegionCode:
+        request = parse_payload(self.payload_model, payload)
+        return (await visible_person(session, request.person_id)).region  # type: ignore[attr-defined]
+
+
+class RegionKind:
+    """For kinds whose payload names the ``region`` they cover."""
+
+    payload_model: ClassVar[type[BaseModel]]
+
+    async def locate(self, session: AsyncSession, payload: dict[str, Any]) -> RegionCode:
+        return RegionCode(parse_payload(self.payload_model, payload).region)  # type: ignore[attr-defined]
 
 
 def _handlers() -> dict[Kind, Handler]:
@@ -106,7 +129,9 @@ async def submit(
     today: date | None = None,
 ) -> Application:
     today = today or date.today()
-    placement = await _handlers()[kind].prepare(session, actor, payload, today)
+    handler = _handlers()[kind]
+    actor.require(kind.obj, Act.PROCESS, await handler.locate(session, payload))
+    placement = await handler.prepare(session, actor, payload, today)
     actor.require(kind.obj, Act.PROCESS, placement.region)
     policy = await PolicyBook(session).for_region(placement.region, today.year)
     chain = _chain(policy.chain(kind.value), placement.region, kind)
@@ -140,8 +165,14 @@ async def submit(
     return application
 
 
-async def visible(session: AsyncSession, application_id: int) -> Application:
-    application = await session.get(Application, application_id)
+async def visible(
+    session: AsyncSession, application_id: int, *, for_update: bool = False
+) -> Application:
+    """The application if the actor may see it; with ``for_update``, locked until the end of
+    the transaction, so that deciders queue up instead of crossing (and deadlocking)."""
+    application = await session.get(
+        Application, application_id, with_for_update=for_update, populate_existing=for_update
+    )
     if application is None:
         raise DomainError(ApplicationError.NOT_FOUND, field="id")
     return application
@@ -169,7 +200,7 @@ async def review(
         raise DomainError(ApplicationError.COMMENT, field="comment")
     if actor.principal is None or actor.operator_id is None:
         raise DomainError(ApplicationError.SYSTEM_REVIEW)
-    application = await visible(session, application_id)
+    application = await visible(session, application_id, for_update=True)
     _require_open(application)
     kind = application.current_kind
     if application.submitted_by == actor.operator_id:
@@ -218,7 +249,8 @@ async def review(
     try:
         await session.flush()
     except (IntegrityError, StaleDataError):
-        # Another reviewer decided this step first: exactly one decision counts.
+        # Another reviewer decided this step first (the row lock makes this rare; the unique
+        # step and the version check make it certain): exactly one decision counts.
         raise DomainError(ApplicationError.CONFLICT, field="id") from None
     audit.record(
         session,
@@ -242,7 +274,7 @@ def _close(application: Application, status: Status, comment: str | None) -> Non
 async def withdraw(
     session: AsyncSession, actor: Actor, application_id: int, reason: str | None
 ) -> Application:
-    application = await visible(session, application_id)
+    application = await visible(session, application_id, for_update=True)
     _require_open(application)
     if application.submitted_by != actor.operator_id:
         raise DomainError(ApplicationError.NOT_SUBMITTER, field="id")
