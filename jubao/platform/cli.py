@@ -23,7 +23,7 @@ from jubao.platform.migrate import migrate
 from jubao.platform.services import Services
 from jubao.platform.settings import Settings
 from jubao.tenants.codes import RegionCode
-from jubao.tenants.importer import RegionImportError, import_regions, read_csv
+from jubao.tenants.importer import RegionImportError, import_regions, read_regions
 
 T = TypeVar("T")
 
@@ -171,7 +171,7 @@ def regions_import(session: Session, file: Path, skip_invalid: bool, valid_from:
             return await import_regions(
                 db,
                 session.actor,
-                read_csv(file),
+                read_regions(file),
                 skip_invalid=skip_invalid,
                 valid_from=valid_from.date() if valid_from else None,
             )

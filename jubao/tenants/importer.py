@@ -1,4 +1,4 @@
-"""Loading a region code table (CSV: code, name, optional urban-rural class code).
+"""Loading a region code table (CSV or Excel: code, name, optional urban-rural class code).
 
 Every row is checked before anything is written: 12 digits with a derivable level, a name, a
 known urban-rural class (villages only), no duplicates, and a parent present in the file or in
@@ -9,8 +9,6 @@ place when the name or class changed (recorded in the audit trail) and never del
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,27 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jubao import audit
 from jubao.errors import DomainError, ErrorCode, Lang
+from jubao.tabular import columns, read_table
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import URBAN_RURAL_CLASSES, Region
 
 MAX_NAME = 100
 BATCH = 5000
-_HEADERS = {
-    ("code", "name"): False,
-    ("code", "name", "urban_rural_class"): True,
-    ("代码", "名称"): False,
-    ("代码", "名称", "城乡分类代码"): True,
-}
 
 
 class RegionImportError(ErrorCode):
     BAD_HEADER = (
-        "第 1 行必须是表头：code,name[,urban_rural_class] 或 代码,名称[,城乡分类代码]",
+        "第 1 行必须是表头：code,name[,urban_rural_class]（或 代码,名称[,城乡分类代码]）",
         "Line 1 must be the header: code,name[,urban_rural_class] (or 代码,名称[,城乡分类代码])",
-    )
-    BAD_ENCODING = (
-        "无法识别文件编码（支持 UTF-8 和 GB18030）",
-        "Unrecognised file encoding (UTF-8 and GB18030 are supported)",
     )
     COLUMNS = (
         "该行有 {found} 列，应为 {expected} 列",
@@ -93,24 +82,26 @@ class ImportReport:
     rejected: list[Rejection] = field(default_factory=list)
 
 
-def read_csv(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) for every record after the header; checks the header."""
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise DomainError(RegionImportError.BAD_ENCODING)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None or tuple(h.strip().lower() for h in header) not in _HEADERS:
+_COLUMNS = {
+    "code": ("code", "代码"),
+    "name": ("name", "名称"),
+    "urban_rural_class": ("urban_rural_class", "城乡分类代码"),
+}
+
+
+def read_regions(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(line number, [code, name, class]) for every record of a CSV or Excel code table."""
+    table = read_table(path)
+    positions = columns(table.header, _COLUMNS)
+    if "code" not in positions or "name" not in positions or len(table.header) > 3:
         raise DomainError(RegionImportError.BAD_HEADER)
-    for fields in reader:
-        if any(f.strip() for f in fields):
-            yield reader.line_num, [f.strip() for f in fields]
+    order = [positions[f] for f in ("code", "name", "urban_rural_class") if f in positions]
+    for row in table.rows:
+        if len(row.cells) > len(table.header):
+            yield row.line, row.cells  # refused below for its column count
+        else:
+            cells = row.cells + [""] * (len(table.header) - len(row.cells))
+            yield row.line, [cells[i] for i in order]
 
 
 def parse_rows(

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from jubao.audit import AuditEvent
@@ -8,7 +9,8 @@ from jubao.authz.actor import Actor
 from jubao.errors import DomainError, Lang
 from jubao.platform.services import Services
 from jubao.tenants.codes import RegionCodeError
-from jubao.tenants.importer import RegionImportError, import_regions, read_csv
+from jubao.tabular import TableError
+from jubao.tenants.importer import RegionImportError, import_regions, read_regions
 from jubao.tenants.models import Region
 
 ACTOR = Actor.system("test import")
@@ -35,7 +37,7 @@ async def count(services: Services) -> int:
 
 async def run_import(services: Services, path: Path, **options: object):  # type: ignore[no-untyped-def]
     async with services.db.transaction(ACTOR) as session:
-        return await import_regions(session, ACTOR, read_csv(path), **options)  # type: ignore[arg-type]
+        return await import_regions(session, ACTOR, read_regions(path), **options)  # type: ignore[arg-type]
 
 
 async def test_imports_a_valid_file(services: Services, tmp_path: Path) -> None:
@@ -126,19 +128,35 @@ async def test_reimport_updates_names_and_records_the_change(
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["", "编码,名字\n410000000000,中原省\n", "410000000000,中原省\n"],
+    ("text", "code"),
+    [
+        ("", TableError.EMPTY),
+        ("编码,名字\n410000000000,中原省\n", RegionImportError.BAD_HEADER),
+        ("410000000000,中原省\n", RegionImportError.BAD_HEADER),
+    ],
     ids=["empty", "wrong-header", "no-header"],
 )
-def test_a_file_without_the_header_is_refused(tmp_path: Path, text: str) -> None:
+def test_a_file_without_the_header_is_refused(tmp_path: Path, text: str, code: object) -> None:
     with pytest.raises(DomainError) as caught:
-        list(read_csv(write(tmp_path, text)))
-    assert caught.value.code is RegionImportError.BAD_HEADER
+        list(read_regions(write(tmp_path, text)))
+    assert caught.value.code is code
 
 
 def test_undecodable_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_bytes(b"code,name\n\x81\x30\xff\xff\n")
     with pytest.raises(DomainError) as caught:
-        list(read_csv(path))
-    assert caught.value.code is RegionImportError.BAD_ENCODING
+        list(read_regions(path))
+    assert caught.value.code is TableError.ENCODING
+
+
+async def test_excel_files(services: Services, tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for line in GOOD.splitlines():
+        sheet.append(line.split(","))
+    path = tmp_path / "regions.xlsx"
+    workbook.save(path)
+    report = await run_import(services, path)
+    assert (report.added, report.rejected) == (6, [])

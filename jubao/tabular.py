@@ -1,0 +1,124 @@
+"""Reading the tables people bring: CSV (UTF-8 or GB18030) and Excel (.xlsx).
+
+Every row comes with its line number (as a spreadsheet program shows it), so that a rejected
+row can be found again. Cells come back as trimmed text; Excel dates become ``YYYY-MM-DD``.
+A number where text belongs (an 18-digit ID number typed into a numeric Excel cell has already
+lost its last digits) is passed on as the text Excel shows, for the caller to refuse.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from jubao.errors import DomainError, ErrorCode
+
+
+class TableError(ErrorCode):
+    ENCODING = (
+        "无法识别文件编码（支持 UTF-8 和 GB18030）",
+        "Unrecognised file encoding (UTF-8 and GB18030 are supported)",
+    )
+    FORMAT = (
+        "不支持的文件格式“{suffix}”（支持 .csv 和 .xlsx）",
+        "Unsupported file format '{suffix}' (use .csv or .xlsx)",
+    )
+    UNREADABLE = ("无法读取表格文件：{detail}", "Cannot read the spreadsheet: {detail}")
+    EMPTY = ("文件是空的（没有表头）", "The file is empty (no header row)")
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    cells: list[str]
+
+
+@dataclass(frozen=True)
+class Table:
+    header: list[str]
+    rows: Iterator[Row]
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _csv(path: Path) -> Table:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise DomainError(TableError.ENCODING)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise DomainError(TableError.EMPTY)
+
+    def rows() -> Iterator[Row]:
+        for fields in reader:
+            if any(f.strip() for f in fields):
+                yield Row(reader.line_num, [f.strip() for f in fields])
+
+    return Table([h.strip() for h in header], rows())
+
+
+def _xlsx(path: Path) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        raise DomainError(TableError.UNREADABLE, detail=type(error).__name__) from None
+    sheet = workbook.worksheets[0]
+    values = sheet.iter_rows(values_only=True)
+    first = next(values, None)
+    if first is None:
+        raise DomainError(TableError.EMPTY)
+
+    def rows() -> Iterator[Row]:
+        for number, cells in enumerate(values, start=2):
+            texts = [_text(c) for c in cells]
+            while texts and not texts[-1]:
+                texts.pop()
+            if texts:
+                yield Row(number, texts)
+        workbook.close()
+
+    return Table([_text(h) for h in first], rows())
+
+
+def read_table(path: Path) -> Table:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _csv(path)
+    if suffix == ".xlsx":
+        return _xlsx(path)
+    raise DomainError(TableError.FORMAT, suffix=suffix or "-")
+
+
+def columns(header: list[str], names: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Column positions by field, matching each field's accepted headings (any case)."""
+    found: dict[str, int] = {}
+    lowered = [h.strip().lower() for h in header]
+    for field, headings in names.items():
+        for heading in headings:
+            if heading.lower() in lowered:
+                found[field] = lowered.index(heading.lower())
+                break
+    return found
