@@ -50,6 +50,10 @@ def _text(value: object) -> str:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, (int, float)) and abs(value) >= 1e15:
+        # Beyond a double's exact digits: an 18-digit ID number typed as a number has lost its
+        # tail. Pass on what Excel shows ("4.10121197003150e+17") so that it is refused.
+        return f"{value:.15g}"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()

@@ -6,15 +6,15 @@ from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Date, String, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from jubao.authz.actor import Actor
 from jubao.errors import DomainError, ErrorCode
-from jubao.orm import Base, utcnow
+from jubao.orm import utcnow
 from jubao.pension.applications import Application, Kind, Status
 from jubao.pension.contributions import check_grade
+from jubao.pension.crosscheck import EmployeeInsured
 from jubao.pension.idnumber import IdNumber, Sex
 from jubao.pension.people import (
     Person,
@@ -51,17 +51,6 @@ class EligibilityError(ErrorCode):
         "该人员正在参加城镇职工基本养老保险，不能参加城乡居保",
         "This person is insured in the employees' scheme and cannot enrol",
     )
-
-
-class EmployeeInsured(Base):
-    """Who is insured in the employees' scheme (职工养老), from the periodic cross-check list."""
-
-    __tablename__ = "employee_insured"
-
-    id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
-    insured_from: Mapped[date | None] = mapped_column(Date)
-    insured_to: Mapped[date | None] = mapped_column(Date)  # None: still insured
-    imported_on: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date())
 
 
 class EnrollmentPayload(BaseModel):

@@ -124,6 +124,8 @@ class Person(Base, RegionScoped):
     grade: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(30))
     enrolled_on: Mapped[date] = mapped_column(Date)
+    # set for people brought in by a bulk import (historical data), with the file it came from
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)

@@ -311,6 +311,21 @@ class Policy:
         return steps
 
 
+def describe_policy(policy: Policy) -> dict[str, Any]:
+    """The rules in force, as a policy file would write them (for people to read)."""
+    params = PolicyParams(
+        enrollment=policy.enrollment,
+        contribution=policy.contribution,
+        subsidy=policy.subsidy,
+        hardship=policy.hardship,
+        back_payment=policy.back_payment,
+        interest=policy.interest_rules,
+        account=policy.account,
+        review_chains=policy.review_chains,  # type: ignore[arg-type]
+    )
+    return {"region": policy.region.code, "year": policy.year, **as_file_values(params)}
+
+
 def parse_params(data: dict[str, Any]) -> PolicyParams:
     try:
         return PolicyParams.model_validate(data)

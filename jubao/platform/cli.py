@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 import uvicorn
+from sqlalchemy import select
 
 from jubao.authz import grants as grant_rules
 from jubao.authz.actor import Actor
@@ -18,12 +20,24 @@ from jubao.authz.operators import create_operator, find_by_username
 from jubao.authz.policy import grants_of
 from jubao.authz.roles import ROLES
 from jubao.errors import DomainError, Lang
+from jubao.pension.bank import export_collection, import_results
+from jubao.pension.crosscheck import import_employees
+from jubao.pension.idnumber import IdNumber
+from jubao.pension.imports import PersonImportError, import_persons
+from jubao.pension.interest import post_interest
+from jubao.pension.ledger import check_balances, statement
+from jubao.pension.money import format_yuan
+from jubao.pension.people import Person, PersonError
+from jubao.pension.policy import describe_policy, policy_for, read_policy_file, save_policy
+from jubao.pension.statements import render, statement_rows
 from jubao.platform.demo import DEMO_PASSWORD, load_demo
 from jubao.platform.migrate import migrate
 from jubao.platform.services import Services
 from jubao.platform.settings import Settings
+from jubao.tabular import read_table
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.importer import RegionImportError, import_regions, read_regions
+from jubao.tenants.models import Region
 
 T = TypeVar("T")
 
@@ -341,6 +355,280 @@ def roles_revoke(session: Session, username: str, role: str, region: str, reason
 
     session.run(work)
     session.say("已撤销授权", "Revoked")
+
+
+# --- pension ---------------------------------------------------------------------------------
+
+
+def _report_lines(lines: list[str], report: Path | None, source: Path) -> None:
+    """Rejected rows: to the report file if one was named, else to standard error."""
+    if report is not None:
+        report.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+        return
+    for line in lines:
+        click.echo(f"{source}:{line}", err=True)
+
+
+@main.group()
+def policy() -> None:
+    """Policy parameters (effective-dated, per region)."""
+
+
+@policy.command(name="load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_session
+def policy_load(session: Session, file: Path) -> None:
+    """Load (or replace) a parameter set from a TOML file."""
+
+    text = file.read_text(encoding="utf-8")
+
+    async def work(services: Services) -> Any:
+        policy_file = read_policy_file(text)
+        async with services.db.transaction(session.actor) as db:
+            return await save_policy(db, session.actor, policy_file, reason=file.name)
+
+    saved = session.run(work)
+    where = saved.region_prefix or "national"
+    session.say(
+        f"已载入政策参数（{where}，{saved.effective_year} 年起，编号 {saved.id}）",
+        f"Loaded parameters for {where} from {saved.effective_year} (set {saved.id})",
+    )
+
+
+@policy.command(name="show")
+@click.argument("region")
+@click.argument("year", type=int)
+@pass_session
+def policy_show(session: Session, region: str, year: int) -> None:
+    """Print the rules in force for REGION in YEAR (JSON, amounts in yuan)."""
+
+    async def work(services: Services) -> dict[str, Any]:
+        async with services.db.session(session.actor) as db:
+            return describe_policy(await policy_for(db, RegionCode(region), year))
+
+    click.echo(json.dumps(session.run(work), ensure_ascii=False, indent=2))
+
+
+@main.group()
+def crosscheck() -> None:
+    """Lists from other schemes that enrolment is checked against."""
+
+
+@crosscheck.command(name="import")
+@click.argument("kind", type=click.Choice(["employees"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_session
+def crosscheck_import(session: Session, kind: str, file: Path) -> None:
+    """Replace the employees'-scheme list (CSV/Excel with an ID-number column)."""
+
+    async def work(services: Services) -> Any:
+        async with services.db.transaction(session.actor) as db:
+            return await import_employees(db, session.actor, file)
+
+    report = session.run(work)
+    _report_lines(report.describe(session.lang), None, file)
+    session.say(
+        f"已导入 {report.imported} 人，拒绝 {len(report.rejected)} 行",
+        f"{report.imported} people imported, {len(report.rejected)} rows rejected",
+    )
+
+
+@main.group(name="import")
+def import_group() -> None:
+    """Bulk imports of historical data."""
+
+
+@import_group.command(name="persons")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--all-or-nothing", is_flag=True, help="Import nothing if any row is rejected.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the rejected rows (default: FILE.rejected.txt).",
+)
+@pass_session
+def import_persons_command(
+    session: Session, file: Path, all_or_nothing: bool, report: Path | None
+) -> None:
+    """Import enrolled people from CSV or Excel, checking every row."""
+
+    async def work(services: Services) -> Any:
+        with click.progressbar(
+            length=_count_rows(file), label="检查 / checking", file=sys.stderr
+        ) as bar:
+            return await import_persons(
+                lambda: services.db.transaction(session.actor),
+                session.actor,
+                file,
+                all_or_nothing=all_or_nothing,
+                progress=bar.update,
+            )
+
+    result = session.run(work)
+    report = report or file.with_name(file.name + ".rejected.txt")
+    _report_lines([r.describe(session.lang) for r in result.rejected], report, file)
+    session.say(
+        f"导入 {result.imported} 人，此前已导入 {result.already_done} 人，"
+        f"拒绝 {len(result.rejected)} 行（见 {report}）",
+        f"{result.imported} imported, {result.already_done} imported before, "
+        f"{len(result.rejected)} rejected (see {report})",
+    )
+    if all_or_nothing and result.rejected:
+        raise click.ClickException(
+            PersonImportError.REJECTED.message(session.lang, count=len(result.rejected))
+        )
+
+
+def _count_rows(file: Path) -> int:
+    return sum(1 for _ in read_table(file).rows)
+
+
+@main.group()
+def interest() -> None:
+    """Annual interest on individual accounts."""
+
+
+@interest.command(name="post")
+@click.argument("year", type=int)
+@click.option("--region", default=None, help="Only this region (default: every province).")
+@pass_session
+def interest_post(session: Session, year: int, region: str | None) -> None:
+    """Post YEAR's interest, in chunks; safe to run again after an interruption."""
+
+    async def work(services: Services) -> list[Any]:
+        async with services.db.session(session.actor) as db:
+            regions = [RegionCode(region)] if region else await _provinces(db)
+        return [
+            await post_interest(
+                lambda: services.db.transaction(session.actor), session.actor, where, year
+            )
+            for where in regions
+        ]
+
+    results = session.run(work)
+    accounts, total = sum(r.accounts for r in results), sum(r.total for r in results)
+    session.say(
+        f"{year} 年结息：{accounts} 个账户，合计 {format_yuan(total)} 元",
+        f"Interest for {year}: {accounts} accounts, {format_yuan(total)} yuan",
+    )
+
+
+async def _provinces(db: Any) -> list[RegionCode]:
+    codes = await db.scalars(select(Region.code).where(Region.level == 1).order_by(Region.code))
+    return [RegionCode(code) for code in codes]
+
+
+@main.group()
+def ledger() -> None:
+    """Individual-account ledger."""
+
+
+@ledger.command(name="check")
+@pass_session
+def ledger_check(session: Session) -> None:
+    """Verify that every stored balance equals the sum of its entries."""
+
+    async def work(services: Services) -> Any:
+        async with services.db.session(session.actor) as db:
+            return await check_balances(db)
+
+    mismatches = session.run(work)
+    for m in mismatches:
+        click.echo(
+            f"person {m.person_id} {m.component}: stored {format_yuan(m.stored)}, "
+            f"entries {format_yuan(m.entries)}",
+            err=True,
+        )
+    if mismatches:
+        raise click.ClickException(f"{len(mismatches)} balances differ from their entries")
+    session.say("所有余额与明细一致", "Every balance equals the sum of its entries")
+
+
+@ledger.command(name="statement")
+@click.argument("id_number")
+@click.argument("year", type=int)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="A .csv or .xlsx file.",
+)
+@pass_session
+def ledger_statement(session: Session, id_number: str, year: int, output: Path) -> None:
+    """Write a person's account statement (对账单) for YEAR."""
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
+        raise click.BadParameter("the output must end in .csv or .xlsx")
+
+    async def work(services: Services) -> bytes:
+        async with services.db.session(session.actor) as db:
+            person = await db.scalar(
+                select(Person).where(Person.id_number == IdNumber.parse(id_number).value)
+            )
+            if person is None:
+                raise DomainError(PersonError.NOT_FOUND)
+            rows = statement_rows(
+                await statement(db, person.id, year),
+                name=person.name,
+                id_number=person.id_number,
+                lang=session.lang,
+            )
+        return render(rows, fmt)  # type: ignore[arg-type]
+
+    output.write_bytes(session.run(work))
+    session.say(f"已写入 {output}", f"Wrote {output}")
+
+
+@main.group()
+def contributions() -> None:
+    """Contribution collection through the bank."""
+
+
+@contributions.command(name="bank-export")
+@click.argument("region")
+@click.argument("year", type=int)
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@pass_session
+def bank_export(session: Session, region: str, year: int, output: Path) -> None:
+    """Write the collection file for REGION (e.g. a township) and YEAR."""
+
+    async def work(services: Services) -> Any:
+        async with services.db.session(session.actor) as db:
+            return await export_collection(db, RegionCode(region), year, output)
+
+    result = session.run(work)
+    for person_id, error in result.skipped:
+        click.echo(f"person {person_id}: {error.message(session.lang)}", err=True)
+    session.say(
+        f"已写入 {result.written} 人（跳过 {len(result.skipped)} 人）",
+        f"{result.written} people written ({len(result.skipped)} skipped)",
+    )
+
+
+@contributions.command(name="bank-import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to list the rows not posted (default: FILE.refused.txt).",
+)
+@pass_session
+def bank_import(session: Session, file: Path, report: Path | None) -> None:
+    """Post the successful debits of the bank's result file; list the rest."""
+
+    async def work(services: Services) -> Any:
+        async with services.db.transaction(session.actor) as db:
+            return await import_results(db, session.actor, file)
+
+    result = session.run(work)
+    report = report or file.with_name(file.name + ".refused.txt")
+    _report_lines(result.describe(session.lang), report, file)
+    session.say(
+        f"入账 {result.posted} 笔，此前已入账 {result.already_posted} 笔，"
+        f"未入账 {len(result.refused)} 笔（见 {report}）",
+        f"{result.posted} posted, {result.already_posted} posted before, "
+        f"{len(result.refused)} not posted (see {report})",
+    )
 
 
 # --- schema --------------------------------------------------------------------------------

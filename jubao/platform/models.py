@@ -7,7 +7,8 @@ from jubao.authz.policy import CasbinRule
 from jubao.orm import Base
 from jubao.pension.applications import Application, ApplicationReview
 from jubao.pension.contributions import Contribution
-from jubao.pension.enrollment import EmployeeInsured
+from jubao.pension.crosscheck import EmployeeInsured
+from jubao.pension.imports import ImportBatch
 from jubao.pension.interest import InterestRate, InterestRun
 from jubao.pension.ledger import AccountBalance, AccountEntry
 from jubao.pension.people import Person, PersonEvent
@@ -26,6 +27,7 @@ __all__ = [
     "CasbinRule",
     "Contribution",
     "EmployeeInsured",
+    "ImportBatch",
     "InterestRate",
     "InterestRun",
     "LoginThrottle",

@@ -1,8 +1,8 @@
-"""pension core: people, applications, policy, contributions, ledger, interest
+"""pension core: people, applications, policy, contributions, ledger, interest, imports
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 12:20:55.346741
+Create Date: 2026-11-23 12:30:24.331648
 """
 
 from collections.abc import Sequence
@@ -28,6 +28,28 @@ def upgrade() -> None:
         sa.Column("imported_on", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("id_number", name=op.f("pk_employee_insured")),
     )
+    op.create_table(
+        "import_batch",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("file_name", sa.String(length=255), nullable=False),
+        sa.Column("file_sha256", sa.String(length=64), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("started_at", jubao.orm.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", jubao.orm.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("imported", sa.Integer(), nullable=False),
+        sa.Column("rejected", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_import_batch")),
+    )
+    with op.batch_alter_table("import_batch", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_import_batch_file_sha256"), ["file_sha256"], unique=False
+        )
+
     op.create_table(
         "policy_set",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -71,9 +93,17 @@ def upgrade() -> None:
         sa.Column("grade", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=30), nullable=False),
         sa.Column("enrolled_on", sa.Date(), nullable=False),
+        sa.Column(
+            "import_batch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("created_at", jubao.orm.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", jubao.orm.UtcDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["import_batch_id"],
+            ["import_batch.id"],
+            name=op.f("fk_person_import_batch_id_import_batch"),
+        ),
         sa.ForeignKeyConstraint(
             ["region_code"], ["region.code"], name=op.f("fk_person_region_code_region")
         ),
@@ -432,5 +462,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_policy_set_region_code"))
 
     op.drop_table("policy_set")
+    with op.batch_alter_table("import_batch", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_import_batch_file_sha256"))
+
+    op.drop_table("import_batch")
     op.drop_table("employee_insured")
     # ### end Alembic commands ###

@@ -4,34 +4,16 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 from jubao.authz.actor import Actor
 from jubao.authz.operators import Operator
 from jubao.authz.policy import grants_of
-from jubao.platform.cli import main
 from jubao.platform.services import Services
 from jubao.tenants.models import Region
 from tests.conftest import make_settings, run_aside
 
 REGIONS = "code,name\n410000000000,中原省\n410100000000,白水市\n410121000000,乐平县\n"
-
-
-@pytest.fixture
-def jubao(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Run `jubao …` against an empty SQLite file; returns the result."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    for key, value in make_settings(url).model_dump().items():
-        monkeypatch.setenv(f"JUBAO_{key.upper()}", str(value))
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None) -> Result:
-        return runner.invoke(main, list(args), input=input, catch_exceptions=False)
-
-    run.url = url  # type: ignore[attr-defined]
-    return run
 
 
 def query(url: str, statement):  # type: ignore[no-untyped-def]

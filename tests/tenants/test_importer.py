@@ -8,8 +8,8 @@ from jubao.audit import AuditEvent
 from jubao.authz.actor import Actor
 from jubao.errors import DomainError, Lang
 from jubao.platform.services import Services
-from jubao.tenants.codes import RegionCodeError
 from jubao.tabular import TableError
+from jubao.tenants.codes import RegionCodeError
 from jubao.tenants.importer import RegionImportError, import_regions, read_regions
 from jubao.tenants.models import Region
 
