@@ -240,8 +240,8 @@ def check_bank_account(account: str | None) -> str | None:
 # --- personal data ---------------------------------------------------------------------------
 
 
-def may_see_personal_data(actor: Actor, person: Person) -> bool:
-    return actor.can(Obj.PII, Act.READ, person.region)
+def may_see_personal_data(actor: Actor, region: RegionCode) -> bool:
+    return actor.can(Obj.PII, Act.READ, region)
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -261,14 +261,15 @@ def masked(person: Person) -> dict[str, str | None]:
 
 
 async def record_unmasked_reads(
-    session: AsyncSession, actor: Actor, person_ids: list[int], fields: list[str]
+    session: AsyncSession, actor: Actor, subjects: list[str], fields: list[str]
 ) -> None:
-    """Every read of unmasked personal data leaves a trace: one audit event per batch."""
+    """Every read of unmasked personal data leaves a trace: one audit event per batch, naming
+    whose data ("person:12", "application:5") and which fields."""
     audit.record(
         session,
         actor,
         "person.personal_data_read",
-        "persons",
-        person_ids=sorted(set(person_ids)),
+        "personal data",
+        subjects=sorted(set(subjects)),
         fields=sorted(set(fields)),
     )

@@ -11,14 +11,22 @@ import asyncio
 import strawberry
 from strawberry import relay
 
+from jubao.platform.api.applications import Application
 from jubao.platform.api.context import Info
 from jubao.platform.api.errors import Problem, problem
 from jubao.platform.api.grants import Grant
+from jubao.platform.api.people import PersonNode
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region
 from jubao.platform.api.users import User
 
-NODE_TYPES: dict[str, type[relay.Node]] = {"Region": Region, "User": User, "Grant": Grant}
+NODE_TYPES: dict[str, type[relay.Node]] = {
+    "Region": Region,
+    "User": User,
+    "Grant": Grant,
+    "Person": PersonNode,
+    "Application": Application,
+}
 MAX_NODES = 100
 
 

@@ -19,10 +19,12 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from jubao.platform.api.applications import Application, ApplicationMutations, ApplicationQueries
 from jubao.platform.api.auth import AuthMutations, AuthQueries
 from jubao.platform.api.grants import Grant, RoleMutations, RoleQueries
 from jubao.platform.api.nodes import NodeQueries
 from jubao.platform.api.pagination import MAX_PAGE
+from jubao.platform.api.people import PersonNode, PersonQueries
 from jubao.platform.api.regions import Region, RegionQueries
 from jubao.platform.api.scalars import SCALARS
 from jubao.platform.api.users import User, UserMutations, UserQueries
@@ -32,12 +34,20 @@ CACHE_SIZE = 256  # parsed and validated documents kept per process
 
 
 @strawberry.type(description="查询 — queries")
-class Query(AuthQueries, NodeQueries, RegionQueries, UserQueries, RoleQueries):
+class Query(
+    AuthQueries,
+    NodeQueries,
+    RegionQueries,
+    UserQueries,
+    RoleQueries,
+    PersonQueries,
+    ApplicationQueries,
+):
     pass
 
 
 @strawberry.type(description="变更 — mutations")
-class Mutation(AuthMutations, UserMutations, RoleMutations):
+class Mutation(AuthMutations, UserMutations, RoleMutations, ApplicationMutations):
     pass
 
 
@@ -63,7 +73,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[Region, User, Grant],
+        types=[Region, User, Grant, PersonNode, Application],
         extensions=extensions,
         config=StrawberryConfig(
             disable_field_suggestions=settings.production,

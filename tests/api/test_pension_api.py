@@ -1,0 +1,272 @@
+"""The pension API through HTTP: enrolment to statement, masking, the queue, tenant walls."""
+
+import asyncio
+import base64
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from jubao.audit import AuditEvent
+from jubao.authz.actor import Actor
+from jubao.authz.grants import grant_role
+from jubao.authz.operators import create_operator
+from jubao.platform.services import Services
+from tests.api.test_sql_counts import counting
+from tests.helpers import COUNTY_A, PASSWORD, VILLAGE_A, Api, World
+from tests.pension.support import id_number
+
+PERSON_FIELDS = "id name idNumber phone bankAccount personalDataVisible status grade regionCode hukou sex birthDate"
+ENROL = """mutation ($input: EnrollmentInput!) { enrollmentSubmit(input: $input) {
+  application { id status chain currentLevel payload } userErrors { field code message } } }"""
+REVIEW = """mutation ($id: ID!, $decision: Decision!, $comment: String) {
+  applicationReview(input: {application: $id, decision: $decision, comment: $comment}) {
+    application { id status currentLevel result reviews { level reviewer decision comment } }
+    userErrors { field code message } } }"""
+
+
+def enrolment(**overrides: Any) -> dict[str, Any]:
+    return {
+        "idNumber": id_number(date(1968, 8, 8), 22),
+        "name": "刘桂兰",
+        "ethnicity": "01",
+        "hukou": "RURAL",
+        "region": VILLAGE_A.code,
+        "address": "马家湾村二组",
+        "phone": "13912345678",
+        "bankAccount": "6222021234567890123",
+        "grade": "500.00",
+        **overrides,
+    }
+
+
+async def enrol(api: Api, **overrides: Any) -> str:
+    submitted = await api.as_("village.assistant", ENROL, {"input": enrolment(**overrides)})
+    payload = submitted["enrollmentSubmit"]
+    assert payload["userErrors"] == [], payload
+    application = payload["application"]["id"]
+    for reviewer in ("township.reviewer", "county.reviewer"):
+        decided = await api.as_(reviewer, REVIEW, {"id": application, "decision": "APPROVE"})
+        assert decided["applicationReview"]["userErrors"] == [], decided
+    person_id = decided["applicationReview"]["application"]["result"]["person_id"]
+    return base64.b64encode(f"Person:{person_id}".encode()).decode()
+
+
+async def test_enrolment_review_and_the_person(api: Api, services: Services, world: World) -> None:
+    submitted = await api.as_("village.assistant", ENROL, {"input": enrolment()})
+    application = submitted["enrollmentSubmit"]["application"]
+    assert application["status"] == "IN_REVIEW"
+    assert (
+        application["chain"] == ["TOWNSHIP", "COUNTY"] and application["currentLevel"] == "TOWNSHIP"
+    )
+    assert (
+        application["payload"]["id_number"] == enrolment()["idNumber"]
+    )  # the assistant may see it
+
+    queue = await api.as_(
+        "township.reviewer",
+        "{ reviewQueue(first: 10) { totalCount edges { node { id kind payload } } } }",
+    )
+    assert queue["reviewQueue"]["totalCount"] == 1
+    # the city supervisor may read applications but not personal data
+    seen = await api.as_(
+        "city.supervisor",
+        "query ($id: ID!) { node(id: $id) { ... on Application { payload } } }",
+        {"id": application["id"]},
+    )
+    assert (
+        seen["node"]["payload"]["id_number"]
+        == "410121********0223"[:6] + "********" + enrolment()["idNumber"][-4:]
+    )
+    assert seen["node"]["payload"]["phone"] == "139****5678"
+
+    own = await api.as_(
+        "village.assistant", REVIEW, {"id": application["id"], "decision": "APPROVE"}
+    )
+    assert own["applicationReview"]["userErrors"][0]["code"] == "OWN"
+    first = await api.as_(
+        "township.reviewer",
+        REVIEW,
+        {"id": application["id"], "decision": "APPROVE", "comment": "材料齐全"},
+    )
+    assert first["applicationReview"]["application"]["currentLevel"] == "COUNTY"
+    done = await api.as_(
+        "county.reviewer", REVIEW, {"id": application["id"], "decision": "APPROVE"}
+    )
+    final = done["applicationReview"]["application"]
+    assert final["status"] == "APPLIED"
+    assert [r["level"] for r in final["reviews"]] == ["TOWNSHIP", "COUNTY"]
+
+    query = (
+        '{ persons(first: 10, where: {namePrefix: "刘"}) { totalCount edges { node { '
+        + PERSON_FIELDS
+        + " } } } }"
+    )
+    assistant = (await api.as_("village.assistant", query))["persons"]["edges"][0]["node"]
+    assert assistant["idNumber"] == enrolment()["idNumber"] and assistant["personalDataVisible"]
+    assert (assistant["status"], assistant["grade"], assistant["sex"], assistant["hukou"]) == (
+        "CONTRIBUTING",
+        "500.00",
+        "FEMALE",
+        "RURAL",
+    )
+    supervisor = (await api.as_("city.supervisor", query))["persons"]["edges"][0]["node"]
+    assert (
+        supervisor["idNumber"].startswith("410121********")
+        and not supervisor["personalDataVisible"]
+    )
+    assert supervisor["bankAccount"] == "***************0123"
+    elsewhere = await api.as_("countyb.reviewer", query)
+    assert elsewhere["persons"]["totalCount"] == 0
+    async with services.db.session(Actor.system("t")) as session:
+        reads = (
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "person.personal_data_read")
+            )
+        ).all()
+    assert reads and all(e.actor_id != world.ids["city.supervisor"] for e in reads)
+    assert any(
+        "id_number" in e.detail["fields"]
+        for e in reads
+        if e.actor_id == world.ids["village.assistant"]
+    )
+
+
+async def test_submission_errors_are_user_errors_in_both_languages(api: Api, world: World) -> None:
+    result = await api.as_(
+        "village.assistant", ENROL, {"input": enrolment(idNumber="41012119680808022X")}
+    )
+    [error] = result["enrollmentSubmit"]["userErrors"]
+    assert (error["field"], error["code"]) == ("idNumber", "CHECK_DIGIT")
+    young = await api.as_(
+        "village.assistant",
+        ENROL,
+        {"input": enrolment(idNumber=id_number(date(2015, 1, 1), 2))},
+        lang="en",
+    )
+    assert young["enrollmentSubmit"]["userErrors"][0]["message"].startswith("Under 16")
+    bad_money = await api.post(
+        ENROL, {"input": enrolment(grade="500.001")}, token=await api.token("village.assistant")
+    )
+    assert bad_money["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_contribution_and_statement(api: Api, world: World) -> None:
+    person = await enrol(api)
+    submit = """mutation ($p: ID!) { contributionSubmit(input: {person: $p, year: 2026, grade: "500.00", collective: "50.00", paidOn: "2026-03-31"}) {
+        application { id } userErrors { code } } }"""
+    application = (await api.as_("township.processor", submit, {"p": person}))[
+        "contributionSubmit"
+    ]["application"]["id"]
+    await api.as_("county.reviewer", REVIEW, {"id": application, "decision": "APPROVE"})
+    data = await api.as_(
+        "county.reviewer",
+        """query ($p: ID!) { node(id: $p) { ... on Person {
+            account { total government balances { component balance } }
+            contributions { year grade personal collective subsidy credited }
+            statement(year: 2026) { openingTotal closingTotal credited interest lines { component amount } }
+            history { kind actor } applications { kind status } } } }""",
+        {"p": person},
+    )
+    node = data["node"]
+    assert node["account"]["total"] == "610.00" and node["account"]["government"] == "60.00"
+    assert node["contributions"] == [
+        {
+            "year": 2026,
+            "grade": "500.00",
+            "personal": "500.00",
+            "collective": "50.00",
+            "subsidy": "60.00",
+            "credited": "610.00",
+        }
+    ]
+    assert (
+        node["statement"]["closingTotal"] == "610.00" and node["statement"]["credited"] == "610.00"
+    )
+    assert [a["kind"] for a in node["applications"]] == ["ENROLLMENT", "CONTRIBUTION"]
+    assert node["history"][0]["kind"] == "enrolled"
+    hidden = await api.as_(
+        "village.assistant",
+        "query ($p: ID!) { node(id: $p) { ... on Person { account { total } } } }",
+        {"p": person},
+    )
+    assert (
+        hidden["node"]["account"]["total"] == "610.00"
+    )  # the assistant reads its village's accounts
+
+
+async def test_people_outside_the_scope_are_invisible(api: Api, world: World) -> None:
+    person = await enrol(api)
+    for viewer in ("countyb.reviewer", "village.neighbour", "district.reviewer"):
+        result = await api.as_(viewer, "query ($p: ID!) { node(id: $p) { id } }", {"p": person})
+        assert result["node"] is None, viewer
+        by_number = await api.as_(
+            viewer,
+            "query ($n: IdNumber!) { person(idNumber: $n) { id } }",
+            {"n": enrolment()["idNumber"]},
+        )
+        assert by_number["person"] is None
+    change = """mutation ($p: ID!) { personChangeSubmit(input: {person: $p, changes: {name: "改名"}, reason: "x"}) { userErrors { code } } }"""
+    assert (await api.as_("village.neighbour", change, {"p": person}))["personChangeSubmit"][
+        "userErrors"
+    ] == [{"code": "NOT_FOUND"}]
+
+
+async def test_concurrent_approvals_through_http(
+    api: Api, services: Services, world: World
+) -> None:
+    system = Actor.system("test")
+    async with services.db.transaction(system) as session:
+        second = await create_operator(
+            session,
+            system,
+            services.settings.passwords,
+            username="county.reviewer2",
+            display_name="二",
+            region=COUNTY_A,
+            password=PASSWORD,
+        )
+        await grant_role(
+            session,
+            system,
+            user_id=second.id,
+            role_name="agency_reviewer",
+            region=COUNTY_A,
+            reason="测试",
+        )
+    submitted = await api.as_("village.assistant", ENROL, {"input": enrolment()})
+    application = submitted["enrollmentSubmit"]["application"]["id"]
+    await api.as_("township.reviewer", REVIEW, {"id": application, "decision": "APPROVE"})
+    tokens = [await api.token("county.reviewer"), await api.token("county.reviewer2")]
+    results = await asyncio.gather(
+        *(api.post(REVIEW, {"id": application, "decision": "APPROVE"}, token=t) for t in tokens)
+    )
+    errors = [r["data"]["applicationReview"]["userErrors"] for r in results]
+    assert sorted(len(e) for e in errors) == [0, 1], errors
+    assert next(e for e in errors if e)[0]["code"] in {"CONFLICT", "CLOSED"}
+    people = await api.as_("admin", "{ persons(first: 5) { totalCount } }")
+    assert people["persons"]["totalCount"] == 1
+
+
+async def test_a_page_of_people_costs_the_same_statements_whatever_its_size(
+    api: Api, services: Services, world: World
+) -> None:
+    from tests.pension.support import enrol as enrol_directly
+
+    for n in range(40):
+        await enrol_directly(
+            services,
+            birth=date(1960, 1, 1 + n % 28),
+            sequence=2 * n + 1,
+            region=VILLAGE_A,
+            enrolled_on=date(2020, 1, 1),
+        )
+    query = f"query ($n: Int!) {{ persons(first: $n) {{ totalCount edges {{ node {{ {PERSON_FIELDS} region {{ name }} account {{ total balances {{ component balance }} }} contributions {{ year }} }} }} }} }}"
+    token = await api.token("village.assistant")
+    counts = []
+    for first in (10, 40):
+        with counting(services) as statements:
+            result = await api.post(query, {"n": first}, token=token)
+        assert "errors" not in result and len(result["data"]["persons"]["edges"]) == first
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
