@@ -461,6 +461,7 @@ def import_persons_command(
                 session.actor,
                 file,
                 all_or_nothing=all_or_nothing,
+                today=services.clock.today(),
                 progress=bar.update,
             )
 
@@ -500,7 +501,11 @@ def interest_post(session: Session, year: int, region: str | None) -> None:
             regions = [RegionCode(region)] if region else await _provinces(db)
         return [
             await post_interest(
-                lambda: services.db.transaction(session.actor), session.actor, where, year
+                lambda: services.db.transaction(session.actor),
+                session.actor,
+                where,
+                year,
+                today=services.clock.today(),
             )
             for where in regions
         ]

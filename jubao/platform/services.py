@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Protocol
 
 from jubao.platform.db import Database
 from jubao.platform.settings import Settings
 from jubao.platform.tokens import Tokens
+
+
+class Clock(Protocol):
+    def today(self) -> date:
+        """The business date where the scheme is run."""
+
+
+@dataclass(frozen=True)
+class LocalClock:
+    """Today's date at a fixed UTC offset (China keeps UTC+8 all year): a server running on
+    UTC would otherwise date everything between midnight and 08:00 to the day before."""
+
+    offset_hours: int = 8
+
+    def today(self) -> date:
+        return datetime.now(UTC).astimezone(timezone(timedelta(hours=self.offset_hours))).date()
 
 
 @dataclass(frozen=True)
@@ -14,11 +32,13 @@ class Services:
     settings: Settings
     db: Database
     tokens: Tokens
+    clock: Clock = field(default_factory=LocalClock)
 
     @classmethod
-    def create(cls, settings: Settings) -> Services:
+    def create(cls, settings: Settings, clock: Clock | None = None) -> Services:
         return cls(
             settings=settings,
             db=Database(settings.database_url, pool_size=settings.database_pool_size),
             tokens=Tokens(settings),
+            clock=clock or LocalClock(settings.utc_offset_hours),
         )

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=4, ge=1)
 
     separation_of_duties: bool = True
+    # business dates (enrolment, payments, which year is over) are taken at this UTC offset
+    utc_offset_hours: int = Field(default=8, ge=-12, le=14)
 
     max_query_depth: int = Field(default=10, ge=2)
     max_aliases: int = Field(default=15, ge=0)

@@ -408,7 +408,12 @@ class ApplicationMutations:
             key = _application_key(input.application)
             async with context.transaction() as session:
                 row = await workflow.review(
-                    session, context.actor, key, input.decision, input.comment
+                    session,
+                    context.actor,
+                    key,
+                    input.decision,
+                    input.comment,
+                    today=context.services.clock.today(),
                 )
             return ApplicationPayload(application=Application.of(row))
 
@@ -438,7 +443,9 @@ async def _submit_built(info: Info, kind: Kind, build: Any) -> ApplicationPayloa
     async def work() -> ApplicationPayload:
         payload = await build()
         async with context.transaction() as session:
-            row = await workflow.submit(session, context.actor, kind, payload)
+            row = await workflow.submit(
+                session, context.actor, kind, payload, today=context.services.clock.today()
+            )
         return ApplicationPayload(application=Application.of(row))
 
     return await attempt(context.lang, ApplicationPayload, ApplicationUserError, work())

@@ -1,0 +1,230 @@
+"""A whole story through the API: a village enrols a family of four, the township and the
+county review, they pay for five years at changing grades (the grandmother is 特困, so the
+government pays for her), interest is posted every January, and every balance and statement
+comes out at hand-computed values to the fen."""
+
+import base64
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from jubao.platform.app import create_app
+from jubao.platform.services import Services
+from tests.conftest import make_settings
+from tests.helpers import COUNTY_A, PROVINCE, TOWN_A, VILLAGE_A, Api, World, build_world
+from tests.pension.support import id_number, install_policy
+
+REVIEW = """mutation ($id: ID!) { applicationReview(input: {application: $id, decision: APPROVE}) {
+  application { id status result } userErrors { code message } } }"""
+
+
+@dataclass
+class Clock:
+    day: date
+
+    def today(self) -> date:
+        return self.day
+
+
+@dataclass(frozen=True)
+class Member:
+    key: str
+    name: str
+    birth: date
+    sequence: int
+    grades: tuple[int, ...]  # yuan, 2021–2025
+    special_group: str = "011"
+
+
+FAMILY = (
+    Member("father", "王建国", date(1970, 5, 12), 13, (500, 500, 1000, 1000, 2000)),
+    Member("mother", "李秀梅", date(1972, 9, 3), 24, (300, 300, 500, 500, 500)),
+    Member("daughter", "王芳", date(2004, 2, 20), 36, (100, 100, 200, 200, 300)),
+    Member("grandmother", "张桂英", date(1950, 11, 30), 48, (100, 100, 100, 100, 100), "031"),
+)
+YEARS = range(2021, 2026)
+RATE = Decimal("0.02")
+
+# Worked out by hand (see `by_hand` below for the rule): the balance at the end of each year.
+EXPECTED_BALANCES = {
+    "father": (56000, 113120, 221382, 331810, 544446),
+    "mother": (33000, 66660, 123993, 182473, 242122),
+    "daughter": (13000, 26260, 49785, 73781, 108257),
+    "grandmother": (13000, 26260, 39785, 53581, 67653),
+}
+
+
+def by_hand(member: Member) -> list[tuple[int, int, int]]:
+    """(credited, interest, closing balance) per year, in fen: grade + subsidy (30 below a
+    500-yuan grade, 60 from 500; for the grandmother the government pays her 100-yuan grade);
+    interest = the balance brought forward × 2 %, rounded half up to the fen; this year's
+    money earns nothing until next year."""
+    balance, rows = 0, []
+    for grade in member.grades:
+        interest = int((Decimal(balance) * RATE).quantize(Decimal(1), ROUND_HALF_UP))
+        credited = grade * 100 + (6000 if grade >= 500 else 3000)
+        balance += credited + interest
+        rows.append((credited, interest, balance))
+    return rows
+
+
+@pytest.fixture
+async def story(database_url: str) -> AsyncIterator[tuple[Api, Clock, Services, World]]:
+    clock = Clock(date(2021, 1, 4))
+    services = Services.create(make_settings(database_url), clock=clock)
+    world = await build_world(services)
+    await install_policy(
+        services,
+        PROVINCE,
+        2014,
+        subsidy={
+            "brackets": [
+                {"grade": "100", "rural": "30", "urban": "30"},
+                {"grade": "500", "rural": "60", "urban": "60"},
+            ],
+            "split": {"province": 6, "city": 2, "county": 2},
+        },
+        interest={"rate": "0.02"},
+    )
+    transport = httpx.ASGITransport(app=create_app(services=services))
+    async with httpx.AsyncClient(transport=transport, base_url="http://jubao.test") as client:
+        yield Api(client), clock, services, world
+    await services.db.dispose()
+
+
+async def approve(api: Api, reviewer: str, application: str) -> dict[str, Any]:
+    result = await api.as_(reviewer, REVIEW, {"id": application})
+    assert result["applicationReview"]["userErrors"] == [], result
+    return result["applicationReview"]["application"]
+
+
+def gid(kind: str, key: object) -> str:
+    return base64.b64encode(f"{kind}:{key}".encode()).decode()
+
+
+async def test_a_family_over_five_years(story: tuple[Api, Clock, Services, World]) -> None:
+    api, clock, services, _ = story
+    assert all(row[2] for row in by_hand(FAMILY[0]))
+    for member in FAMILY:
+        assert [closing for _, _, closing in by_hand(member)] == list(EXPECTED_BALANCES[member.key])
+
+    # January 2021: the village assistant enters the family; the township and county review.
+    people: dict[str, str] = {}
+    for member in FAMILY:
+        submitted = await api.as_(
+            "village.assistant",
+            """mutation ($input: EnrollmentInput!) { enrollmentSubmit(input: $input) {
+                 application { id } userErrors { field code message } } }""",
+            {
+                "input": {
+                    "idNumber": id_number(member.birth, member.sequence),
+                    "name": member.name,
+                    "ethnicity": "01",
+                    "hukou": "RURAL",
+                    "region": VILLAGE_A.code,
+                    "address": "马家湾村一组 8 号",
+                    "specialGroup": member.special_group,
+                    "grade": f"{member.grades[0]}.00",
+                }
+            },
+        )
+        assert submitted["enrollmentSubmit"]["userErrors"] == [], submitted
+        application = submitted["enrollmentSubmit"]["application"]["id"]
+        await approve(api, "township.reviewer", application)
+        done = await approve(api, "county.reviewer", application)
+        people[member.key] = gid("Person", done["result"]["person_id"])
+
+    for index, year in enumerate(YEARS):
+        if year > 2021:  # January: finance posts last year's interest, the agency reviews it
+            clock.day = date(year, 1, 10)
+            await post_interest(api, year - 1)
+        clock.day = date(year, 3, 15)
+        for member in FAMILY[:3]:  # the three who pay themselves, at the counter
+            submitted = await api.as_(
+                "township.processor",
+                """mutation ($p: ID!, $y: Year!, $g: Money!, $d: Date!) {
+                     contributionSubmit(input: {person: $p, year: $y, grade: $g, paidOn: $d}) {
+                       application { id } userErrors { code message } } }""",
+                {
+                    "p": people[member.key],
+                    "y": year,
+                    "g": f"{member.grades[index]}.00",
+                    "d": clock.day.isoformat(),
+                },
+            )
+            assert submitted["contributionSubmit"]["userErrors"] == [], submitted
+            await approve(
+                api, "county.reviewer", submitted["contributionSubmit"]["application"]["id"]
+            )
+        clock.day = date(year, 6, 30)  # the 代缴 list for the grandmother
+        listed = await api.as_(
+            "township.processor",
+            """mutation ($r: RegionCode!, $y: Year!, $p: [ID!]!, $d: Date!) {
+                 hardshipListSubmit(input: {region: $r, year: $y, persons: $p, paidOn: $d}) {
+                   application { id } userErrors { code message } } }""",
+            {"r": TOWN_A.code, "y": year, "p": [people["grandmother"]], "d": clock.day.isoformat()},
+        )
+        assert listed["hardshipListSubmit"]["userErrors"] == [], listed
+        await approve(api, "county.reviewer", listed["hardshipListSubmit"]["application"]["id"])
+    clock.day = date(2026, 1, 10)
+    await post_interest(api, 2025)
+
+    for member in FAMILY:
+        expected = by_hand(member)
+        data = await api.as_(
+            "county.reviewer",
+            """query ($p: ID!) { node(id: $p) { ... on Person {
+                 account { total government balances { component balance } }
+                 contributions { year grade personal hardship subsidy subsidyProvince subsidyCity subsidyCounty credited }
+                 statement(year: 2025) { openingTotal closingTotal credited interest } } } }""",
+            {"p": people[member.key]},
+        )
+        person = data["node"]
+        assert person["account"]["total"] == yuan(expected[-1][2]), member.key
+        assert [c["credited"] for c in person["contributions"]] == [yuan(c) for c, _, _ in expected]
+        statement = person["statement"]
+        assert statement == {
+            "openingTotal": yuan(expected[3][2]),
+            "closingTotal": yuan(expected[4][2]),
+            "credited": yuan(expected[4][0]),
+            "interest": yuan(expected[4][1]),
+        }, member.key
+        balances = {b["component"]: b["balance"] for b in person["account"]["balances"]}
+        assert sum(Decimal(v) for v in balances.values()) == Decimal(person["account"]["total"])
+        first = person["contributions"][0]
+        assert (first["subsidyProvince"], first["subsidyCity"], first["subsidyCounty"]) == (
+            ("36.00", "12.00", "12.00") if member.grades[0] >= 500 else ("18.00", "6.00", "6.00")
+        )
+        if member.key == "grandmother":
+            assert {c["hardship"] for c in person["contributions"]} == {"100.00"}
+            assert {c["personal"] for c in person["contributions"]} == {"0.00"}
+            assert set(balances) == {
+                "HARDSHIP",
+                "SUBSIDY_PROVINCE",
+                "SUBSIDY_CITY",
+                "SUBSIDY_COUNTY",
+            }
+            assert person["account"]["government"] == person["account"]["total"]
+
+
+async def post_interest(api: Api, year: int) -> None:
+    submitted = await api.as_(
+        "finance",
+        """mutation ($r: RegionCode!, $y: Year!) { interestPostingSubmit(input: {region: $r, year: $y}) {
+             application { id } userErrors { code message } } }""",
+        {"r": COUNTY_A.code, "y": year},
+    )
+    assert submitted["interestPostingSubmit"]["userErrors"] == [], submitted
+    done = await approve(
+        api, "county.reviewer", submitted["interestPostingSubmit"]["application"]["id"]
+    )
+    assert done["status"] == "APPLIED"
+
+
+def yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
