@@ -21,6 +21,7 @@ from jubao.platform.api.context import Context
 from jubao.platform.api.errors import rewrite_errors
 from jubao.platform.api.schema import build_schema
 from jubao.platform.authn import Authenticated, authenticate_token, bearer_token
+from jubao.platform.downloads import download_statement
 from jubao.platform.http import BodyLimit, RequestContext
 from jubao.platform.logs import setup_logging
 from jubao.platform.migrate import check_role_policies, check_schema_current
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Starlette(
         routes=[
             Route("/graphql", GraphQLView(services), methods=["GET", "POST"]),
+            Route("/statements/{person}/{year:int}.{format}", download_statement),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

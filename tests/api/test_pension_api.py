@@ -270,3 +270,25 @@ async def test_a_page_of_people_costs_the_same_statements_whatever_its_size(
         assert "errors" not in result and len(result["data"]["persons"]["edges"]) == first
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+async def test_statement_downloads(api: Api, world: World) -> None:
+    person = await enrol(api)
+    url = f"/statements/{person}/2026"
+    assistant = {"Authorization": f"Bearer {await api.token('village.assistant')}"}
+    csv_file = await api.client.get(f"{url}.csv", headers=assistant)
+    assert csv_file.status_code == 200
+    assert csv_file.headers["content-type"].startswith("text/csv")
+    text = csv_file.content.decode("utf-8-sig")
+    assert "个人账户对账单" in text and enrolment()["idNumber"] in text
+    excel = await api.client.get(f"{url}.xlsx", headers=assistant)
+    assert excel.status_code == 200 and excel.content[:2] == b"PK"
+    supervisor = {"Authorization": f"Bearer {await api.token('city.supervisor')}"}
+    masked = (await api.client.get(f"{url}.csv", headers=supervisor)).content.decode("utf-8-sig")
+    assert enrolment()["idNumber"] not in masked and "410121********" in masked
+    for headers, status in (
+        ({}, 401),
+        ({"Authorization": f"Bearer {await api.token('countyb.reviewer')}"}, 404),
+    ):
+        assert (await api.client.get(f"{url}.csv", headers=headers)).status_code == status
+    assert (await api.client.get(f"{url}.pdf", headers=assistant)).status_code == 404

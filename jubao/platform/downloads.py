@@ -1,0 +1,71 @@
+"""File downloads beside the GraphQL endpoint: a person's statement as CSV or Excel.
+
+``GET /statements/{person id}/{year}.csv`` (or ``.xlsx``) with the same bearer token as the
+API. Someone outside the caller's scope, or whose account the caller may not read, is "not
+found"; the ID number is printed in full only for callers with the personal-data right (and
+that read is recorded).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from jubao.authz.vocabulary import Act, Obj
+from jubao.errors import DomainError, Lang
+from jubao.pension.idnumber import mask_id_number
+from jubao.pension.ledger import statement
+from jubao.pension.people import Person, may_see_personal_data, record_unmasked_reads
+from jubao.pension.statements import render, statement_rows
+from jubao.platform.api.ids import INT64, int_key_of
+from jubao.platform.authn import authenticate_token, bearer_token
+from jubao.platform.services import Services
+from jubao.platform.tokens import TokenError
+
+_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _problem(status: int, code: str, message: str) -> Response:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
+
+
+async def download_statement(request: Request) -> Response:
+    services: Services = request.app.state.services
+    lang = Lang.from_accept_language(request.headers.get("accept-language"))
+    try:
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            raise DomainError(TokenError.MISSING)
+        caller = await authenticate_token(services, token)
+    except DomainError as error:
+        return _problem(401, "UNAUTHENTICATED", error.message(lang))
+    fmt = request.path_params["format"]
+    person_id = int_key_of(request.path_params["person"], "Person", INT64)
+    year = int(request.path_params["year"])
+    not_found = _problem(
+        404, "NOT_FOUND", "找不到该参保人" if lang is Lang.ZH else "No such person"
+    )
+    if fmt not in _TYPES or person_id is None or not 2009 <= year <= 2100:
+        return not_found
+    actor = caller.actor
+    async with services.db.session(actor) as session:
+        person = await session.get(Person, person_id)
+        if person is None or not actor.can(Obj.ACCOUNT, Act.READ, person.region):
+            return not_found
+        result = await statement(session, person.id, year)
+    if may_see_personal_data(actor, person.region):
+        shown = person.id_number
+        async with services.db.transaction(actor) as session:
+            await record_unmasked_reads(session, actor, [f"person:{person.id}"], ["id_number"])
+    else:
+        shown = mask_id_number(person.id_number)
+    body = render(statement_rows(result, name=person.name, id_number=shown, lang=lang), fmt)
+    filename = f"statement-{person.id}-{year}.{fmt}"
+    return Response(
+        body,
+        media_type=_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
