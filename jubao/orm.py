@@ -62,3 +62,15 @@ def upsert(dialect: str, entity: Any) -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(entity)
+
+
+def among(column: Any, values: list[Any], dialect: str) -> Any:
+    """``column IN (values)``. On PostgreSQL it is ``= ANY(array)``: one parameter, so the
+    prepared statement is reused however many values there are (a thousand-parameter IN list is
+    compiled and prepared anew every time)."""
+    if dialect == "postgresql":
+        from sqlalchemy import any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)

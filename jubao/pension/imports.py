@@ -21,14 +21,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, insert, select
+from sqlalchemy import String, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jubao import audit
 from jubao.errors import DomainError, ErrorCode, Lang
-from jubao.orm import Base, BigId, utcnow
+from jubao.orm import Base, BigId, among, utcnow
 from jubao.pension.contributions import check_grade
 from jubao.pension.enrollment import check_special_group
 from jubao.pension.idnumber import IdNumber, Sex
@@ -240,12 +240,14 @@ async def _villages(session: AsyncSession) -> set[str]:
 async def _existing(session: AsyncSession, id_numbers: Sequence[str]) -> dict[str, str | None]:
     """ID numbers already in the database, with the SHA-256 of the file that imported them."""
     person, batch = Person.__table__, ImportBatch.__table__
+    dialect = session.get_bind().dialect.name
     found: dict[str, str | None] = {}
     for start in range(0, len(id_numbers), BATCH):
+        chunk = list(id_numbers[start : start + BATCH])
         rows = await session.execute(
             select(person.c.id_number, batch.c.file_sha256)
             .select_from(person.outerjoin(batch, person.c.import_batch_id == batch.c.id))
-            .where(person.c.id_number.in_(id_numbers[start : start + BATCH]))
+            .where(among(person.c.id_number, chunk, dialect))
         )
         found.update(dict(rows.all()))  # type: ignore[arg-type]
     return found
@@ -314,6 +316,11 @@ async def import_persons(
         ]
     report.rejected.sort(key=lambda r: r.line)
     async with unit_of_work() as session:
+        if report.imported and session.get_bind().dialect.name == "postgresql":
+            # A bulk load changes the table's shape: refresh the planner's statistics now
+            # rather than whenever autovacuum gets to it (until then, look-ups by ID number
+            # may be planned as scans of a table the planner thinks is small).
+            await session.execute(text("ANALYZE person"))
         batch = await session.get(ImportBatch, report.batch_id)
         assert batch is not None
         batch.imported, batch.rejected, batch.finished_at = (

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -29,7 +29,7 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
-from sqlalchemy import JSON, String, UniqueConstraint, or_, select
+from sqlalchemy import JSON, String, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -561,24 +561,30 @@ def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int) -> Policy:
 
 
 class PolicyBook:
-    """Resolves policies, loading each region's candidate sets once (for batch work)."""
+    """Resolves policies for batch work: every parameter set is read once (they are few: tens
+    or hundreds of rows), and each distinct resolution is computed once."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self._sets: dict[str, list[PolicySet]] = {}
+        self._sets: list[PolicySet] | None = None
+        self._resolved: dict[tuple[tuple[int, ...], int], Policy] = {}
 
     async def for_region(self, region: RegionCode, year: int) -> Policy:
-        sets = self._sets.get(region.code)
-        if sets is None:
+        if self._sets is None:
             # Policy sets are public rules, so they are read unscoped (a Core query).
-            table = PolicySet.__table__
-            rows = await self._session.execute(
-                select(table).where(
-                    or_(table.c.region_prefix == "", table.c.region_prefix.in_(region.prefixes))
-                )
-            )
-            sets = self._sets[region.code] = [PolicySet(**row._mapping) for row in rows]
-        return resolve(sets, region, year)
+            rows = await self._session.execute(select(PolicySet.__table__))
+            self._sets = [PolicySet(**row._mapping) for row in rows]
+        applicable = tuple(
+            s.id
+            for s in self._sets
+            if s.effective_year <= year and region.code.startswith(s.region_prefix)
+        )
+        key = (applicable, year)
+        policy = self._resolved.get(key)
+        if policy is None:
+            policy = self._resolved[key] = resolve(self._sets, region, year)
+        # The rules are the same; only the region they are asked for differs.
+        return policy if policy.region == region else replace(policy, region=region)
 
 
 async def policy_for(session: AsyncSession, region: RegionCode, year: int) -> Policy:
