@@ -87,7 +87,6 @@ class AccountEntry(Base, RegionScoped):
     __scope_object__ = "account"
     __table_args__ = (
         Index("ix_account_entry_person_id_component", "person_id", "component"),
-        Index("ix_account_entry_value_date", "value_date"),
         # A year's interest is credited to an account once, whatever happens (re-runs, races).
         Index(
             "uq_account_entry_interest",
@@ -100,16 +99,18 @@ class AccountEntry(Base, RegionScoped):
         ),
     )
 
+    # Entries are written in bulk (a year's interest for a province at a time), so they carry
+    # only the indexes their reads need: by person, and the once-a-year interest guarantee.
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
-    region_code: Mapped[str] = mapped_column(String(12), index=True)
+    region_code: Mapped[str] = mapped_column(String(12))
     component: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(20))
     amount: Mapped[int] = mapped_column(BigInteger)  # fen, negative for debits
     value_date: Mapped[date] = mapped_column(Date)
     year: Mapped[int]  # the year the amount belongs to (费款所属年度, or the interest year)
-    contribution_id: Mapped[int | None] = mapped_column(ForeignKey("contribution.id"), index=True)
-    interest_run_id: Mapped[int | None] = mapped_column(ForeignKey("interest_run.id"), index=True)
+    contribution_id: Mapped[int | None] = mapped_column(ForeignKey("contribution.id"))
+    interest_run_id: Mapped[int | None] = mapped_column(ForeignKey("interest_run.id"))
     booked_at: Mapped[datetime] = mapped_column(default=utcnow)
     memo: Mapped[str | None] = mapped_column(String(200))
 

@@ -492,8 +492,15 @@ def interest() -> None:
 @interest.command(name="post")
 @click.argument("year", type=int)
 @click.option("--region", default=None, help="Only this region (default: every province).")
+@click.option(
+    "--parallel",
+    type=click.IntRange(1, 16),
+    default=2,
+    show_default=True,
+    help="Chunks of accounts posted at once (PostgreSQL; SQLite runs one at a time).",
+)
 @pass_session
-def interest_post(session: Session, year: int, region: str | None) -> None:
+def interest_post(session: Session, year: int, region: str | None, parallel: int) -> None:
     """Post YEAR's interest, in chunks; safe to run again after an interruption."""
 
     async def work(services: Services) -> list[Any]:
@@ -506,6 +513,7 @@ def interest_post(session: Session, year: int, region: str | None) -> None:
                 where,
                 year,
                 today=services.clock.today(),
+                parallel=1 if services.db.is_sqlite else parallel,
             )
             for where in regions
         ]
