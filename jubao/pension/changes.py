@@ -109,8 +109,12 @@ class Change(PersonKind):
         request = parse_payload(ChangePayload, payload)
         person = await visible_person(session, request.person_id)
         await _new_values(session, person, request.changes, today)
+        # Only the fields asked for: the reviewer sees the request, not a form of blanks.
         return Placement(
-            person.region, request.model_dump(mode="json"), person.id, subject=f"person:{person.id}"
+            person.region,
+            request.model_dump(mode="json", exclude_none=True),
+            person.id,
+            subject=f"person:{person.id}",
         )
 
     async def apply(
