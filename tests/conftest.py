@@ -45,6 +45,9 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "argon2_time_cost": 1,
         "argon2_parallelism": 1,
         "database_pool_size": 5,
+        # on, as in production (changes made through the API must still take effect at
+        # once), and long enough that no test sees an entry expire between two requests
+        "auth_cache_seconds": 5,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -161,9 +161,19 @@ async def visible_operator(session: AsyncSession, operator_id: int) -> Operator:
     return operator
 
 
+RIGHTS_CHANGED = "operators whose rights changed"
+
+
+def rights_changed(session: AsyncSession, operator_id: int) -> None:
+    """Note that this transaction changes what the operator may do (grants, deactivation, a
+    new password): once it commits, whoever remembers their rights must read them again."""
+    session.info.setdefault(RIGHTS_CHANGED, set()).add(operator_id)
+
+
 async def lock_operator(session: AsyncSession, operator_id: int) -> None:
     """Serialise changes to one operator's rights: a row lock on PostgreSQL, the write lock on
     SQLite. Checks that read the operator's grants must run after this."""
+    rights_changed(session, operator_id)
     await session.execute(
         update(Operator.__table__)
         .where(Operator.__table__.c.id == operator_id)
@@ -190,6 +200,7 @@ async def deactivate_operator(
         except DomainError:
             raise DomainError(OperatorError.OUTRANKS, field="id") from None
     now = utcnow()
+    rights_changed(session, operator.id)
     operator.active = False
     operator.deactivated_at = now
     operator.updated_at = now
@@ -218,6 +229,7 @@ async def set_password(
     if operator is None or operator.token_version != token_version or not operator.active:
         raise DomainError(OperatorError.SESSION_ENDED)
     operator.password_hash = password_hash
+    rights_changed(session, operator.id)
     operator.token_version += 1
     operator.updated_at = utcnow()
     audit.record(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -67,13 +69,16 @@ class GraphQLView(GraphQL[Context, None]):
                 auth = await authenticate_token(self.services, token)
         except DomainError as error:
             auth_error = error
-        return Context(
+        context = Context(
             self.services,
             lang=lang,
             request_id=_request_id(request),
             auth=auth,
             auth_error=auth_error,
         )
+        # Close the request's session once the response is out (whatever happened).
+        response.background = BackgroundTask(context.close)
+        return context
 
 
 def _request_id(request: Request) -> str:
@@ -133,4 +138,12 @@ def serve_factory() -> Starlette:
     """Entry point for uvicorn workers: logging and the app, from the environment."""
     settings = Settings()
     setup_logging(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    # What exists now (modules, the schema, the mappers) lives as long as the worker: keep it
+    # out of the collector's way, or every full collection walks it again mid-request. A
+    # request allocates tens of thousands of short-lived objects; collecting the youngest
+    # generation every 700 allocations (the default) cost a tenth of the worker's time.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+    return app

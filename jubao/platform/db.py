@@ -66,6 +66,10 @@ class Database:
             writer, expire_on_commit=False, sync_session_class=ScopedSession
         )
 
+    def open_session(self, actor: Actor) -> AsyncSession:
+        """A reading session the caller closes (e.g. at the end of a request)."""
+        return self._sessions(info={"actor": actor})
+
     @asynccontextmanager
     async def session(self, actor: Actor) -> AsyncIterator[AsyncSession]:
         """A session for reading; whatever it wrote is rolled back at the end."""

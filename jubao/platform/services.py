@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Protocol
 
+from jubao.platform.authn import AuthCache
 from jubao.platform.db import Database
 from jubao.platform.settings import Settings
 from jubao.platform.tokens import Tokens
@@ -32,6 +33,7 @@ class Services:
     settings: Settings
     db: Database
     tokens: Tokens
+    auth_cache: AuthCache
     clock: Clock = field(default_factory=LocalClock)
 
     @classmethod
@@ -40,5 +42,6 @@ class Services:
             settings=settings,
             db=Database(settings.database_url, pool_size=settings.database_pool_size),
             tokens=Tokens(settings),
+            auth_cache=AuthCache(settings.auth_cache_seconds),
             clock=clock or LocalClock(settings.utc_offset_hours),
         )

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(default=7, ge=1, le=90)
     # a used refresh token presented again within this time is a retry, not a theft
     refresh_reuse_grace_seconds: int = Field(default=30, ge=0, le=300)
+    # how long a caller's operator row and grants are reused without reading them again; a
+    # change made in another process (a revoked grant) takes effect within this time
+    auth_cache_seconds: float = Field(default=1.0, ge=0, le=5)
 
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)

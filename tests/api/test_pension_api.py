@@ -263,6 +263,7 @@ async def test_a_page_of_people_costs_the_same_statements_whatever_its_size(
         )
     query = f"query ($n: Int!) {{ persons(first: $n) {{ totalCount edges {{ node {{ {PERSON_FIELDS} region {{ name }} account {{ total balances {{ component balance }} }} contributions {{ year }} }} }} }} }}"
     token = await api.token("village.assistant")
+    await api.post("{ __typename }", token=token)  # authenticated once, then remembered
     counts = []
     for first in (10, 40):
         with counting(services) as statements:
@@ -292,3 +293,31 @@ async def test_statement_downloads(api: Api, world: World) -> None:
     ):
         assert (await api.client.get(f"{url}.csv", headers=headers)).status_code == status
     assert (await api.client.get(f"{url}.pdf", headers=assistant)).status_code == 404
+
+
+async def test_two_mutations_in_one_request_each_read_back_their_own_change(
+    api: Api, world: World
+) -> None:
+    person = await enrol(api)
+    token = await api.token("village.assistant")
+    result = await api.post(
+        """mutation ($p: ID!) {
+             a: personChangeSubmit(input: {person: $p, changes: {phone: "13700000001"}, reason: "换号"}) { application { id } userErrors { code } }
+             b: personChangeSubmit(input: {person: $p, changes: {address: "新址"}, reason: "搬家"}) { application { id status } userErrors { code } } }""",
+        {"p": person},
+        token=token,
+    )
+    data = result["data"]
+    assert data["a"]["userErrors"] == []
+    # one open change per person: the second is refused, and says so
+    assert data["b"]["userErrors"][0]["code"] == "PENDING"
+    withdraw = await api.post(
+        """mutation ($a: ID!, $p: ID!) {
+             w: applicationWithdraw(input: {application: $a}) { application { status } }
+             again: personChangeSubmit(input: {person: $p, changes: {address: "新址"}, reason: "搬家"}) { application { status payload } userErrors { code } } }""",
+        {"a": data["a"]["application"]["id"], "p": person},
+        token=token,
+    )
+    assert withdraw["data"]["w"]["application"]["status"] == "WITHDRAWN"
+    assert withdraw["data"]["again"]["application"]["status"] == "IN_REVIEW"
+    assert withdraw["data"]["again"]["application"]["payload"]["changes"] == {"address": "新址"}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cached_property
 
 import strawberry
@@ -35,6 +37,8 @@ class Context:
         self.request_id = request_id
         self._auth = auth
         self._auth_error = auth_error
+        self._session: AsyncSession | None = None
+        self._session_lock = asyncio.Lock()
 
     @property
     def authenticated(self) -> Authenticated:
@@ -50,13 +54,30 @@ class Context:
     def operator(self) -> Operator:
         return self.authenticated.operator
 
-    def session(self) -> AbstractAsyncContextManager[AsyncSession]:
-        """A read session scoped to the caller (each resolver opens its own: sibling fields
-        resolve concurrently, and one AsyncSession must not be shared between tasks)."""
-        return self.services.db.session(self.actor)
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """The request's read session, scoped to the caller. Sibling fields resolve
+        concurrently and one AsyncSession must not be used by two tasks at once, so its use is
+        serialised; sharing it saves a connection check-out (and its ping) per resolver."""
+        async with self._session_lock:
+            if self._session is None:
+                self._session = self.services.db.open_session(self.actor)
+            yield self._session
 
-    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
-        return self.services.db.transaction(self.actor)
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self.services.db.transaction(self.actor) as session:
+            yield session
+        # What was just committed must be what the request reads next (the read session may
+        # hold an older snapshot, and objects loaded before the change).
+        async with self._session_lock:
+            if self._session is not None:
+                await self._session.rollback()
 
     def system_transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         """Unscoped work that needs no grant (logging in, one's own password)."""
