@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import Session
 
 # Stable constraint names, so that alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -64,7 +69,11 @@ def upsert(dialect: str, entity: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(entity)
 
 
-def among(column: Any, values: list[Any], dialect: str) -> Any:
+def dialect_of(session: AsyncSession | Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def among(column: Any, values: Sequence[Any], dialect: str) -> Any:
     """``column IN (values)``. On PostgreSQL it is ``= ANY(array)``: one parameter, so the
     prepared statement is reused however many values there are (a thousand-parameter IN list is
     compiled and prepared anew every time)."""
@@ -72,5 +81,5 @@ def among(column: Any, values: list[Any], dialect: str) -> Any:
         from sqlalchemy import any_, bindparam
         from sqlalchemy.dialects.postgresql import ARRAY
 
-        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)

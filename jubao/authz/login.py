@@ -29,7 +29,7 @@ from jubao.authz.operators import (
 )
 from jubao.authz.passwords import Passwords
 from jubao.errors import DomainError, ErrorCode
-from jubao.orm import Base, upsert, utcnow
+from jubao.orm import Base, dialect_of, upsert, utcnow
 
 UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
@@ -75,7 +75,7 @@ async def _admit(session: AsyncSession, throttle: Throttle, name: str, now: date
         )
     )
     await session.execute(
-        upsert(session.get_bind().dialect.name, LoginThrottle)
+        upsert(dialect_of(session), LoginThrottle)
         .values(username=name, attempts=[], locked_until=None, updated_at=now)
         .on_conflict_do_nothing(index_elements=["username"])
     )

@@ -19,7 +19,7 @@ from jubao.tenants.scope import Scope
 
 
 class Principal:
-    __slots__ = ("_prefixes", "_scopes", "grants", "user_id")
+    __slots__ = ("_prefixes", "_reads", "_scopes", "grants", "user_id")
 
     def __init__(self, user_id: int, grants: Iterable[Grant]) -> None:
         self.user_id = user_id
@@ -33,6 +33,7 @@ class Principal:
                 index[permission].add(grant.prefix)
         self._prefixes = {perm: frozenset(prefixes) for perm, prefixes in index.items()}
         self._scopes: dict[Permission, Scope] = {}
+        self._reads: frozenset[tuple[Obj, frozenset[str]]] | None = None
 
     def can(self, obj: Obj, act: Act, region: RegionCode) -> bool:
         prefixes = self._prefixes.get((obj, act))
@@ -51,6 +52,18 @@ class Principal:
         if scope is None:
             scope = self._scopes[key] = Scope.of(self._prefixes.get(key, ()))
         return scope
+
+    @property
+    def reads(self) -> frozenset[tuple[Obj, frozenset[str]]]:
+        """Where this principal may read each object: equal for two operators who see the
+        same rows, so what is derived from it (SQL criteria) can be shared between them."""
+        if self._reads is None:
+            self._reads = frozenset(
+                (obj, prefixes)
+                for (obj, act), prefixes in self._prefixes.items()
+                if act is Act.READ
+            )
+        return self._reads
 
     def permissions(self) -> Iterator[tuple[Obj, Act, Scope]]:
         """Every (object, action) this principal holds somewhere, with where."""

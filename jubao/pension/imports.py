@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jubao import audit
 from jubao.errors import DomainError, ErrorCode, Lang
-from jubao.orm import Base, BigId, among, utcnow
+from jubao.orm import Base, BigId, among, dialect_of, utcnow
 from jubao.pension.contributions import check_grade
 from jubao.pension.enrollment import check_special_group
 from jubao.pension.idnumber import IdNumber, Sex
@@ -240,7 +240,7 @@ async def _villages(session: AsyncSession) -> set[str]:
 async def _existing(session: AsyncSession, id_numbers: Sequence[str]) -> dict[str, str | None]:
     """ID numbers already in the database, with the SHA-256 of the file that imported them."""
     person, batch = Person.__table__, ImportBatch.__table__
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     found: dict[str, str | None] = {}
     for start in range(0, len(id_numbers), BATCH):
         chunk = list(id_numbers[start : start + BATCH])
@@ -316,7 +316,7 @@ async def import_persons(
         ]
     report.rejected.sort(key=lambda r: r.line)
     async with unit_of_work() as session:
-        if report.imported and session.get_bind().dialect.name == "postgresql":
+        if report.imported and dialect_of(session) == "postgresql":
             # A bulk load changes the table's shape: refresh the planner's statistics now
             # rather than whenever autovacuum gets to it (until then, look-ups by ID number
             # may be planned as scans of a table the planner thinks is small).

@@ -51,7 +51,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from jubao import audit
 from jubao.authz.actor import Actor
 from jubao.errors import DomainError, ErrorCode
-from jubao.orm import Base, BigId, UtcDateTime, utcnow
+from jubao.orm import Base, BigId, UtcDateTime, dialect_of, utcnow
 from jubao.pension.applications import Application
 from jubao.pension.ledger import AccountBalance, AccountEntry, EntryKind
 from jubao.pension.money import Rounding
@@ -246,7 +246,7 @@ async def _rates(session: AsyncSession, run: InterestRun, scope: Scope, year: in
         )
     for start in range(0, len(rows), 5000):
         await session.execute(insert(InterestRate), rows[start : start + 5000])
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         # Without fresh statistics the planner takes these (tens of thousands of) rows for a
         # handful and walks the balances village by village for every chunk.
         await session.execute(text("ANALYZE interest_rate"))
@@ -380,7 +380,7 @@ async def _post_chunk(
         entries.c.person_id < hi,
         entries.c.interest_run_id == run_id,
     )
-    postgresql = session.get_bind().dialect.name == "postgresql"
+    postgresql = dialect_of(session) == "postgresql"
     if postgresql:
         # The window sorts of a chunk need tens of megabytes; 4 MB (the default) spills them
         # to disk. For this transaction only.

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jubao.errors import Text
-from jubao.orm import Base, BigId, utcnow
+from jubao.orm import Base, BigId, among, dialect_of, utcnow
 from jubao.tenants.scope import RegionScoped
 
 
@@ -176,7 +176,7 @@ async def post(
     await session.flush()
     await session.execute(
         upsert_balances(
-            session.get_bind().dialect.name,
+            dialect_of(session),
             [
                 {
                     "person_id": person_id,
@@ -195,7 +195,7 @@ async def balances(session: AsyncSession, person_ids: Sequence[int]) -> dict[int
     """Component balances for each person (components with no money are absent)."""
     rows = await session.execute(
         select(AccountBalance.person_id, AccountBalance.component, AccountBalance.balance).where(
-            AccountBalance.person_id.in_(person_ids)
+            among(AccountBalance.person_id, person_ids, dialect_of(session))
         )
     )
     found: dict[int, dict[str, int]] = {p: {} for p in person_ids}

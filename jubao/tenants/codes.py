@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import IntEnum
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 from typing import Self
 
 from jubao.errors import DomainError, ErrorCode, Text
@@ -63,6 +63,7 @@ class RegionCodeError(ErrorCode):
     )
 
 
+@lru_cache(maxsize=1 << 16)  # a province has up to ~50,000 villages
 def _level_of(code: str) -> Level | None:
     significant = [code[start:end].strip("0") != "" for start, end in _SEGMENTS]
     depth = max((i + 1 for i, s in enumerate(significant) if s), default=0)
@@ -72,6 +73,16 @@ def _level_of(code: str) -> Level | None:
     if depth == 0 or gaps not in ([], [_COUNTY_SEGMENT]) or (gaps and depth < Level.TOWNSHIP):
         return None
     return Level(depth)
+
+
+@lru_cache(maxsize=1 << 16)  # asked once per row and right checked: pages repeat villages
+def _prefixes_of(code: str, level: Level) -> tuple[str, ...]:
+    skip_county = code[4:6] == "00"
+    return tuple(
+        code[:n]
+        for n in PREFIX_LENGTHS[:level]
+        if not (skip_county and n == Level.COUNTY.prefix_length)
+    )
 
 
 @total_ordering
@@ -120,12 +131,7 @@ class RegionCode:
     def prefixes(self) -> tuple[str, ...]:
         """The prefixes of this region and all its ancestors, province first (at most five;
         four under a city without counties)."""
-        skip_county = self.code[4:6] == "00"
-        return tuple(
-            self.code[:n]
-            for n in PREFIX_LENGTHS[: self.level]
-            if not (skip_county and n == Level.COUNTY.prefix_length)
-        )
+        return _prefixes_of(self.code, self.level)
 
     def contains(self, other: RegionCode) -> bool:
         """True if ``other`` is this region or lies below it."""

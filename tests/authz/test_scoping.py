@@ -94,7 +94,7 @@ def test_a_model_mapped_after_the_first_query_is_scoped_too() -> None:
         pass
 
     scoped = ScopedClasses(Models.registry)
-    assert scoped() == ()
+    assert scoped() == {}
 
     class LateNote(Models, RegionScoped):
         __tablename__ = "late_note"
@@ -102,4 +102,7 @@ def test_a_model_mapped_after_the_first_query_is_scoped_too() -> None:
         id: Mapped[int] = mapped_column(primary_key=True)
         region_code: Mapped[str] = mapped_column(String(12))
 
-    assert scoped() == (LateNote,)
+    assert scoped() == {LateNote.__table__: LateNote}
+    assert scoped.in_statement(select(func.count()).select_from(select(LateNote).subquery())) == (
+        LateNote,
+    )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Annotated, Any, TypeVar
 
 import strawberry
 from sqlalchemy import Select, func, select
 from strawberry import relay
 from strawberry.relay.types import NodeType
+from strawberry.types.nodes import SelectedField, Selection
 
 from jubao.platform.api.context import Info
 from jubao.platform.api.errors import Problem, problem
@@ -59,9 +60,12 @@ async def paginate(
     after: str | None,
     to_node: Callable[[Any], NodeT],
     key_type: Callable[[str], Any | None] = str,
+    preload: Callable[[Sequence[Any]], Awaitable[object]] | None = None,
 ) -> Connection[NodeT]:
     """One page of ``statement`` ordered by the unique column ``key``, after ``after``.
-    ``key_type`` turns a cursor's text back into a key, or None if it is not one."""
+    ``key_type`` turns a cursor's text back into a key, or None if it is not one;
+    ``preload`` is given the page's rows before their nodes are resolved (to fill the
+    DataLoaders their fields will ask, so those fields need not wait)."""
     if not 1 <= first <= MAX_PAGE:
         raise problem(info.context.lang, Problem.PAGE_SIZE, max=MAX_PAGE)
     count = select(func.count()).select_from(statement.order_by(None).subquery())
@@ -75,6 +79,8 @@ async def paginate(
         rows: Sequence[Any] = (await session.scalars(page)).all()
     has_next = len(rows) > first
     rows = rows[:first]
+    if preload is not None and rows:
+        await preload(rows)
     edges = [relay.Edge(cursor=_encode(str(_key_of(row, key))), node=to_node(row)) for row in rows]
     return Connection(
         edges=edges,
@@ -86,6 +92,23 @@ async def paginate(
         ),
         _count=count,
     )
+
+
+def asks_for(info: Info, *path: str) -> bool:
+    """Whether the query asks for the field at ``path`` below the field being resolved
+    (looking through fragments; ``@skip``/``@include`` are not evaluated)."""
+    return any(_selects(field.selections, path) for field in info.selected_fields)
+
+
+def _selects(selections: Iterable[Selection], path: Sequence[str]) -> bool:
+    name, *rest = path
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == name and (not rest or _selects(selection.selections, rest)):
+                return True
+        elif _selects(selection.selections, path):
+            return True
+    return False
 
 
 def _key_of(row: Any, key: Any) -> Any:
