@@ -321,3 +321,19 @@ async def test_two_mutations_in_one_request_each_read_back_their_own_change(
     assert withdraw["data"]["w"]["application"]["status"] == "WITHDRAWN"
     assert withdraw["data"]["again"]["application"]["status"] == "IN_REVIEW"
     assert withdraw["data"]["again"]["application"]["payload"]["changes"] == {"address": "新址"}
+
+
+async def test_persons_filtered_by_birth_year(api: Api, world: World) -> None:
+    await enrol(api)  # born 1968
+    query = "query ($w: PersonFilter) { persons(first: 5, where: $w) { totalCount } }"
+
+    async def count(where: dict[str, Any]) -> int:
+        return (await api.as_("village.assistant", query, {"w": where}))["persons"]["totalCount"]
+
+    assert await count({"bornFrom": 1968, "bornTo": 1968}) == 1
+    assert await count({"bornFrom": 1969}) == 0
+    assert await count({"bornTo": 1967, "status": "CONTRIBUTING"}) == 0
+    token = await api.token("village.assistant")
+    refused = await api.post(query, {"w": {"bornFrom": 1066}}, token=token, lang="en")
+    assert refused["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": "BIRTH_YEAR"}
+    assert refused["errors"][0]["message"] == "A birth year is 1900–2100, got 1066"

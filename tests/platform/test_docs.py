@@ -1,4 +1,4 @@
-"""docs/administration.md shows the role catalogue; it must say what the code does."""
+"""The docs must say what the code does: the role table, the GraphQL examples."""
 
 from pathlib import Path
 
@@ -34,3 +34,22 @@ def test_the_role_table_matches_the_catalogue() -> None:
     assert text[start:end].strip() == catalogue_table(), (
         "docs/administration.md is stale; paste tests.platform.test_docs.catalogue_table()"
     )
+
+
+def test_the_graphql_examples_in_the_docs_are_valid() -> None:
+    import re
+
+    from graphql import LoneAnonymousOperationRule, parse, specified_rules, validate
+
+    from jubao.platform.api.schema import build_schema
+
+    schema = build_schema()._schema
+    # a block may show several operations side by side
+    rules = [rule for rule in specified_rules if rule is not LoneAnonymousOperationRule]
+    root = DOC.parents[1]
+    for doc in (root / "README.md", root / "docs" / "api.md"):
+        blocks = re.findall(r"```graphql\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+        assert blocks, doc
+        for block in blocks:
+            errors = validate(schema, parse(block), rules)
+            assert not errors, f"{doc.name}: {errors}\n{block}"

@@ -29,6 +29,10 @@ class Problem(ErrorCode):
     PAGE_SIZE = ("每页条数必须在 1 到 {max} 之间", "Page size must be between 1 and {max}")
     BAD_CURSOR = ("分页游标无效", "Invalid pagination cursor")
     TOO_MANY_IDS = ("一次最多查询 {max} 个 ID", "At most {max} IDs per request")
+    BIRTH_YEAR = (
+        "出生年份应在 1900 到 2100 之间，收到 {value}",
+        "A birth year is 1900–2100, got {value}",
+    )
     QUERY_TOO_DEEP = ("查询嵌套过深，最多 {max} 层", "The query is nested too deeply (max {max})")
     TOO_MANY_ALIASES = ("查询别名过多，最多 {max} 个", "Too many aliases in the query (max {max})")
     QUERY_TOO_LARGE = (
@@ -44,7 +48,7 @@ class Problem(ErrorCode):
 
 
 # Specific input problems are reported as BAD_USER_INPUT with the specific one as the reason.
-_INPUT_PROBLEMS = {Problem.PAGE_SIZE, Problem.BAD_CURSOR, Problem.TOO_MANY_IDS}
+_INPUT_PROBLEMS = {Problem.PAGE_SIZE, Problem.BAD_CURSOR, Problem.TOO_MANY_IDS, Problem.BIRTH_YEAR}
 
 
 def problem(lang: Lang, kind: Problem, **params: Any) -> GraphQLError:

@@ -41,6 +41,7 @@ from jubao.platform.api.enums import (
     PersonStatus,
     Sex,
 )
+from jubao.platform.api.errors import Problem, problem
 from jubao.platform.api.ids import INT64, int_key
 from jubao.platform.api.loaders import known
 from jubao.platform.api.pagination import (
@@ -356,13 +357,19 @@ class PersonFilter:
     status: PersonStatus | None = None  # type: ignore[valid-type]
     hukou: Hukou | None = None  # type: ignore[valid-type]
     special_group: str | None = strawberry.field(default=None, description="参保身份代码")
-    born_from: Year | None = strawberry.field(default=None, description="出生年份起")
-    born_to: Year | None = strawberry.field(default=None, description="出生年份止")
+    born_from: int | None = strawberry.field(default=None, description="出生年份起（1900–2100）")
+    born_to: int | None = strawberry.field(default=None, description="出生年份止（1900–2100）")
     name_prefix: str | None = strawberry.field(default=None, description="姓名开头 — name prefix")
     id_number: IdNumber | None = strawberry.field(default=None, description="公民身份号码")
 
 
-def _filtered(where: PersonFilter | None) -> Any:
+def _birth_year(info: Info, year: int) -> int:
+    if not 1900 <= year <= 2100:
+        raise problem(info.context.lang, Problem.BIRTH_YEAR, value=year)
+    return year
+
+
+def _filtered(info: Info, where: PersonFilter | None) -> Any:
     statement = select(Person)
     if where is None:
         return statement
@@ -376,9 +383,9 @@ def _filtered(where: PersonFilter | None) -> Any:
     if where.special_group is not None:
         conditions.append(Person.special_group == where.special_group)
     if where.born_from is not None:
-        conditions.append(Person.birth_date >= date(where.born_from, 1, 1))
+        conditions.append(Person.birth_date >= date(_birth_year(info, where.born_from), 1, 1))
     if where.born_to is not None:
-        conditions.append(Person.birth_date <= date(where.born_to, 12, 31))
+        conditions.append(Person.birth_date <= date(_birth_year(info, where.born_to), 12, 31))
     if where.name_prefix:
         conditions.append(Person.name.startswith(where.name_prefix.strip(), autoescape=True))
     if where.id_number is not None:
@@ -408,7 +415,7 @@ class PersonQueries:
     ) -> Connection[PersonNode]:
         return await paginate(
             info,
-            _filtered(where),
+            _filtered(info, where),
             Person.id,
             first=first,
             after=after,
