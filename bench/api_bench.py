@@ -1,6 +1,7 @@
 """API throughput: a page of 50 people with their account balances, on one uvicorn worker on
 PostgreSQL (target ≥ 100 requests/s), beside a bare Starlette endpoint that runs the same SQL
-(authentication, the scoped page, its count, the balances) and returns the same JSON.
+(authentication, the scoped page, its count, the balances) and returns the same JSON, encoded
+the same way.
 
     python -m bench.api_bench [--people 5000] [--seconds 10] [--rounds 3] [--connections 8]
 
@@ -28,10 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from sqlalchemy import func, select, text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from bench.common import SYSTEM, fresh_database, load_regions
@@ -90,7 +92,8 @@ def bare_app() -> Starlette:
                     }
                 }
             )
-        return JSONResponse({"data": {"persons": {"totalCount": total, "edges": edges}}})
+        body = {"data": {"persons": {"totalCount": total, "edges": edges}}}
+        return Response(orjson.dumps(body), media_type="application/json")
 
     return Starlette(routes=[Route("/persons", persons, methods=["POST"])])
 
