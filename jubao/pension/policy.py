@@ -224,6 +224,26 @@ class AccountRules(Section):
     divisor: int = Field(139, ge=1)  # account pension = balance / divisor per month
 
 
+class BasicPensionRules(Section):
+    """基础养老金: what the set's level adds per person and month (the national set: the
+    national minimum). Unlike the other sections, the layers add up: a national increase must
+    not offset a local one (rulebook §1.3), so the national, provincial, city and county
+    layers in force are summed."""
+
+    monthly: Fen
+
+
+@dataclass(frozen=True)
+class BasicPension:
+    """The basic pension in force: each level's layer (prefix "" for the national one)."""
+
+    layers: tuple[tuple[str, int], ...]
+
+    @property
+    def monthly(self) -> int:
+        return sum(amount for _, amount in self.layers)
+
+
 ChainStep = Literal["province", "city", "county", "township", "region"]
 
 
@@ -237,6 +257,7 @@ class PolicyParams(Section):
     back_payment: BackPaymentRules | None = None
     interest: InterestRules | None = None
     account: AccountRules | None = None
+    basic_pension: BasicPensionRules | None = None
     review_chains: dict[str, list[ChainStep]] | None = None
 
     @model_validator(mode="after")
@@ -280,17 +301,24 @@ class Policy:
     account: AccountRules
     review_chains: dict[str, list[str]]
     interest_rules: InterestRules | None
+    basic_pension_layers: BasicPension
 
     @property
     def interest(self) -> InterestRules:
         if self.interest_rules is None:
-            raise DomainError(
-                PolicyError.NOT_CONFIGURED,
-                region=self.region.code,
-                year=self.year,
-                section="interest",
-            )
+            raise self._not_configured("interest")
         return self.interest_rules
+
+    @property
+    def basic_pension(self) -> BasicPension:
+        if not any(prefix == "" for prefix, _ in self.basic_pension_layers.layers):
+            raise self._not_configured("basic_pension")
+        return self.basic_pension_layers
+
+    def _not_configured(self, section: str) -> DomainError:
+        return DomainError(
+            PolicyError.NOT_CONFIGURED, region=self.region.code, year=self.year, section=section
+        )
 
     def hardship_payment(self, group_code: str | None) -> int:
         """What the government pays (代缴) for a member of this special group, in fen."""
@@ -323,7 +351,17 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
         account=policy.account,
         review_chains=policy.review_chains,  # type: ignore[arg-type]
     )
-    return {"region": policy.region.code, "year": policy.year, **as_file_values(params)}
+    layers = policy.basic_pension_layers.layers
+    basic_pension = {
+        "monthly": format_yuan(policy.basic_pension_layers.monthly),
+        "layers": {(prefix or "national"): format_yuan(amount) for prefix, amount in layers},
+    }
+    return {
+        "region": policy.region.code,
+        "year": policy.year,
+        **as_file_values(params),
+        **({"basic_pension": basic_pension} if layers else {}),
+    }
 
 
 def parse_params(data: dict[str, Any]) -> PolicyParams:
@@ -359,7 +397,7 @@ def as_file_values(params: PolicyParams) -> dict[str, Any]:
     return convert(stored(params))
 
 
-_MONEY_KEYS = {"grades", "aid_cap", "grade", "rural", "urban"}
+_MONEY_KEYS = {"grades", "aid_cap", "grade", "rural", "urban", "monthly"}
 _PPM_KEYS = {"hardship_share", "rate", "current_rate"}
 
 
@@ -465,6 +503,19 @@ NATIONAL = PolicyFile(
 )
 
 
+# The national minimum of the basic pension (rulebook §1.3: the notices it could verify), each
+# a national layer of its own. Sets take effect by year: the 2014 increase, paid from July
+# 2014, is the 2015 layer here.
+NATIONAL_MINIMUMS = tuple(
+    PolicyFile(None, year, title, parse_params({"basic_pension": {"monthly": amount}}))
+    for year, amount, title in (
+        (2009, 55, "国发〔2009〕32号 基础养老金最低标准每人每月55元"),
+        (2015, 70, "人社部发〔2015〕5号 基础养老金最低标准提高至每人每月70元（2014年7月1日起）"),
+        (2018, 88, "人社部规〔2018〕3号 基础养老金最低标准提高至每人每月88元"),
+    )
+)
+
+
 def _prefix_of(region: RegionCode | None) -> str:
     return "" if region is None else region.prefix
 
@@ -514,13 +565,16 @@ async def save_policy(
     return existing
 
 
-async def seed_national(session: AsyncSession, actor: audit.AuditActor) -> bool:
-    """Store the national defaults unless a national set already exists."""
-    found = await session.scalar(select(PolicySet.id).where(PolicySet.region_prefix == ""))
-    if found is not None:
-        return False
-    await save_policy(session, actor, NATIONAL, reason="national defaults")
-    return True
+async def seed_national(session: AsyncSession, actor: audit.AuditActor) -> int:
+    """Store each national default set whose year has no national set yet (one loaded or
+    changed since is kept); returns how many were stored."""
+    years = set(
+        await session.scalars(select(PolicySet.effective_year).where(PolicySet.region_prefix == ""))
+    )
+    missing = [p for p in (NATIONAL, *NATIONAL_MINIMUMS) if p.effective_year not in years]
+    for policy in missing:
+        await save_policy(session, actor, policy, reason="national defaults")
+    return len(missing)
 
 
 def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int) -> Policy:
@@ -532,6 +586,8 @@ def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int) -> Policy:
     )
     chosen: dict[str, Any] = {}
     for section in SECTIONS:
+        if section == "basic_pension":
+            continue
         for policy_set in applicable:
             if section in policy_set.params:
                 chosen[section] = policy_set.params[section]
@@ -557,7 +613,18 @@ def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int) -> Policy:
         account=need("account"),
         review_chains=dict(need("review_chains")),
         interest_rules=params.interest,
+        basic_pension_layers=_basic_pension(applicable),
     )
+
+
+def _basic_pension(applicable: list[PolicySet]) -> BasicPension:
+    """Each level's latest layer (``applicable`` runs from the most specific, latest set)."""
+    layers: dict[str, int] = {}
+    for policy_set in applicable:
+        layer = policy_set.params.get("basic_pension")
+        if layer is not None and policy_set.region_prefix not in layers:
+            layers[policy_set.region_prefix] = int(layer["monthly"])
+    return BasicPension(tuple(sorted(layers.items(), key=lambda item: len(item[0]))))
 
 
 class PolicyBook:

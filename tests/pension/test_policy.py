@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from jubao.errors import DomainError
 from jubao.pension.policy import (
     NATIONAL,
+    NATIONAL_MINIMUMS,
     Hukou,
     PolicyBook,
     PolicyError,
@@ -89,6 +90,51 @@ def test_changchun_example_file() -> None:
     assert changchun.hardship_payment("061") == 10000  # 低保户: the whole minimum grade
     assert changchun.hardship.subsidy_applies
     assert changchun.back_payment.max_years == 15 and not changchun.back_payment.subsidy
+    assert changchun.basic_pension_layers.layers == (("2201", 0),)  # the city adds nothing…
+    with_national = resolve(
+        sets(
+            ("", 2009, stored(NATIONAL_MINIMUMS[0].params)),
+            ("2201", 2011, stored(policy_file.params)),
+        ),
+        RegionCode("220102001001"),
+        2012,
+    )
+    # …基础养老金计发标准为每人每月55元，所需资金由中央财政补助55元
+    assert with_national.basic_pension.layers == (("", 5500), ("2201", 0))
+    assert with_national.basic_pension.monthly == 5500
+
+
+def test_basic_pension_layers_add_up() -> None:
+    national = sets(
+        ("", 2014, NATIONAL_STORED),
+        *(("", m.effective_year, stored(m.params)) for m in NATIONAL_MINIMUMS),
+    )
+    minimums = {
+        year: resolve(national, VILLAGE_A, year).basic_pension.monthly
+        for year in (2014, 2015, 2017, 2018, 2026)
+    }
+    assert minimums == {2014: 5500, 2015: 7000, 2017: 7000, 2018: 8800, 2026: 8800}
+    # Hengyang-style (rulebook §1.3): the national 88, 12 provincial, 3 county = 103; a later
+    # national raise adds to the local layers instead of swallowing them.
+    local = [
+        *national,
+        *sets(
+            ("41", 2018, {"basic_pension": {"monthly": 1200}}),
+            ("410121", 2018, {"basic_pension": {"monthly": 300}}),
+            ("", 2024, {"basic_pension": {"monthly": 12300}}),
+        ),
+    ]
+    assert resolve(local, VILLAGE_A, 2019).basic_pension.monthly == 10300
+    assert resolve(local, VILLAGE_A, 2024).basic_pension.layers == (
+        ("", 12300),
+        ("41", 1200),
+        ("410121", 300),
+    )
+    assert resolve(local, RegionCode("420121101201"), 2024).basic_pension.monthly == 12300
+    without = resolve(sets(("41", 2014, NATIONAL_STORED)), VILLAGE_A, 2020)
+    with pytest.raises(DomainError) as caught:
+        without.basic_pension  # noqa: B018 - no national layer at all
+    assert caught.value.code is PolicyError.NOT_CONFIGURED
 
 
 def test_most_specific_region_wins_per_section_and_latest_year_within_it() -> None:
@@ -141,6 +187,8 @@ def test_most_specific_region_wins_per_section_and_latest_year_within_it() -> No
         },
         {"hardship": {"groups": [{"code": "01", "name": "a"}, {"code": "01", "name": "b"}]}},
         {"review_chains": {"enrollment": []}},
+        {"basic_pension": {"monthly": "-5"}},
+        {"basic_pension": {"monthly": 55, "central": 55}},  # layers only say what they add
         {"review_chains": {"enrollment": ["village"]}},
         {"unknown_section": {}},
     ],
@@ -166,6 +214,7 @@ def test_file_form_round_trips(grades: list[int]) -> None:
         {
             "contribution": {"grades": [str(g) for g in sorted(grades)]},
             "interest": {"rate": "1.25%"},
+            "basic_pension": {"monthly": "12.50"},
         }
     )
     assert parse_params(as_file_values(params)) == params

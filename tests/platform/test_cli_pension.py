@@ -39,8 +39,13 @@ def test_policy_load_and_show(jubao, tmp_path: Path) -> None:  # type: ignore[no
     rules = json.loads(shown.output)
     assert rules["contribution"]["grades"][-1] == "1000.00"
     assert rules["subsidy"]["split"] == {"province": 6, "city": 2, "county": 2}
+    assert rules["basic_pension"] == {
+        "monthly": "55.00",
+        "layers": {"national": "55.00", "2201": "0.00"},
+    }
     national = json.loads(jubao("policy", "show", "410121101201", "2026").output)
     assert national["contribution"]["grades"][-1] == "2000.00"
+    assert national["basic_pension"] == {"monthly": "88.00", "layers": {"national": "88.00"}}
     (tmp_path / "bad.toml").write_text(
         'region = "220100000000"\neffective_year = 2012\n[contribution]\ngrades = [100.5]\n',
         encoding="utf-8",
