@@ -74,6 +74,11 @@ class InterestError(ErrorCode):
         "{region} has money from before {year}, but {previous}'s interest has not been posted "
         "for it (or a region above it); post the years in order",
     )
+    ALREADY_POSTED = (
+        "{year} 年度利息已在 {covered} 结算（结息批次 {run}），{region} 不再重复结息",
+        "{year}'s interest has been posted for {covered} (run {run}); it is not posted again "
+        "for {region}",
+    )
 
 
 class InterestRun(Base, RegionScoped):
@@ -273,6 +278,34 @@ async def _check_order(session: AsyncSession, scope: Scope, region: RegionCode, 
         )
 
 
+async def _check_not_posted(session: AsyncSession, region: RegionCode, year: int) -> None:
+    """A finished run over the region (or one above it) has posted the year. An interrupted
+    run has no finish time, and running the year again completes it."""
+    runs = InterestRun.__table__
+    finished = await session.execute(
+        select(runs.c.id, runs.c.region_code).where(
+            runs.c.year == year, runs.c.finished_at.is_not(None)
+        )
+    )
+    for run_id, code in finished:
+        if RegionCode(code).contains(region):
+            raise DomainError(
+                InterestError.ALREADY_POSTED,
+                field="year",
+                year=year,
+                region=region.code,
+                covered=code,
+                run=run_id,
+            )
+
+
+async def _check_may_post(
+    session: AsyncSession, scope: Scope, region: RegionCode, year: int
+) -> None:
+    await _check_not_posted(session, region, year)
+    await _check_order(session, scope, region, year)
+
+
 UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
@@ -296,7 +329,7 @@ async def post_interest(
         raise DomainError(InterestError.YEAR_NOT_OVER, field="year", year=year)
     scope = Scope.of([region.prefix])
     async with unit_of_work() as session:
-        await _check_order(session, scope, region, year)
+        await _check_may_post(session, scope, region, year)
         run = InterestRun(
             year=year,
             region_code=region.code,
@@ -449,7 +482,7 @@ class InterestPosting(RegionKind):
         region = RegionCode(request.region)
         if request.year >= today.year:
             raise DomainError(InterestError.YEAR_NOT_OVER, field="year", year=request.year)
-        await _check_order(session, Scope.of([region.prefix]), region, request.year)
+        await _check_may_post(session, Scope.of([region.prefix]), region, request.year)
         return Placement(
             region, request.model_dump(mode="json"), subject=f"{region.prefix}:{request.year}"
         )

@@ -210,6 +210,16 @@ async def test_a_family_over_five_years(story: tuple[Api, Clock]) -> None:
             }
             assert person["account"]["government"] == person["account"]["total"]
 
+    again = await api.as_(
+        "finance",
+        """mutation ($r: RegionCode!, $y: Year!) { interestPostingSubmit(input: {region: $r, year: $y}) {
+             application { id } userErrors { code message } } }""",
+        {"r": COUNTY_A.code, "y": 2025},
+    )
+    assert again["interestPostingSubmit"]["application"] is None
+    [refused] = again["interestPostingSubmit"]["userErrors"]
+    assert refused["code"] == "ALREADY_POSTED" and "不再重复结息" in refused["message"]
+
 
 async def post_interest(api: Api, year: int) -> None:
     submitted = await api.as_(
