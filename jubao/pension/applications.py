@@ -45,6 +45,7 @@ class Kind(StrEnum):
     HARDSHIP = "hardship"  # 代缴名单
     POLICY = "policy"  # 政策参数调整
     INTEREST = "interest"  # 年度结息
+    SUSPENSION = "suspension"  # 暂停缴费、恢复缴费
 
     @property
     def obj(self) -> Obj:
@@ -63,6 +64,7 @@ KIND_OBJECTS = {
     Kind.HARDSHIP: Obj.CONTRIBUTION,
     Kind.POLICY: Obj.POLICY,
     Kind.INTEREST: Obj.ACCOUNT,
+    Kind.SUSPENSION: Obj.PERSON,
 }
 _KIND_ZH = {
     Kind.ENROLLMENT: "参保登记",
@@ -72,6 +74,7 @@ _KIND_ZH = {
     Kind.HARDSHIP: "代缴名单",
     Kind.POLICY: "政策参数调整",
     Kind.INTEREST: "年度结息",
+    Kind.SUSPENSION: "暂停或恢复缴费",
 }
 
 

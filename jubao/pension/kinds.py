@@ -8,6 +8,7 @@ from jubao.pension.contributions import BackPayment, CounterContribution, Hardsh
 from jubao.pension.enrollment import Enrollment
 from jubao.pension.interest import InterestPosting
 from jubao.pension.policy_changes import PolicyChange
+from jubao.pension.suspension import Suspension
 from jubao.pension.workflow import Handler
 
 HANDLERS: dict[Kind, Handler] = {
@@ -18,4 +19,5 @@ HANDLERS: dict[Kind, Handler] = {
     Kind.HARDSHIP: HardshipList(),
     Kind.POLICY: PolicyChange(),
     Kind.INTEREST: InterestPosting(),
+    Kind.SUSPENSION: Suspension(),
 }

@@ -192,10 +192,16 @@ async def visible_person(session: AsyncSession, person_id: int, field: str = "pe
     return person
 
 
-def move_to(person: Person, target: PersonStatus) -> None:
+def check_move(person: Person, target: PersonStatus) -> None:
     current = person.current_status
     if target not in TRANSITIONS[current]:
-        raise DomainError(PersonError.TRANSITION, current=current.text, target=target.text)
+        raise DomainError(
+            PersonError.TRANSITION, field="person", current=current.text, target=target.text
+        )
+
+
+def move_to(person: Person, target: PersonStatus) -> None:
+    check_move(person, target)
     person.status = target.value
 
 

@@ -3,8 +3,9 @@
 A parameter set belongs to a region prefix ("" for national rules, "22" a province, "2201" a
 city, …) and takes effect from a year. For a region and a year, each section of the rules comes
 from the most specific region prefix that sets it, and among sets of one prefix from the latest
-year not after the one asked for. The national set seeded by ``jubao migrate`` defines every
-section, so the answer is always complete.
+year not after the one asked for; review chains are taken so kind by kind, and the basic
+pension's layers add up instead. The national sets seeded by ``jubao migrate`` define every
+section but interest, whose rate no national rule gives.
 
 Files use yuan (integers or decimal strings, never floats) and rates as decimal strings
 ("0.015" or "1.5%"); stored parameters are integer fen and parts per million.
@@ -497,6 +498,7 @@ NATIONAL = PolicyFile(
                 "hardship": ["county"],
                 "policy": ["region"],
                 "interest": ["region"],
+                "suspension": ["county"],
             },
         }
     ),
@@ -586,12 +588,18 @@ def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int) -> Policy:
     )
     chosen: dict[str, Any] = {}
     for section in SECTIONS:
-        if section == "basic_pension":
+        if section in _OWN_RESOLUTION:
             continue
         for policy_set in applicable:
             if section in policy_set.params:
                 chosen[section] = policy_set.params[section]
                 break
+    chains: dict[str, list[str]] = {}
+    for policy_set in applicable:  # each kind's chain from the most specific set that has one
+        for kind, steps in policy_set.params.get("review_chains", {}).items():
+            chains.setdefault(kind, steps)
+    if chains:
+        chosen["review_chains"] = chains
     params = PolicyParams.model_validate(chosen, context={"stored": True})
 
     def need(section: str) -> Any:
@@ -615,6 +623,9 @@ def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int) -> Policy:
         interest_rules=params.interest,
         basic_pension_layers=_basic_pension(applicable),
     )
+
+
+_OWN_RESOLUTION = {"basic_pension", "review_chains"}
 
 
 def _basic_pension(applicable: list[PolicySet]) -> BasicPension:

@@ -32,6 +32,7 @@ from jubao.platform.api.enums import (
     Hukou,
     RegionLevel,
     Sex,
+    SuspensionAction,
 )
 from jubao.platform.api.errors import attempt, code_enum, user_error_type
 from jubao.platform.api.ids import INT64, int_key, int_key_of
@@ -200,6 +201,13 @@ class PersonChangeInput:
     reason: str = strawberry.field(description="变更原因")
 
 
+@strawberry.input(description="暂停或恢复缴费 — pause a contributor's payments, or resume them")
+class PersonSuspensionInput:
+    person: strawberry.ID
+    action: SuspensionAction  # type: ignore[valid-type]
+    reason: str = strawberry.field(description="原因（服刑、中断缴费、…）")
+
+
 @strawberry.input(description="柜台缴费 — one year's contribution at the counter")
 class ContributionInput:
     person: strawberry.ID
@@ -321,6 +329,22 @@ class ApplicationMutations:
             }
 
         return await _submit_built(info, Kind.CHANGE, payload)
+
+    @strawberry.mutation(
+        description="暂停或恢复缴费 — submit a suspension or resumption of contributions",
+        permission_classes=[LoggedIn],
+    )
+    async def person_suspension_submit(
+        self, info: Info, input: PersonSuspensionInput
+    ) -> ApplicationPayload:
+        async def payload() -> dict[str, Any]:
+            return {
+                "person_id": _person_key(input.person),
+                "action": input.action.value,
+                "reason": input.reason,
+            }
+
+        return await _submit_built(info, Kind.SUSPENSION, payload)
 
     @strawberry.mutation(
         description="柜台缴费 — submit a contribution taken at the counter",

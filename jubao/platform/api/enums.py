@@ -18,6 +18,7 @@ from jubao.pension.ledger import Component as _Component
 from jubao.pension.ledger import EntryKind as _EntryKind
 from jubao.pension.people import PersonStatus as _PersonStatus
 from jubao.pension.policy import Hukou as _Hukou
+from jubao.pension.suspension import SuspensionAction as _SuspensionAction
 from jubao.tenants.codes import Level
 
 RegionLevel = strawberry.enum(
@@ -67,8 +68,14 @@ ApplicationKind = strawberry.enum(
     name="ApplicationKind",
     description=(
         "业务类型 — ENROLLMENT 参保登记, CHANGE 变更登记, CONTRIBUTION 柜台缴费, "
-        "BACK_PAYMENT 补缴, HARDSHIP 代缴名单, POLICY 政策参数调整, INTEREST 年度结息"
+        "BACK_PAYMENT 补缴, HARDSHIP 代缴名单, POLICY 政策参数调整, INTEREST 年度结息, "
+        "SUSPENSION 暂停或恢复缴费"
     ),
+)
+SuspensionAction = strawberry.enum(
+    _SuspensionAction,
+    name="SuspensionAction",
+    description="SUSPEND 暂停缴费, RESUME 恢复缴费",
 )
 ApplicationStatus = strawberry.enum(
     _Status,
