@@ -29,6 +29,10 @@ class TableError(ErrorCode):
     )
     UNREADABLE = ("无法读取表格文件：{detail}", "Cannot read the spreadsheet: {detail}")
     EMPTY = ("文件是空的（没有表头）", "The file is empty (no header row)")
+    DAMAGED = (
+        "表格文件在第 {line} 行附近损坏，无法继续读取：{detail}",
+        "The spreadsheet is damaged near line {line} and cannot be read on: {detail}",
+    )
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,12 @@ def _csv(path: Path) -> Table:
         raise DomainError(TableError.EMPTY)
 
     def rows() -> Iterator[Row]:
-        for fields in reader:
-            if any(f.strip() for f in fields):
-                yield Row(reader.line_num, [f.strip() for f in fields])
+        try:
+            for fields in reader:
+                if any(f.strip() for f in fields):
+                    yield Row(reader.line_num, [f.strip() for f in fields])
+        except csv.Error as error:
+            raise DomainError(TableError.DAMAGED, line=reader.line_num, detail=str(error)) from None
 
     return Table([h.strip() for h in header], rows())
 
@@ -96,13 +103,20 @@ def _xlsx(path: Path) -> Table:
         raise DomainError(TableError.EMPTY)
 
     def rows() -> Iterator[Row]:
-        for number, cells in enumerate(values, start=2):
-            texts = [_text(c) for c in cells]
-            while texts and not texts[-1]:
-                texts.pop()
-            if texts:
-                yield Row(number, texts)
-        workbook.close()
+        number = 1
+        try:
+            for number, cells in enumerate(values, start=2):
+                texts = [_text(c) for c in cells]
+                while texts and not texts[-1]:
+                    texts.pop()
+                if texts:
+                    yield Row(number, texts)
+        except Exception as error:  # a damaged sheet fails as it is read, in many ways
+            raise DomainError(
+                TableError.DAMAGED, line=number + 1, detail=type(error).__name__
+            ) from None
+        finally:
+            workbook.close()
 
     return Table([_text(h) for h in first], rows())
 

@@ -28,7 +28,7 @@ from jubao.platform.migrate import migrate
 from jubao.platform.models import metadata
 from jubao.platform.services import Services
 from jubao.platform.settings import Settings
-from tests.helpers import Api, World, build_world
+from tests.helpers import Api, Clock, World, build_world
 
 POSTGRES_URL = os.environ.get("JUBAO_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -138,7 +138,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 async def services(database_url: str) -> AsyncIterator[Services]:
-    services = Services.create(make_settings(database_url))
+    services = Services.create(make_settings(database_url), clock=Clock())
     yield services
     await services.db.dispose()
 

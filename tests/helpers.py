@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import httpx
@@ -14,6 +15,20 @@ from jubao.platform.services import Services
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.demo import demo_regions
 from jubao.tenants.importer import import_regions
+
+# Tests run on a fixed business date, so that their years do not drift with the calendar.
+TODAY = date(2026, 11, 23)
+
+
+@dataclass
+class Clock:
+    """A business date the test sets (the scenario moves it through the years)."""
+
+    day: date = TODAY
+
+    def today(self) -> date:
+        return self.day
+
 
 PASSWORD = "correct-horse-42"
 

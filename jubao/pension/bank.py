@@ -24,6 +24,8 @@ from jubao.pension.contributions import (
     Contribution,
     ContributionKind,
     assess,
+    check_normal_year,
+    check_paid_on,
     paid_years,
     record,
     require_contributing,
@@ -144,7 +146,9 @@ class BankReport:
         return [f"{line}: {error.message(lang)}" for line, error in self.refused]
 
 
-async def import_results(session: AsyncSession, actor: audit.AuditActor, path: Path) -> BankReport:
+async def import_results(
+    session: AsyncSession, actor: audit.AuditActor, path: Path, *, today: date
+) -> BankReport:
     """Post the successful debits of the bank's result file (each row on its own)."""
     table = read_table(path)
     positions = columns(table.header, HEADINGS)
@@ -157,7 +161,7 @@ async def import_results(session: AsyncSession, actor: audit.AuditActor, path: P
         cells = {k: row.cells[i] if i < len(row.cells) else "" for k, i in positions.items()}
         try:
             async with session.begin_nested():
-                posted = await _post(session, book, cells)
+                posted = await _post(session, book, cells, today)
         except DomainError as error:
             report.refused.append((row.line, error))
             continue
@@ -178,7 +182,9 @@ async def import_results(session: AsyncSession, actor: audit.AuditActor, path: P
     return report
 
 
-async def _post(session: AsyncSession, book: PolicyBook, cells: dict[str, str]) -> bool:
+async def _post(
+    session: AsyncSession, book: PolicyBook, cells: dict[str, str], today: date
+) -> bool:
     if cells["result"].strip().lower() not in _SUCCESS:
         raise DomainError(BankError.FAILED, detail=cells["result"][:50] or "-")
     try:
@@ -205,6 +211,8 @@ async def _post(session: AsyncSession, book: PolicyBook, cells: dict[str, str]) 
             return False  # this file (or this debit) was imported before
         raise DomainError(BankError.PAID, year=year)
     require_contributing(person)
+    await check_normal_year(session, person, year, today)
+    check_paid_on(person, paid_on, today)
     policy = await book.for_region(person.region, year)
     due = assess(policy, grade=grade, hukou=Hukou(person.hukou), special_group=person.special_group)
     if due.personal != amount:

@@ -78,6 +78,10 @@ class ContributionError(ErrorCode):
         "Person {person} on the list is not within {region}",
     )
     EMPTY_LIST = ("代缴名单不能为空，且不超过 1000 人", "A list has 1 to 1,000 people")
+    PAID_ON = (
+        "缴费日期 {paid_on} 不在允许范围（参保日期 {first} 至今天 {last}）",
+        "The payment date {paid_on} is outside {first} (enrolment) to {last} (today)",
+    )
 
 
 class Contribution(Base, RegionScoped):
@@ -280,7 +284,20 @@ class CounterPayload(BaseModel):
     paid_on: date
 
 
-async def _check_normal_year(session: AsyncSession, person: Person, year: int, today: date) -> None:
+def check_paid_on(person: Person, paid_on: date, today: date) -> None:
+    """Money is paid after enrolment and not in the future (its date is the value date
+    interest counts from)."""
+    if not person.enrolled_on <= paid_on <= today:
+        raise DomainError(
+            ContributionError.PAID_ON,
+            field="paidOn",
+            paid_on=paid_on.isoformat(),
+            first=person.enrolled_on.isoformat(),
+            last=today.isoformat(),
+        )
+
+
+async def check_normal_year(session: AsyncSession, person: Person, year: int, today: date) -> None:
     if not person.enrolled_on.year <= year <= today.year:
         raise DomainError(
             ContributionError.YEAR_RANGE,
@@ -298,7 +315,8 @@ async def _counter_plan(
 ) -> tuple[Person, Assessment]:
     person = await visible_person(session, request.person_id)
     require_contributing(person)
-    await _check_normal_year(session, person, request.year, today)
+    await check_normal_year(session, person, request.year, today)
+    check_paid_on(person, request.paid_on, today)
     policy = await PolicyBook(session).for_region(person.region, request.year)
     return person, assess(
         policy,
@@ -358,6 +376,7 @@ async def _back_payment_plan(
 ) -> tuple[Person, list[tuple[int, Assessment]]]:
     person = await visible_person(session, request.person_id)
     require_contributing(person)
+    check_paid_on(person, request.paid_on, today)
     paid = await paid_years(session, person.id)
     years = sorted(set(request.years))
     book = PolicyBook(session)
@@ -453,7 +472,8 @@ async def _hardship_plan(
                 ContributionError.OUTSIDE, field="personIds", person=person_id, region=region.code
             )
         require_contributing(person)
-        await _check_normal_year(session, person, request.year, today)
+        await check_normal_year(session, person, request.year, today)
+        check_paid_on(person, request.paid_on, today)
         policy = await book.for_region(person.region, request.year)
         if policy.hardship_payment(person.special_group) == 0:
             raise DomainError(

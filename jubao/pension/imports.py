@@ -307,9 +307,15 @@ async def import_persons(
     stamp = {"import_batch_id": report.batch_id, "created_at": utcnow(), "updated_at": utcnow()}
     size = len(to_insert) if all_or_nothing else BATCH
     for start in range(0, len(to_insert), max(size, 1)):
-        async with unit_of_work() as session:
-            conflicts = await _insert(session, to_insert[start : start + size], stamp)
-        report.imported += min(size, len(to_insert) - start) - len(conflicts)
+        rows = to_insert[start : start + size]
+        try:
+            async with unit_of_work() as session:
+                conflicts = await _insert(session, rows, stamp)
+                if conflicts and all_or_nothing:
+                    raise _Enrolled(conflicts)  # rolls the whole file back
+            report.imported += len(rows) - len(conflicts)
+        except _Enrolled as enrolled:
+            conflicts = enrolled.rows
         report.rejected += [
             Rejected(line, values["id_number"], DomainError(PersonImportError.ALREADY_ENROLLED))
             for line, values in conflicts
@@ -340,6 +346,13 @@ async def import_persons(
             rejected=len(report.rejected),
         )
     return report
+
+
+class _Enrolled(Exception):
+    """Rows that someone enrolled between their check and their insert."""
+
+    def __init__(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        self.rows = rows
 
 
 def _cells(row: Row, positions: dict[str, int]) -> dict[str, str]:

@@ -31,8 +31,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jubao.errors import Text
+from jubao.errors import ErrorCode, Lang, Text
 from jubao.orm import Base, BigId, among, dialect_of, utcnow
+from jubao.pension.money import format_yuan
 from jubao.tenants.scope import RegionScoped
 
 
@@ -273,6 +274,26 @@ class Mismatch:
     component: str
     stored: int
     entries: int
+
+    def describe(self, lang: Lang) -> str:
+        return LedgerError.MISMATCH.message(
+            lang,
+            person=self.person_id,
+            component=Component(self.component).text,
+            stored=format_yuan(self.stored),
+            entries=format_yuan(self.entries),
+        )
+
+
+class LedgerError(ErrorCode):
+    MISMATCH = (
+        "参保人 {person} 的{component}：余额 {stored} 元，明细合计 {entries} 元",
+        "Person {person}, {component}: balance {stored} yuan, entries {entries} yuan",
+    )
+    MISMATCHES = (
+        "{count} 个余额与明细合计不符",
+        "{count} balances differ from the sum of their entries",
+    )
 
 
 async def check_balances(session: AsyncSession, *, limit: int = 1000) -> list[Mismatch]:

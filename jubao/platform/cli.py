@@ -25,7 +25,7 @@ from jubao.pension.crosscheck import import_employees
 from jubao.pension.idnumber import IdNumber
 from jubao.pension.imports import PersonImportError, import_persons
 from jubao.pension.interest import post_interest
-from jubao.pension.ledger import check_balances, statement
+from jubao.pension.ledger import LedgerError, check_balances, statement
 from jubao.pension.money import format_yuan
 from jubao.pension.people import Person, PersonError
 from jubao.pension.policy import describe_policy, policy_for, read_policy_file, save_policy
@@ -546,14 +546,12 @@ def ledger_check(session: Session) -> None:
             return await check_balances(db)
 
     mismatches = session.run(work)
-    for m in mismatches:
-        click.echo(
-            f"person {m.person_id} {m.component}: stored {format_yuan(m.stored)}, "
-            f"entries {format_yuan(m.entries)}",
-            err=True,
-        )
+    for mismatch in mismatches:
+        click.echo(mismatch.describe(session.lang), err=True)
     if mismatches:
-        raise click.ClickException(f"{len(mismatches)} balances differ from their entries")
+        raise click.ClickException(
+            LedgerError.MISMATCHES.message(session.lang, count=len(mismatches))
+        )
     session.say("所有余额与明细一致", "Every balance equals the sum of its entries")
 
 
@@ -631,7 +629,7 @@ def bank_import(session: Session, file: Path, report: Path | None) -> None:
 
     async def work(services: Services) -> Any:
         async with services.db.transaction(session.actor) as db:
-            return await import_results(db, session.actor, file)
+            return await import_results(db, session.actor, file, today=services.clock.today())
 
     result = session.run(work)
     report = report or file.with_name(file.name + ".refused.txt")

@@ -13,7 +13,7 @@ from jubao.authz.grants import grant_role
 from jubao.authz.operators import create_operator
 from jubao.platform.services import Services
 from tests.api.test_sql_counts import counting
-from tests.helpers import COUNTY_A, PASSWORD, VILLAGE_A, Api, World
+from tests.helpers import COUNTY_A, PASSWORD, TOWN_A, VILLAGE_A, VILLAGE_A2, Api, World
 from tests.pension.support import id_number
 
 PERSON_FIELDS = "id name idNumber phone bankAccount personalDataVisible status grade regionCode hukou sex birthDate"
@@ -153,7 +153,7 @@ async def test_submission_errors_are_user_errors_in_both_languages(api: Api, wor
 
 async def test_contribution_and_statement(api: Api, world: World) -> None:
     person = await enrol(api)
-    submit = """mutation ($p: ID!) { contributionSubmit(input: {person: $p, year: 2026, grade: "500.00", collective: "50.00", paidOn: "2026-03-31"}) {
+    submit = """mutation ($p: ID!) { contributionSubmit(input: {person: $p, year: 2026, grade: "500.00", collective: "50.00", paidOn: "2026-11-23"}) {
         application { id } userErrors { code } } }"""
     application = (await api.as_("township.processor", submit, {"p": person}))[
         "contributionSubmit"
@@ -337,3 +337,27 @@ async def test_persons_filtered_by_birth_year(api: Api, world: World) -> None:
     refused = await api.post(query, {"w": {"bornFrom": 1066}}, token=token, lang="en")
     assert refused["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": "BIRTH_YEAR"}
     assert refused["errors"][0]["message"] == "A birth year is 1900–2100, got 1066"
+
+
+async def test_persons_filtered_by_region_hukou_group_and_id_number(api: Api, world: World) -> None:
+    await enrol(api)  # rural, no special group, in village A
+    other = id_number(date(1975, 5, 5), 78)  # ends in X
+    await enrol(api, idNumber=other, name="王建国", hukou="URBAN", specialGroup="061")
+    query = "query ($w: PersonFilter) { persons(first: 5, where: $w) { totalCount edges { node { name } } } }"
+
+    async def names(where: dict[str, Any]) -> list[str]:
+        found = (await api.as_("county.reviewer", query, {"w": where}))["persons"]
+        assert found["totalCount"] == len(found["edges"])
+        return sorted(edge["node"]["name"] for edge in found["edges"])
+
+    both = ["刘桂兰", "王建国"]
+    assert await names({"region": VILLAGE_A.code}) == both
+    assert await names({"region": TOWN_A.code}) == both  # a region includes what is below it
+    assert await names({"region": VILLAGE_A2.code}) == []
+    assert await names({"hukou": "URBAN"}) == ["王建国"]
+    assert await names({"hukou": "RURAL", "region": TOWN_A.code}) == ["刘桂兰"]
+    assert await names({"specialGroup": "061"}) == ["王建国"]
+    assert await names({"specialGroup": "021"}) == []
+    assert await names({"idNumber": other}) == ["王建国"]
+    assert await names({"idNumber": other.lower()}) == ["王建国"]  # an x typed in lower case
+    assert await names({"idNumber": enrolment()["idNumber"], "hukou": "URBAN"}) == []

@@ -17,7 +17,7 @@ STATUS = (
     "query ($p: ID!) { node(id: $p) { ... on Person { status history { kind before after } } } }"
 )
 PAY = """mutation ($p: ID!) { contributionSubmit(input: {person: $p, year: 2026, grade: "500.00",
-  paidOn: "2026-03-01"}) { userErrors { code } } }"""
+  paidOn: "2026-11-23"}) { userErrors { code } } }"""
 
 
 async def decide(api: Api, reviewer: str, application: str, decision: str = "APPROVE") -> dict:  # type: ignore[type-arg]

@@ -1,5 +1,6 @@
 """Bulk import of historical data (the 通江 county story)."""
 
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from jubao.pension.idnumber import IdNumberError
 from jubao.pension.imports import PersonImportError, import_persons
 from jubao.pension.people import Person
 from jubao.platform.services import Services
+from jubao.tabular import TableError
 from tests.helpers import VILLAGE_A, VILLAGE_X, World
 from tests.pension.support import SYSTEM, enrol, id_number
 
@@ -152,3 +154,90 @@ async def test_a_file_without_the_required_columns(
         await run(services, path)
     assert caught.value.code is PersonImportError.HEADER
     assert "民族" in caught.value.message()
+
+
+async def test_all_or_nothing_when_someone_enrols_a_row_meanwhile(
+    services: Services, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meanwhile = await enrol(
+        services, birth=date(1950, 1, 1), sequence=5, region=VILLAGE_A, enrolled_on=date(2014, 1, 1)
+    )
+
+    async def not_yet(session: object, id_numbers: object) -> dict[str, str | None]:
+        return {}  # as the check saw it, before the counter enrolled them
+
+    monkeypatch.setattr("jubao.pension.imports._existing", not_yet)
+    path = write(tmp_path, row(id_number(date(1960, 1, 1), 1)), row(meanwhile.id_number))
+    report = await run(services, path, all_or_nothing=True)
+    assert report.imported == 0
+    assert [(r.line, r.error.code) for r in report.rejected] == [
+        (3, PersonImportError.ALREADY_ENROLLED)
+    ]
+    assert await people(services) == 1  # only the one enrolled meanwhile
+
+
+def damaged_sheet(tmp_path: Path) -> Path:
+    """A workbook that opens, with its sheet cut off half way (as a failed copy leaves it)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(HEADER.split(","))
+    for n in range(1, 120, 2):
+        sheet.append(row(id_number(date(1960, 1, 1), n)).split(","))
+    whole = tmp_path / "whole.xlsx"
+    workbook.save(whole)
+    path = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]
+            target.writestr(item, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("empty.csv", b"", TableError.EMPTY),
+        ("binary.csv", b"\xff\xfe\x81\x00\xff" * 20, TableError.ENCODING),
+        ("cut.xlsx", b"PK\x03\x04\x14\x00\x00\x00\x08\x00", TableError.UNREADABLE),
+        ("people.xls", b"\xd0\xcf\x11\xe0", TableError.FORMAT),
+        ("damaged.xlsx", None, TableError.DAMAGED),
+    ],
+)
+async def test_unreadable_files_change_nothing(
+    services: Services,
+    world: World,
+    tmp_path: Path,
+    name: str,
+    content: bytes | None,
+    code: object,
+) -> None:
+    path = damaged_sheet(tmp_path) if content is None else tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DomainError) as caught:
+        await run(services, path)
+    assert caught.value.code is code
+    assert caught.value.message(Lang.ZH)
+    assert await people(services) == 0
+
+
+async def test_a_truncated_csv_and_malformed_dates(
+    services: Services, world: World, tmp_path: Path
+) -> None:
+    whole = row(id_number(date(1960, 1, 1), 5))
+    path = write(
+        tmp_path,
+        row(id_number(date(1960, 1, 1), 1)),  # line 2
+        row(id_number(date(1960, 1, 1), 3), enrolled="2015/13/01"),  # line 3
+        whole[: len(whole) // 2],  # line 4: the copy stopped here
+    )
+    report = await run(services, path, all_or_nothing=True)
+    assert [(r.line, r.error.code) for r in report.rejected] == [
+        (3, PersonImportError.DATE),
+        (4, PersonImportError.MISSING),
+    ]
+    assert "2015/13/01" in report.rejected[0].describe(Lang.ZH)
+    assert await people(services) == 0

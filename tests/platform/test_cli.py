@@ -16,13 +16,20 @@ from tests.conftest import make_settings, run_aside
 REGIONS = "code,name\n410000000000,中原省\n410100000000,白水市\n410121000000,乐平县\n"
 
 
-def query(url: str, statement):  # type: ignore[no-untyped-def]
+def query(url: str, statement, *, commit: bool = False):  # type: ignore[no-untyped-def]
+    """The first value ``statement`` reads; with ``commit``, a change made and committed."""
+
     async def work():  # type: ignore[no-untyped-def]
         services = Services.create(make_settings(url))
-        async with services.db.session(Actor.system("t")) as session:
-            result = await session.scalar(statement)
-        await services.db.dispose()
-        return result
+        try:
+            if commit:
+                async with services.db.transaction(Actor.system("t")) as session:
+                    await session.execute(statement)
+                return None
+            async with services.db.session(Actor.system("t")) as session:
+                return await session.scalar(statement)
+        finally:
+            await services.db.dispose()
 
     return run_aside(work())
 

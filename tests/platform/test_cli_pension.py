@@ -5,11 +5,13 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from jubao.pension.contributions import Contribution
 from jubao.pension.crosscheck import EmployeeInsured
 from jubao.pension.ledger import AccountBalance
+from jubao.pension.money import format_yuan
+from jubao.pension.people import Person
 from tests.pension.support import id_number
 from tests.platform.test_cli import query
 
@@ -63,6 +65,10 @@ def test_crosscheck_import(jubao, tmp_path: Path) -> None:  # type: ignore[no-un
     assert "已导入 1 人，拒绝 1 行" in result.output
     assert "employees.csv:3:" in result.output
     assert query(jubao.url, select(func.count()).select_from(EmployeeInsured)) == 1
+
+
+def person_id_of(url: str, number: str) -> int:
+    return int(query(url, select(Person.id).where(Person.id_number == number)))
 
 
 def test_import_bank_interest_ledger_and_statement(jubao, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -122,6 +128,20 @@ def test_import_bank_interest_ledger_and_statement(jubao, tmp_path: Path) -> Non
     # 500 + 60 for one, 400 + 100 (代缴) + 60 for the other, then 1.5 % for 2025
     assert total == 56000 + 56000 + round(112000 * 0.015)
     assert jubao("ledger", "check").exit_code == 0
+    personal = (AccountBalance.person_id == person_id_of(jubao.url, ids[0])) & (
+        AccountBalance.component == "personal"
+    )
+    balance = query(jubao.url, select(AccountBalance.balance).where(personal))
+    tamper = update(AccountBalance).where(personal)
+    query(jubao.url, tamper.values(balance=balance + 1), commit=True)
+    checked = jubao("ledger", "check")
+    assert checked.exit_code == 1
+    assert (
+        f"的个人缴费：余额 {format_yuan(balance + 1)} 元，明细合计 {format_yuan(balance)} 元"
+        in checked.output
+    )
+    assert "1 个余额与明细合计不符" in checked.output
+    query(jubao.url, tamper.values(balance=balance), commit=True)
 
     csv_out = jubao("ledger", "statement", ids[0], "2025", "--output", "statement.csv")
     assert csv_out.exit_code == 0, csv_out.output

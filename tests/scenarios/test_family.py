@@ -16,19 +16,11 @@ import pytest
 from jubao.platform.app import create_app
 from jubao.platform.services import Services
 from tests.conftest import make_settings
-from tests.helpers import COUNTY_A, PROVINCE, TOWN_A, VILLAGE_A, Api, build_world
+from tests.helpers import COUNTY_A, PROVINCE, TOWN_A, VILLAGE_A, Api, Clock, build_world
 from tests.pension.support import id_number, install_policy
 
 REVIEW = """mutation ($id: ID!) { applicationReview(input: {application: $id, decision: APPROVE}) {
   application { id status result } userErrors { code message } } }"""
-
-
-@dataclass
-class Clock:
-    day: date
-
-    def today(self) -> date:
-        return self.day
 
 
 @dataclass(frozen=True)
