@@ -237,35 +237,43 @@ class Statement:
         return sum(line.amount for line in self.lines if line.kind is kind)
 
 
-async def statement(session: AsyncSession, person_id: int, year: int) -> Statement:
+async def statements(
+    session: AsyncSession, person_ids: Sequence[int], year: int
+) -> dict[int, Statement]:
+    """Each person's statement for ``year``, in two queries however many people there are."""
     start, end = date(year, 1, 1), date(year, 12, 31)
-    opening_rows = await session.execute(
-        select(AccountEntry.component, func.sum(AccountEntry.amount))
-        .where(AccountEntry.person_id == person_id, AccountEntry.value_date < start)
-        .group_by(AccountEntry.component)
+    whose = among(AccountEntry.person_id, person_ids, dialect_of(session))
+    opening = {p: dict.fromkeys(Component, 0) for p in person_ids}
+    sums = await session.execute(
+        select(AccountEntry.person_id, AccountEntry.component, func.sum(AccountEntry.amount))
+        .where(whose, AccountEntry.value_date < start)
+        .group_by(AccountEntry.person_id, AccountEntry.component)
     )
-    opening = dict.fromkeys(Component, 0)
-    for component, amount in opening_rows:
-        opening[Component(component)] = int(amount)
+    for person_id, component, amount in sums:
+        opening[person_id][Component(component)] = int(amount)
+    lines: dict[int, list[StatementLine]] = {p: [] for p in person_ids}
     entries = await session.scalars(
         select(AccountEntry)
-        .where(
-            AccountEntry.person_id == person_id,
-            AccountEntry.value_date >= start,
-            AccountEntry.value_date <= end,
-        )
-        .order_by(AccountEntry.value_date, AccountEntry.id)
+        .where(whose, AccountEntry.value_date >= start, AccountEntry.value_date <= end)
+        .order_by(AccountEntry.person_id, AccountEntry.value_date, AccountEntry.id)
     )
-    lines = [
-        StatementLine(
-            e.value_date, Component(e.component), EntryKind(e.kind), e.amount, e.year, e.memo
+    for e in entries:
+        lines[e.person_id].append(
+            StatementLine(
+                e.value_date, Component(e.component), EntryKind(e.kind), e.amount, e.year, e.memo
+            )
         )
-        for e in entries
-    ]
-    closing = dict(opening)
-    for line in lines:
-        closing[line.component] += line.amount
-    return Statement(person_id, year, opening, lines, closing)
+    found = {}
+    for person_id in person_ids:
+        closing = dict(opening[person_id])
+        for line in lines[person_id]:
+            closing[line.component] += line.amount
+        found[person_id] = Statement(person_id, year, opening[person_id], lines[person_id], closing)
+    return found
+
+
+async def statement(session: AsyncSession, person_id: int, year: int) -> Statement:
+    return (await statements(session, [person_id], year))[person_id]
 
 
 @dataclass(frozen=True)

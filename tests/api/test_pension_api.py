@@ -261,7 +261,7 @@ async def test_a_page_of_people_costs_the_same_statements_whatever_its_size(
             region=VILLAGE_A,
             enrolled_on=date(2020, 1, 1),
         )
-    query = f"query ($n: Int!) {{ persons(first: $n) {{ totalCount edges {{ node {{ {PERSON_FIELDS} region {{ name }} account {{ total balances {{ component balance }} }} contributions {{ year }} }} }} }} }}"
+    query = f"query ($n: Int!) {{ persons(first: $n) {{ totalCount edges {{ node {{ {PERSON_FIELDS} region {{ name }} account {{ total balances {{ component balance }} }} contributions {{ year }} applications {{ kind }} history {{ kind after }} statement(year: 2026) {{ closingTotal lines {{ amount }} }} }} }} }} }}"
     token = await api.token("village.assistant")
     await api.post("{ __typename }", token=token)  # authenticated once, then remembered
     counts = []

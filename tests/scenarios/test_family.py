@@ -172,19 +172,27 @@ async def test_a_family_over_five_years(story: tuple[Api, Clock]) -> None:
             """query ($p: ID!) { node(id: $p) { ... on Person {
                  account { total government balances { component balance } }
                  contributions { year grade personal hardship subsidy subsidyProvince subsidyCity subsidyCounty credited }
-                 statement(year: 2025) { openingTotal closingTotal credited interest } } } }""",
+                 """
+            + " ".join(
+                f"y{year}: statement(year: {year}) {{ openingTotal closingTotal credited interest }}"
+                for year in YEARS
+            )
+            + " } } }",
             {"p": people[member.key]},
         )
         person = data["node"]
         assert person["account"]["total"] == yuan(expected[-1][2]), member.key
         assert [c["credited"] for c in person["contributions"]] == [yuan(c) for c, _, _ in expected]
-        statement = person["statement"]
-        assert statement == {
-            "openingTotal": yuan(expected[3][2]),
-            "closingTotal": yuan(expected[4][2]),
-            "credited": yuan(expected[4][0]),
-            "interest": yuan(expected[4][1]),
-        }, member.key
+        # every year's statement: brought forward, paid in, interest, carried forward
+        opening = 0
+        for year, (credited, interest, closing) in zip(YEARS, expected, strict=True):
+            assert person[f"y{year}"] == {
+                "openingTotal": yuan(opening),
+                "closingTotal": yuan(closing),
+                "credited": yuan(credited),
+                "interest": yuan(interest),
+            }, (member.key, year)
+            opening = closing
         balances = {b["component"]: b["balance"] for b in person["account"]["balances"]}
         assert sum(Decimal(v) for v in balances.values()) == Decimal(person["account"]["total"])
         first = person["contributions"][0]

@@ -14,7 +14,9 @@ from jubao.authz.policy import CasbinRule, Grant, grant_of, subject
 from jubao.orm import among
 from jubao.pension.applications import Application, ApplicationReview
 from jubao.pension.contributions import Contribution
+from jubao.pension.ledger import Statement
 from jubao.pension.ledger import balances as ledger_balances
+from jubao.pension.ledger import statements as ledger_statements
 from jubao.pension.people import Person, PersonEvent, record_unmasked_reads
 from jubao.tenants.models import Region
 
@@ -41,6 +43,7 @@ class Loaders:
         self._context = context
         self.person = DataLoader[int, Person | None](self._persons)
         self.balances = DataLoader[int, dict[str, int]](self._balances)
+        self.statement = DataLoader[tuple[int, int], Statement](self._statements)
         self.contributions = DataLoader[int, list[Contribution]](self._contributions)
         self.applications = DataLoader[int, list[Application]](self._applications)
         self.application = DataLoader[int, Application | None](self._applications_by_id)
@@ -97,6 +100,20 @@ class Loaders:
         async with self._context.session() as session:
             found = await ledger_balances(session, person_ids)
         return [found[p] for p in person_ids]
+
+    async def _statements(self, keys: list[tuple[int, int]]) -> list[Statement]:
+        """Statements by (person, year): one pair of queries for each year asked."""
+        years: dict[int, list[int]] = defaultdict(list)
+        for person_id, year in keys:
+            years[year].append(person_id)
+        found: dict[tuple[int, int], Statement] = {}
+        async with self._context.session() as session:
+            for year, person_ids in years.items():
+                for person_id, result in (
+                    await ledger_statements(session, person_ids, year)
+                ).items():
+                    found[person_id, year] = result
+        return [found[key] for key in keys]
 
     async def preload_balances(self, person_ids: list[int]) -> None:
         """Fill ``balances`` for a page in one query, without a future per person."""

@@ -327,8 +327,7 @@ class PersonNode(relay.Node):
 
     @strawberry.field(description="个人账户对账单 — the statement for one year")
     async def statement(self, info: Info, year: Year) -> Statement:
-        async with info.context.session() as session:
-            result = await ledger.statement(session, self.row.id, year)
+        result = await info.context.loaders.statement.load((self.row.id, int(year)))
         return Statement(
             year=year,
             opening=_component_list(result.opening),
