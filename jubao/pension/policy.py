@@ -37,6 +37,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from jubao import audit
 from jubao.errors import DomainError, ErrorCode
 from jubao.orm import Base, utcnow
+from jubao.pension.applications import Kind
 from jubao.pension.money import Rounding, format_yuan, parse_yuan, split_by_ratio
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import Region
@@ -259,7 +260,7 @@ class PolicyParams(Section):
     interest: InterestRules | None = None
     account: AccountRules | None = None
     basic_pension: BasicPensionRules | None = None
-    review_chains: dict[str, list[ChainStep]] | None = None
+    review_chains: dict[Kind, list[ChainStep]] | None = None
 
     @model_validator(mode="after")
     def _chains(self) -> PolicyParams:
@@ -380,6 +381,11 @@ def stored(params: PolicyParams) -> dict[str, Any]:
     return params.model_dump(mode="json", exclude_none=True)
 
 
+def rate_text(ppm: int) -> str:
+    """A rate or share as a policy file writes it: 15000 ppm is "0.015"."""
+    return str((Decimal(ppm) / PPM).normalize())
+
+
 def as_file_values(params: PolicyParams) -> dict[str, Any]:
     """Parameters as a policy file writes them (yuan, decimal-string rates): for people to
     read, and ``parse_params(as_file_values(p)) == p``."""
@@ -392,7 +398,7 @@ def as_file_values(params: PolicyParams) -> dict[str, Any]:
         if key in _MONEY_KEYS and isinstance(value, int):
             return format_yuan(value)
         if key in _PPM_KEYS and isinstance(value, int):
-            return str((Decimal(value) / PPM).normalize())
+            return rate_text(value)
         return value
 
     return convert(stored(params))

@@ -190,6 +190,7 @@ def test_most_specific_region_wins_per_section_and_latest_year_within_it() -> No
         {"basic_pension": {"monthly": "-5"}},
         {"basic_pension": {"monthly": 55, "central": 55}},  # layers only say what they add
         {"review_chains": {"enrollment": ["village"]}},
+        {"review_chains": {"enrolment": ["county"]}},  # a kind misspelt would never apply
         {"unknown_section": {}},
     ],
 )

@@ -26,6 +26,7 @@ from jubao.platform.api.grants import Grant, RoleMutations, RoleQueries
 from jubao.platform.api.nodes import NodeQueries
 from jubao.platform.api.pagination import MAX_PAGE
 from jubao.platform.api.people import PersonNode, PersonQueries
+from jubao.platform.api.policy import PolicyQueries
 from jubao.platform.api.regions import Region, RegionQueries
 from jubao.platform.api.scalars import SCALARS
 from jubao.platform.api.users import User, UserMutations, UserQueries
@@ -43,6 +44,7 @@ class Query(
     RoleQueries,
     PersonQueries,
     ApplicationQueries,
+    PolicyQueries,
 ):
     pass
 

@@ -1,0 +1,186 @@
+"""The rules in force for a region and year, for the forms that need them (the grade picker,
+the subsidy a grade earns, the special groups, the review chains) and for people to read."""
+
+from __future__ import annotations
+
+from typing import Self
+
+import strawberry
+
+from jubao.pension import policy as rules
+from jubao.pension.applications import Kind
+from jubao.platform.api.context import Info
+from jubao.platform.api.enums import ApplicationKind, RegionLevel
+from jubao.platform.api.permissions import LoggedIn
+from jubao.platform.api.regions import Region, region_by_code
+from jubao.platform.api.scalars import Money, Year
+from jubao.tenants.codes import RegionCode
+
+
+@strawberry.type(description="缴费补贴档 — the subsidy from a grade up")
+class SubsidyBracket:
+    grade: Money = strawberry.field(description="自该档次起 — from this grade")
+    rural: Money = strawberry.field(description="农业户籍每年补贴")
+    urban: Money = strawberry.field(description="非农业户籍每年补贴")
+
+
+@strawberry.type(description="补贴分担比例 — how the subsidy is shared")
+class SubsidySplit:
+    province: int
+    city: int
+    county: int
+
+
+@strawberry.type(description="参保身份 — a special-group code")
+class SpecialGroup:
+    code: str
+    name: str
+    hardship_share: str = strawberry.field(
+        description=(
+            "政府代缴最低档次的比例 — the share of the minimum grade the government pays "
+            '("1" all of it, "0" none)'
+        )
+    )
+    hardship_payment: Money = strawberry.field(description="政府代缴金额 — what it pays a year")
+
+
+@strawberry.type(description="补缴规则 — back-payment rules")
+class BackPaymentRules:
+    max_years: int = strawberry.field(description="累计最多补缴年数")
+    subsidy: bool = strawberry.field(description="补缴年度是否享受政府补贴")
+
+
+@strawberry.type(description="计息办法 — how interest is credited")
+class InterestRules:
+    rate: str = strawberry.field(
+        description='上年结转额的年利率 — rate on the balance brought forward ("0.015")'
+    )
+    current_rate: str = strawberry.field(
+        description="当年记账额的年利率 — rate on this year's credits"
+    )
+    current_year_credits: str = strawberry.field(
+        description="当年记账额计息方式 — none | months_remaining"
+    )
+    rounding: str = strawberry.field(description="舍入 — half_up (到分) | jiao_up (见分进角)")
+
+
+@strawberry.type(description="基础养老金的一层 — what one level adds per month")
+class BasicPensionLayer:
+    region_prefix: str = strawberry.field(
+        description='区划前缀（"" 为国家） — "" for the national minimum'
+    )
+    monthly: Money
+
+
+@strawberry.type(description="基础养老金 — the basic pension per person and month")
+class BasicPension:
+    monthly: Money = strawberry.field(description="合计 — the layers added up")
+    layers: list[BasicPensionLayer]
+
+
+@strawberry.type(description="审核流程 — the review chain of a kind of application")
+class ReviewChain:
+    kind: ApplicationKind  # type: ignore[valid-type]
+    steps: list[str] = strawberry.field(
+        description="审核层级，依次 — province | city | county | township | region (its own level)"
+    )
+    levels: list[RegionLevel] = strawberry.field(  # type: ignore[valid-type]
+        description="对本区划的申请实际经过的层级 — the levels an application placed here passes"
+    )
+
+
+@strawberry.type(
+    name="PolicyRules", description="政策参数 — the rules in force for a region and year"
+)
+class PolicyRules:
+    region: Region
+    year: Year
+    min_age: int = strawberry.field(description="最低参保年龄")
+    grades: list[Money] = strawberry.field(description="缴费档次 — the grades to choose from")
+    aid_cap: Money = strawberry.field(description="集体补助与其他资助合计上限（每年）")
+    subsidies: list[SubsidyBracket]
+    subsidy_split: SubsidySplit
+    special_groups: list[SpecialGroup]
+    hardship_subsidy: bool = strawberry.field(description="代缴是否同时享受政府补贴")
+    back_payment: BackPaymentRules
+    interest: InterestRules | None = strawberry.field(
+        description="计息办法 — null until the year's rate is set"
+    )
+    divisor: int = strawberry.field(description="个人账户养老金计发月数")
+    basic_pension: BasicPension | None = strawberry.field(
+        description="基础养老金 — null where no national layer applies"
+    )
+    review_chains: list[ReviewChain]
+
+    @classmethod
+    def of(cls, policy: rules.Policy, region: Region) -> Self:
+        layers = policy.basic_pension_layers
+        interest = policy.interest_rules
+        return cls(
+            region=region,
+            year=Year(policy.year),
+            min_age=policy.enrollment.min_age,
+            grades=[Money(g) for g in policy.contribution.grades],
+            aid_cap=Money(policy.contribution.aid_limit),
+            subsidies=[
+                SubsidyBracket(grade=Money(b.grade), rural=Money(b.rural), urban=Money(b.urban))
+                for b in policy.subsidy.brackets
+            ],
+            subsidy_split=SubsidySplit(**policy.subsidy.split.model_dump()),
+            special_groups=[
+                SpecialGroup(
+                    code=g.code,
+                    name=g.name,
+                    hardship_share=rules.rate_text(g.hardship_share),
+                    hardship_payment=Money(policy.hardship_payment(g.code)),
+                )
+                for g in sorted(policy.hardship.groups, key=lambda g: g.code)
+            ],
+            hardship_subsidy=policy.hardship.subsidy_applies,
+            back_payment=BackPaymentRules(
+                max_years=policy.back_payment.max_years, subsidy=policy.back_payment.subsidy
+            ),
+            interest=None
+            if interest is None
+            else InterestRules(
+                rate=rules.rate_text(interest.rate),
+                current_rate=rules.rate_text(interest.current_rate),
+                current_year_credits=interest.current_year_credits.value,
+                rounding=interest.rounding.value,
+            ),
+            divisor=policy.account.divisor,
+            basic_pension=BasicPension(
+                monthly=Money(layers.monthly),
+                layers=[
+                    BasicPensionLayer(region_prefix=p, monthly=Money(m)) for p, m in layers.layers
+                ],
+            )
+            if any(prefix == "" for prefix, _ in layers.layers)
+            else None,
+            review_chains=[
+                ReviewChain(
+                    kind=Kind(kind),  # type: ignore[arg-type]
+                    steps=steps,
+                    levels=[rules.level_of_step(s, policy.region) for s in steps],  # type: ignore[misc]
+                )
+                for kind, steps in sorted(policy.review_chains.items())
+            ],
+        )
+
+
+@strawberry.type
+class PolicyQueries:
+    @strawberry.field(
+        description=(
+            "政策参数 — the rules in force for a region in a year; null if the region is not "
+            "in your scope"
+        ),
+        permission_classes=[LoggedIn],
+    )
+    async def policy(self, info: Info, region: RegionCode, year: Year) -> PolicyRules | None:
+        visible = await region_by_code(info, region.code)
+        if visible is None:
+            return None
+        async with info.context.session() as session:
+            policy = await rules.policy_for(session, region, int(year))
+        return PolicyRules.of(policy, visible)
