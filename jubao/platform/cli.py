@@ -33,9 +33,10 @@ from jubao.pension.statements import render, statement_rows
 from jubao.platform.demo import DEMO_PASSWORD, load_demo
 from jubao.platform.migrate import migrate
 from jubao.platform.services import Services
-from jubao.platform.settings import Settings
+from jubao.platform.settings import InsecureConfigurationError, Settings
 from jubao.tabular import read_table
 from jubao.tenants.codes import RegionCode
+from jubao.tenants.demo import DEMO_LIMITS
 from jubao.tenants.importer import RegionImportError, import_regions, read_regions
 from jubao.tenants.models import Region
 
@@ -95,7 +96,10 @@ def main(ctx: click.Context, lang: str) -> None:
 @pass_session
 def serve(session: Session, host: str, port: int, workers: int) -> None:
     """Serve the GraphQL API (uvicorn)."""
-    session.settings.check_safe_for_production()
+    try:
+        session.settings.check_safe_for_production()
+    except InsecureConfigurationError as error:
+        raise click.ClickException(str(error)) from None
     uvicorn.run(
         "jubao.platform.app:serve_factory",
         factory=True,
@@ -132,9 +136,15 @@ def demo(session: Session, host: str, port: int, size: str, no_serve: bool) -> N
         raise click.ClickException("jubao demo refuses to run with JUBAO_ENV=production")
     try:
         shape = tuple(int(n) for n in size.split(","))
-        assert len(shape) == 4
-    except (ValueError, AssertionError):
-        raise click.BadParameter("four numbers: cities,counties,townships,villages") from None
+    except ValueError:
+        shape = ()
+    if len(shape) != 4 or not all(
+        1 <= n <= most for n, most in zip(shape, DEMO_LIMITS, strict=True)
+    ):
+        raise click.BadParameter(
+            "four numbers: cities (1–99), counties (1–79), townships (1–99), villages (1–199)",
+            param_hint="--size",
+        )
 
     async def work(services: Services) -> list[Any]:
         await migrate(services.db)

@@ -56,13 +56,18 @@ def _village_name(rng: random.Random) -> str:
     return rng.choice(_SURNAMES) + rng.choice(_VILLAGE_SUFFIX) + "村"
 
 
+# The most cities, counties per city, townships per county and villages per township that
+# the codes below leave room for.
+DEMO_LIMITS = (99, 79, 99, 199)
+
+
 def demo_regions(
     cities: int = 2, counties: int = 2, townships: int = 2, villages: int = 3, *, seed: int = 2026
 ) -> Iterator[DemoRegion]:
     """Province → cities → counties (the first of each city a district) → townships (one
     street office in a district, then towns, then townships) → communities and villages."""
-    sizes = ((cities, 99), (counties, 79), (townships, 99), (villages, 199))
-    if not all(1 <= n <= most for n, most in sizes):
+    sizes = (cities, counties, townships, villages)
+    if not all(1 <= n <= most for n, most in zip(sizes, DEMO_LIMITS, strict=True)):
         raise ValueError("demo size out of range")
     rng = random.Random(seed)  # noqa: S311 - invented names, not secrets
     yield DemoRegion(PROVINCE_CODE.ljust(12, "0"), PROVINCE_NAME)

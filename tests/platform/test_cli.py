@@ -186,6 +186,16 @@ def test_demo_refuses_production(jubao, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("JUBAO_ENV", "production")
     result = jubao("demo", "--no-serve")
     assert result.exit_code == 1
+    # and serve refuses the development secret with a message, not a traceback
+    served = jubao("serve")
+    assert served.exit_code == 1 and "JUBAO_SECRET_KEY" in served.output
+    assert served.exception is None or isinstance(served.exception, SystemExit)
+
+
+@pytest.mark.parametrize("size", ["2,2,2,500", "2,2,2", "a,b,c,d", "0,1,1,1"])
+def test_demo_sizes_out_of_range(jubao, size: str) -> None:  # type: ignore[no-untyped-def]
+    result = jubao("demo", "--no-serve", "--size", size)
+    assert result.exit_code == 2 and "villages (1–199)" in result.output
 
 
 __all__ = ["asyncio"]
