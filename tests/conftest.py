@@ -36,6 +36,12 @@ BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 T = TypeVar("T")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if IN_CI and POSTGRES_URL is None:
+        # CI covers both databases: a run without PostgreSQL is a failure, not a pass on half.
+        raise pytest.UsageError("CI=true needs JUBAO_TEST_POSTGRES_URL (see .ci/run)")
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": "test",

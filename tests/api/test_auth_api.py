@@ -73,7 +73,12 @@ async def test_expired_and_unsigned_tokens(api: Api, services: Services, world: 
     unsigned = jwt.encode(
         {**base, "exp": int((now + timedelta(minutes=5)).timestamp())}, None, algorithm="none"
     )
-    for token, reason in ((expired, "EXPIRED"), (unsigned, "INVALID")):
+    forged = jwt.encode(  # well formed, but signed with a key that is not the service's
+        {**base, "exp": int((now + timedelta(minutes=5)).timestamp())},
+        "an-attacker-s-own-key-of-32-chars!!",
+        algorithm="HS256",
+    )
+    for token, reason in ((expired, "EXPIRED"), (unsigned, "INVALID"), (forged, "INVALID")):
         result = await api.post(ME, token=token)
         assert result["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": reason}
     english = await api.post(ME, token=expired, lang="en")

@@ -1,5 +1,6 @@
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -164,3 +165,13 @@ def test_production_refuses_weak_secrets(secret: str) -> None:
     settings = make_settings("sqlite+aiosqlite:///unused.db", env="production", secret_key=secret)
     with pytest.raises(InsecureConfigurationError):
         create_app(settings)
+
+
+async def test_readiness_when_the_database_is_gone(tmp_path: Path) -> None:
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://jubao.test") as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}  # the process lives
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "reason": "database unreachable"}

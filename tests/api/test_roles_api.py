@@ -82,6 +82,11 @@ async def test_grant_refusals_through_the_api(api: Api) -> None:
             "NOT_FOUND",
         ),
         ({"user": "garbage", "role": "AGENCY_PROCESSOR", "region": "410121000000"}, "NOT_FOUND"),
+        # well formed, inside the administrator's subtree, but no such region
+        (
+            {"user": nobody, "role": "TOWNSHIP_PROCESSOR", "region": "410121990000"},
+            "UNKNOWN_REGION",
+        ),
     ]
     for variables, code in cases:
         data = await api.as_("perm.county", GRANT, {"input": {**variables, "reason": "测试"}})
@@ -89,6 +94,8 @@ async def test_grant_refusals_through_the_api(api: Api) -> None:
         assert [e["code"] for e in data["roleGrant"]["userErrors"]] == [code], variables
     # separation of duties, with the message naming both roles
     reviewer = await user_id(api, "perm.county", "county.reviewer")
+    grants = "query ($u: ID!) { node(id: $u) { ... on User { grants { role { name } } } } }"
+    before = await api.as_("perm.county", grants, {"u": reviewer})
     sod = await api.as_(
         "perm.county",
         GRANT,
@@ -102,6 +109,8 @@ async def test_grant_refusals_through_the_api(api: Api) -> None:
         },
     )
     [error] = sod["roleGrant"]["userErrors"]
+    assert sod["roleGrant"]["grant"] is None
+    assert await api.as_("perm.county", grants, {"u": reviewer}) == before
     assert error["code"] == "SOD_CONFLICT"
     assert error["field"] == "role"
     assert "经办机构审核员" in error["message"]
