@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -258,6 +260,12 @@ def mask_bank_account(account: str | None) -> str | None:
     return None if account is None else "*" * max(0, len(account) - 4) + account[-4:]
 
 
+def mask_birth_date(value: str) -> str:
+    """``1968-**-**``: the masked ID number hides exactly the birth date, so the date must
+    not be readable beside it."""
+    return value[:4] + "-**-**"
+
+
 def masked(person: Person) -> dict[str, str | None]:
     return {
         "id_number": mask_id_number(person.id_number),
@@ -266,16 +274,28 @@ def masked(person: Person) -> dict[str, str | None]:
     }
 
 
-async def record_unmasked_reads(
-    session: AsyncSession, actor: Actor, subjects: list[str], fields: list[str]
-) -> None:
-    """Every read of unmasked personal data leaves a trace: one audit event per batch, naming
-    whose data ("person:12", "application:5") and which fields."""
-    audit.record(
-        session,
-        actor,
-        "person.personal_data_read",
-        "personal data",
-        subjects=sorted(set(subjects)),
-        fields=sorted(set(fields)),
-    )
+@dataclass(frozen=True)
+class Read:
+    """One unmasked value served: where its owner lives, whose it is, which field."""
+
+    region_code: str
+    subject: str  # "person:12", "application:5"
+    field: str
+
+
+async def record_unmasked_reads(session: AsyncSession, actor: Actor, reads: list[Read]) -> None:
+    """Every read of unmasked personal data leaves a trace: one audit event per region and
+    batch (so that auditors of that region see it), naming whose data and which fields."""
+    by_region: dict[str, list[Read]] = defaultdict(list)
+    for read in reads:
+        by_region[read.region_code].append(read)
+    for region_code, found in sorted(by_region.items()):
+        audit.record(
+            session,
+            actor,
+            "person.personal_data_read",
+            "personal data",
+            region_code=region_code,
+            subjects=sorted({r.subject for r in found}),
+            fields=sorted({r.field for r in found}),
+        )

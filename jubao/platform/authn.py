@@ -48,6 +48,7 @@ async def authenticate_token(services: Services, token: str) -> Authenticated:
     auth = services.auth_cache.get(claims)
     if auth is not None:
         return auth
+    generation = services.auth_cache.generation
     async with services.db.session(AUTHENTICATOR) as session:
         operator = await session.get(Operator, claims.operator_id)
         if not operator or not operator.active or operator.token_version != claims.token_version:
@@ -55,7 +56,7 @@ async def authenticate_token(services: Services, token: str) -> Authenticated:
         grants = await grants_of(session, operator.id)
     principal = Principal(operator.id, grants)
     auth = Authenticated(operator, Actor.operator(operator.id, operator.username, principal))
-    services.auth_cache.put(auth)
+    services.auth_cache.put(auth, generation)
     return auth
 
 
@@ -77,6 +78,8 @@ class AuthCache:
         self._max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[int, tuple[float, Authenticated]] = OrderedDict()
+        # Counts the forgettings: what was read before one may already be out of date.
+        self.generation = 0
         _caches.add(self)
 
     def get(self, claims: AccessClaims) -> Authenticated | None:
@@ -89,8 +92,10 @@ class AuthCache:
             return None
         return auth
 
-    def put(self, auth: Authenticated) -> None:
-        if self._seconds <= 0:
+    def put(self, auth: Authenticated, generation: int) -> None:
+        """Remember ``auth``, read when ``generation`` was current, unless rights changed
+        meanwhile (a revoke committed while it was read must not be undone by it)."""
+        if self._seconds <= 0 or generation != self.generation:
             return
         self._entries[auth.operator.id] = (self._clock() + self._seconds, auth)
         self._entries.move_to_end(auth.operator.id)
@@ -98,6 +103,7 @@ class AuthCache:
             self._entries.popitem(last=False)
 
     def forget(self, operator_ids: Iterable[int]) -> None:
+        self.generation += 1
         for operator_id in operator_ids:
             self._entries.pop(operator_id, None)
 

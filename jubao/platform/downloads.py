@@ -15,7 +15,7 @@ from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, Lang
 from jubao.pension.idnumber import mask_id_number
 from jubao.pension.ledger import statement
-from jubao.pension.people import Person, may_see_personal_data, record_unmasked_reads
+from jubao.pension.people import Person, Read, may_see_personal_data, record_unmasked_reads
 from jubao.pension.statements import render, statement_rows
 from jubao.platform.api.ids import INT64, int_key_of
 from jubao.platform.authn import authenticate_token, bearer_token
@@ -59,7 +59,9 @@ async def download_statement(request: Request) -> Response:
     if may_see_personal_data(actor, person.region):
         shown = person.id_number
         async with services.db.transaction(actor) as session:
-            await record_unmasked_reads(session, actor, [f"person:{person.id}"], ["id_number"])
+            await record_unmasked_reads(
+                session, actor, [Read(person.region_code, f"person:{person.id}", "id_number")]
+            )
     else:
         shown = mask_id_number(person.id_number)
     body = render(statement_rows(result, name=person.name, id_number=shown, lang=lang), fmt)

@@ -94,18 +94,28 @@ def test_the_memory_is_bounded_and_forgets_on_request(clock: FakeClock) -> None:
     cache = AuthCache(1.0, max_entries=2, clock=clock)
     entries = [_authenticated(n) for n in (1, 2, 3)]
     for auth in entries:
-        cache.put(auth)
+        cache.put(auth, cache.generation)
     assert cache.get(_claims(1)) is None  # the oldest made room
     assert cache.get(_claims(2)) is entries[1]
     assert cache.get(_claims(3, version=2)) is None  # a newer token: read the operator again
-    cache.put(entries[1])
+    cache.put(entries[1], cache.generation)
     cache.forget([2])
     assert cache.get(_claims(2)) is None
 
 
+def test_rights_read_before_a_change_are_not_remembered_after_it(clock: FakeClock) -> None:
+    cache = AuthCache(1.0, clock=clock)
+    read_at = cache.generation  # a request starts reading operator 1's grants…
+    cache.forget([1])  # …a revoke of them commits meanwhile…
+    cache.put(_authenticated(1), read_at)  # …and what the request read is out of date
+    assert cache.get(_claims(1)) is None
+    cache.put(_authenticated(1), cache.generation)  # read afresh: remembered
+    assert cache.get(_claims(1)) is not None
+
+
 def test_a_zero_memory_remembers_nothing(clock: FakeClock) -> None:
     cache = AuthCache(0, clock=clock)
-    cache.put(_authenticated(1))
+    cache.put(_authenticated(1), cache.generation)
     assert cache.get(_claims(1)) is None
 
 

@@ -17,7 +17,7 @@ from jubao.pension.contributions import Contribution
 from jubao.pension.ledger import Statement
 from jubao.pension.ledger import balances as ledger_balances
 from jubao.pension.ledger import statements as ledger_statements
-from jubao.pension.people import Person, PersonEvent, record_unmasked_reads
+from jubao.pension.people import Person, PersonEvent, Read, record_unmasked_reads
 from jubao.tenants.models import Region
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class Loaders:
         self.application = DataLoader[int, Application | None](self._applications_by_id)
         self.events = DataLoader[int, list[PersonEvent]](self._events)
         self.reviews = DataLoader[int, list[ApplicationReview]](self._reviews)
-        self.reveal = DataLoader[tuple[str, str], bool](self._reveal)
+        self.reveal = DataLoader[Read, bool](self._reveal)
         self.region = DataLoader[str, Region | None](self._regions)
         self.operator = DataLoader[int, Operator | None](self._operators)
         self.grants = DataLoader[int, list[Grant]](self._grants)
@@ -132,14 +132,12 @@ class Loaders:
                 grouped[row.application_id].append(row)
         return [grouped[a] for a in application_ids]
 
-    async def _reveal(self, keys: list[tuple[str, str]]) -> list[bool]:
-        """Every unmasked read of personal data is recorded: one audit event per batch."""
+    async def _reveal(self, reads: list[Read]) -> list[bool]:
+        """Every unmasked read of personal data is recorded, a batch at a time."""
         context = self._context
         async with context.transaction() as session:
-            await record_unmasked_reads(
-                session, context.actor, [p for p, _ in keys], [f for _, f in keys]
-            )
-        return [True] * len(keys)
+            await record_unmasked_reads(session, context.actor, reads)
+        return [True] * len(reads)
 
     async def _grants_by_id(self, ids: list[int]) -> list[Grant | None]:
         async with self._context.session() as session:

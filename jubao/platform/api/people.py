@@ -7,11 +7,12 @@ recorded in the audit trail (one event per batch of people).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Iterable, Sequence
 from datetime import date, datetime
 from functools import partial
 from inspect import isawaitable
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
 import strawberry
 from sqlalchemy import and_, select
@@ -27,7 +28,9 @@ from jubao.pension.people import (
     ETHNICITIES,
     Person,
     PersonEvent,
+    Read,
     mask_bank_account,
+    mask_birth_date,
     mask_phone,
     may_see_personal_data,
 )
@@ -61,10 +64,13 @@ from jubao.tenants.scope import Scope
 if TYPE_CHECKING:
     from jubao.platform.api.applications import Application
 
+T = TypeVar("T")
+
 PERSONAL_FIELDS = {
     "id_number": mask_id_number,
     "phone": mask_phone,
     "bank_account": mask_bank_account,
+    "birth_date": mask_birth_date,
 }
 
 
@@ -79,27 +85,45 @@ def personal(
     if value is None:
         return None
     if may_see_personal_data(info.context.actor, region):
-        return _recorded(info, subject, field, value)
+        return _recorded(info, Read(region.code, subject, field), value)
     return PERSONAL_FIELDS[field](value)  # type: ignore[operator]
 
 
-async def _recorded(info: Info, subject: str, field: str, value: str) -> str:
-    await info.context.loaders.reveal.load((subject, field))
+async def _recorded(info: Info, read: Read, value: T) -> T:
+    await info.context.loaders.reveal.load(read)
     return value
 
 
 async def masked_values(
     info: Info, region: RegionCode, subject: str, values: dict[str, Any] | None
 ) -> Any:
-    """A dict (history, payloads) with its personal-data fields shown or masked alike."""
+    """A dict (history, payloads) with its personal-data fields shown or masked alike, at
+    any depth (a change application holds the new values under ``changes``). The values shown
+    are recorded together, as one read."""
     if values is None:
         return None
-    shown = dict(values)
-    for field in PERSONAL_FIELDS.keys() & shown.keys():
-        if isinstance(shown[field], str):
-            value = personal(info, region, subject, field, shown[field])
-            shown[field] = await value if isawaitable(value) else value
-    return shown
+    shown_later: list[tuple[dict[str, Any], str, Awaitable[str]]] = []
+
+    def walk(source: dict[str, Any]) -> dict[str, Any]:
+        shown: dict[str, Any] = {}
+        for key, value in source.items():
+            if isinstance(value, dict):
+                shown[key] = walk(value)
+            elif key in PERSONAL_FIELDS and isinstance(value, str):
+                found = personal(info, region, subject, key, value)
+                if isawaitable(found):
+                    shown_later.append((shown, key, found))
+                shown[key] = found
+            else:
+                shown[key] = value
+        return shown
+
+    result = walk(values)
+    if shown_later:
+        found = await asyncio.gather(*(value for _, _, value in shown_later))
+        for (target, key, _), value in zip(shown_later, found, strict=True):
+            target[key] = value
+    return result
 
 
 @strawberry.type(description="账户某一组成部分的余额 — the balance of one account component")
@@ -212,7 +236,7 @@ class PersonEventNode:
 class PersonNode(relay.Node):
     name: str = strawberry.field(description="姓名")
     sex: Sex  # type: ignore[valid-type]
-    birth_date: date = strawberry.field(description="出生日期")
+    birth_year: int = strawberry.field(description="出生年份")
     ethnicity: str = strawberry.field(description="民族代码 — GB/T 3304 code")
     hukou: Hukou  # type: ignore[valid-type]
     region_code: RegionCode = strawberry.field(description="参保村（社区） — village code")
@@ -229,7 +253,7 @@ class PersonNode(relay.Node):
             row=row,
             name=row.name,
             sex=row.sex,  # type: ignore[arg-type]
-            birth_date=row.birth_date,
+            birth_year=row.birth_date.year,
             ethnicity=row.ethnicity,
             hukou=row.hukou,  # type: ignore[arg-type]
             region_code=RegionCode(row.region_code),
@@ -271,6 +295,20 @@ class PersonNode(relay.Node):
     @strawberry.field(graphql_type=str | None, description="银行账号或社保卡号（无权限时脱敏）")
     def bank_account(self, info: Info) -> str | Awaitable[str] | None:
         return personal(info, *self._whose, "bank_account", self.row.bank_account)
+
+    @strawberry.field(
+        graphql_type=date | None,
+        description=(
+            "出生日期（无权限时为空：脱敏的身份证号码隐去的正是出生日期） — null without the "
+            "right, as the masked ID number hides exactly these digits; see birthYear"
+        ),
+    )
+    def birth_date(self, info: Info) -> date | Awaitable[date] | None:
+        if not may_see_personal_data(info.context.actor, self.region_code):
+            return None
+        return _recorded(
+            info, Read(self.region_code.code, self._whose[1], "birth_date"), self.row.birth_date
+        )
 
     @strawberry.field(
         description="是否可见完整个人敏感信息 — whether personal data is shown unmasked"
