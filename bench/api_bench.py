@@ -136,6 +136,7 @@ async def prepare(services: Services, people: int) -> None:
             display_name="基准",
             region=CITY,
             password=PASSWORD,
+            password_expired=False,
         )
         await grant_role(
             session,

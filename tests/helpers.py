@@ -92,6 +92,7 @@ async def build_world(services: Services) -> World:
                 display_name=f"测试 {username}",
                 region=region,
                 password=PASSWORD,
+                password_expired=False,
             )
             world.ids[username] = operator.id
             if role is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, func, select, update
+from sqlalchemy import ForeignKey, String, false, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -69,6 +69,10 @@ class Operator(Base, RegionScoped):
     active: Mapped[bool] = mapped_column(default=True)
     # Part of every token; raising it ends every session of this operator at once.
     token_version: Mapped[int] = mapped_column(default=0)
+    # Set by someone else (an administrator creating the account): until the operator sets
+    # their own, they may do nothing but that, so that nobody acts under a password another
+    # person knows (one administrator as both maker and checker through two accounts).
+    password_expired: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     deactivated_at: Mapped[datetime | None]
@@ -112,7 +116,11 @@ async def create_operator(
     display_name: str,
     region: RegionCode,
     password: str,
+    password_expired: bool = True,
 ) -> Operator:
+    """A new operator. The initial password is the administrator's, so it must be changed at
+    the first login unless ``password_expired`` is False (the operator chose it themselves, as
+    the first administrator does at the command line, or it is a demonstration account)."""
     actor.require(Obj.USER, Act.ADMIN, region, field="region")
     username = normalize_username(username)
     if not _USERNAME.fullmatch(username):
@@ -133,6 +141,7 @@ async def create_operator(
         display_name=display_name,
         region_code=region.code,
         password_hash=password_hash,
+        password_expired=password_expired,
     )
     session.add(operator)
     try:
@@ -229,6 +238,7 @@ async def set_password(
     if operator is None or operator.token_version != token_version or not operator.active:
         raise DomainError(OperatorError.SESSION_ENDED)
     operator.password_hash = password_hash
+    operator.password_expired = False
     rights_changed(session, operator.id)
     operator.token_version += 1
     operator.updated_at = utcnow()

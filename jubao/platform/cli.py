@@ -260,6 +260,8 @@ def users_create(
                 display_name=display_name,
                 region=code,
                 password=password,
+                # the first administrator types their own; anyone else's is temporary
+                password_expired=not superuser,
             )
             if superuser:
                 await grant_rules.grant_role(

@@ -81,6 +81,7 @@ async def load_demo(
                 display_name=display_name,
                 region=code,
                 password=DEMO_PASSWORD,
+                password_expired=False,  # the demonstration logins work as printed
             )
             await grant_role(
                 session, actor, user_id=operator.id, role_name=role, region=code, reason="演示数据"

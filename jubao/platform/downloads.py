@@ -17,6 +17,7 @@ from jubao.pension.idnumber import mask_id_number
 from jubao.pension.ledger import statement
 from jubao.pension.people import Person, Read, may_see_personal_data, record_unmasked_reads
 from jubao.pension.statements import render, statement_rows
+from jubao.platform.api.errors import Problem
 from jubao.platform.api.ids import INT64, int_key_of
 from jubao.platform.authn import authenticate_token, bearer_token
 from jubao.platform.services import Services
@@ -42,6 +43,9 @@ async def download_statement(request: Request) -> Response:
         caller = await authenticate_token(services, token)
     except DomainError as error:
         return _problem(401, "UNAUTHENTICATED", error.message(lang))
+    if caller.operator.password_expired:
+        required = Problem.PASSWORD_CHANGE_REQUIRED
+        return _problem(403, required.name, required.message(lang))
     fmt = request.path_params["format"]
     person_id = int_key_of(request.path_params["person"], "Person", INT64)
     year = int(request.path_params["year"])

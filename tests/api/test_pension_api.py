@@ -225,6 +225,7 @@ async def test_concurrent_approvals_through_http(
             display_name="二",
             region=COUNTY_A,
             password=PASSWORD,
+            password_expired=False,
         )
         await grant_role(
             session,

@@ -118,3 +118,43 @@ async def test_page_size_and_cursor_limits(api: Api) -> None:
         assert result["errors"][0]["message"] == "每页条数必须在 1 到 100 之间"
     bad_cursor = await api.post(USERS, {"first": 5, "after": "bm9wZQ=="}, token=token)
     assert error_codes(bad_cursor) == ["BAD_USER_INPUT"]
+
+
+async def test_a_new_operator_sets_their_own_password_before_anything_else(
+    api: Api, world: World
+) -> None:
+    created = await api.as_("perm.county", CREATE, {"input": new_user()})
+    user = created["userCreate"]["user"]["id"]
+    granted = await api.as_(
+        "perm.county",
+        """mutation ($u: ID!) { roleGrant(input: {user: $u, role: VILLAGE_ASSISTANT,
+             region: "410121101201", reason: "新任协办员"}) { userErrors { code } } }""",
+        {"u": user},
+    )
+    assert granted["roleGrant"]["userErrors"] == []
+    login = await api.login("wang.wu", "good-password-1")
+    token = login["data"]["login"]["tokens"]["accessToken"]
+    me = await api.post("{ me { user { passwordChangeRequired } } }", token=token)
+    assert me["data"]["me"]["user"]["passwordChangeRequired"] is True
+    # the administrator knows this password: nothing may be done under it
+    for query in ("{ persons(first: 1) { totalCount } }", "{ roles { name } }"):
+        refused = await api.post(query, token=token, lang="en")
+        assert refused["errors"][0]["extensions"]["code"] == "PASSWORD_CHANGE_REQUIRED"
+        assert "passwordChange" in refused["errors"][0]["message"]
+    download = await api.client.get(
+        "/statements/UGVyc29uOjE=/2025.csv", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert download.status_code == 403
+    changed = await api.post(
+        """mutation { passwordChange(input: {currentPassword: "good-password-1",
+             newPassword: "my-own-secret-9"}) { tokens { accessToken } userErrors { code } } }""",
+        token=token,
+    )
+    payload = changed["data"]["passwordChange"]
+    assert payload["userErrors"] == []
+    fresh = payload["tokens"]["accessToken"]
+    now = await api.post(
+        "{ me { user { passwordChangeRequired } } persons(first: 1) { totalCount } }", token=fresh
+    )
+    assert "errors" not in now, now
+    assert now["data"]["me"]["user"]["passwordChangeRequired"] is False

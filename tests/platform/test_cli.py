@@ -16,8 +16,9 @@ from tests.conftest import make_settings, run_aside
 REGIONS = "code,name\n410000000000,中原省\n410100000000,白水市\n410121000000,乐平县\n"
 
 
-def query(url: str, statement, *, commit: bool = False):  # type: ignore[no-untyped-def]
-    """The first value ``statement`` reads; with ``commit``, a change made and committed."""
+def query(url: str, statement, *, commit: bool = False, rows: bool = False):  # type: ignore[no-untyped-def]
+    """The first value ``statement`` reads (every row with ``rows``); with ``commit``, a
+    change made and committed."""
 
     async def work():  # type: ignore[no-untyped-def]
         services = Services.create(make_settings(url))
@@ -27,6 +28,8 @@ def query(url: str, statement, *, commit: bool = False):  # type: ignore[no-unty
                     await session.execute(statement)
                 return None
             async with services.db.session(Actor.system("t")) as session:
+                if rows:
+                    return (await session.execute(statement)).all()
                 return await session.scalar(statement)
         finally:
             await services.db.dispose()
@@ -68,6 +71,12 @@ def test_migrate_import_create_grant_list_revoke(jubao, tmp_path: Path) -> None:
         input="li-password-123\n",
     )
     assert li.exit_code == 0, li.output
+    # the first administrator typed their own password; li.si's was typed for them
+    expired = select(Operator.username, Operator.password_expired).order_by(Operator.username)
+    assert [tuple(row) for row in query(jubao.url, expired, rows=True)] == [
+        ("li.si", True),
+        ("root", False),
+    ]
     granted = jubao(
         "roles", "grant", "li.si", "agency_reviewer", "410121000000", "--reason", "任命"
     )

@@ -25,6 +25,10 @@ class Problem(ErrorCode):
     """Top-level (protocol) errors; the member name is ``extensions.code``."""
 
     UNAUTHENTICATED = ("需要登录", "Authentication required")
+    PASSWORD_CHANGE_REQUIRED = (
+        "初始密码由他人设置，请先修改密码（passwordChange）再办理业务",
+        "Your initial password was set by someone else: change it (passwordChange) first",
+    )
     BAD_USER_INPUT = ("输入有误：{detail}", "Invalid input: {detail}")
     PAGE_SIZE = ("每页条数必须在 1 到 {max} 之间", "Page size must be between 1 and {max}")
     BAD_CURSOR = ("分页游标无效", "Invalid pagination cursor")

@@ -8,6 +8,10 @@ from typing import Any
 from strawberry.permission import BasePermission
 
 from jubao.platform.api.context import Info
+from jubao.platform.api.errors import Problem, problem
+
+# What an operator whose password someone else set may still do: see who they are, set theirs.
+_BEFORE_OWN_PASSWORD = frozenset({"me", "passwordChange"})
 
 
 class LoggedIn(BasePermission):
@@ -15,4 +19,7 @@ class LoggedIn(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         # Raises the localized UNAUTHENTICATED error (with the reason a token was refused).
-        return info.context.authenticated is not None
+        authenticated = info.context.authenticated
+        if authenticated.operator.password_expired and info.field_name not in _BEFORE_OWN_PASSWORD:
+            raise problem(info.context.lang, Problem.PASSWORD_CHANGE_REQUIRED)
+        return True

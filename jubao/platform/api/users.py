@@ -46,6 +46,9 @@ class User(relay.Node):
     display_name: str = strawberry.field(description="姓名 — name")
     region_code: RegionCode = strawberry.field(description="所属区划 — home region")
     active: bool = strawberry.field(description="是否启用 — false once deactivated")
+    password_change_required: bool = strawberry.field(
+        description="须先修改初始密码 — the password an administrator set is not yet changed"
+    )
     created_at: datetime = strawberry.field(description="创建时间 — created at")
     deactivated_at: datetime | None = strawberry.field(description="停用时间 — deactivated at")
     pk: strawberry.Private[int]
@@ -58,6 +61,7 @@ class User(relay.Node):
             display_name=row.display_name,
             region_code=RegionCode(row.region_code),
             active=row.active,
+            password_change_required=row.password_expired,
             created_at=row.created_at,
             deactivated_at=row.deactivated_at,
         )

@@ -1,0 +1,29 @@
+"""operators whose password was set by someone else must choose their own before anything else
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-01 22:05:43
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Existing accounts keep working as they are: only new ones start expired.
+    with op.batch_alter_table("operator", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("password_expired", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("operator", schema=None) as batch_op:
+        batch_op.drop_column("password_expired")
