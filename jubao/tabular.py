@@ -96,25 +96,36 @@ def _xlsx(path: Path) -> Table:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise DomainError(TableError.UNREADABLE, detail=type(error).__name__) from None
-    sheet = workbook.worksheets[0]
-    values = sheet.iter_rows(values_only=True)
-    first = next(values, None)
+    values = workbook.worksheets[0].iter_rows(values_only=True)
+    line = 1  # the line being read, for the message if the sheet is damaged there
+
+    def damaged(error: Exception) -> DomainError:
+        workbook.close()
+        return DomainError(TableError.DAMAGED, line=line, detail=type(error).__name__)
+
+    try:
+        first = next(values, None)
+    except Exception as error:  # a damaged sheet fails as it is read, in many ways
+        raise damaged(error) from None
     if first is None:
+        workbook.close()
         raise DomainError(TableError.EMPTY)
 
     def rows() -> Iterator[Row]:
-        number = 1
+        nonlocal line
         try:
-            for number, cells in enumerate(values, start=2):
+            while True:
+                line += 1
+                cells = next(values, None)
+                if cells is None:
+                    return
                 texts = [_text(c) for c in cells]
                 while texts and not texts[-1]:
                     texts.pop()
                 if texts:
-                    yield Row(number, texts)
-        except Exception as error:  # a damaged sheet fails as it is read, in many ways
-            raise DomainError(
-                TableError.DAMAGED, line=number + 1, detail=type(error).__name__
-            ) from None
+                    yield Row(line, texts)
+        except Exception as error:
+            raise damaged(error) from None
         finally:
             workbook.close()
 

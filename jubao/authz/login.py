@@ -27,7 +27,7 @@ from jubao.authz.operators import (
     normalize_username,
     set_password,
 )
-from jubao.authz.passwords import Passwords
+from jubao.authz.passwords import PasswordError, Passwords
 from jubao.errors import DomainError, ErrorCode
 from jubao.orm import Base, dialect_of, upsert, utcnow
 
@@ -158,6 +158,9 @@ async def change_own_password(
     """The operator changes their own password; guesses at the current one count as failed
     logins. Every existing session ends (the token version moves)."""
     passwords.check_rules(new_password, operator.username, field_name="newPassword")
+    if new_password == current_password:
+        # An initial password stays the administrator's unless it really changes.
+        raise DomainError(PasswordError.UNCHANGED, field="newPassword")
     confirmed = await check_password(
         unit_of_work, passwords, throttle, operator.username, current_password
     )

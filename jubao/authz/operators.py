@@ -70,8 +70,9 @@ class Operator(Base, RegionScoped):
     # Part of every token; raising it ends every session of this operator at once.
     token_version: Mapped[int] = mapped_column(default=0)
     # Set by someone else (an administrator creating the account): until the operator sets
-    # their own, they may do nothing but that, so that nobody acts under a password another
-    # person knows (one administrator as both maker and checker through two accounts).
+    # their own, they may do nothing but that. Nobody then works under a password another
+    # person knows; an administrator who took the account over first would lock its owner
+    # out, which shows, and the audit trail names who changed the password when.
     password_expired: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

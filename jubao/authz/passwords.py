@@ -20,6 +20,7 @@ class PasswordError(ErrorCode):
         "密码至少要包含字母和数字两类字符",
         "A password needs both letters and digits",
     )
+    UNCHANGED = ("新密码不能与原密码相同", "The new password must differ from the current one")
 
 
 MAX_PASSWORD_LENGTH = 128  # argon2 accepts more; the bound keeps hashing cost predictable

@@ -24,8 +24,8 @@ from jubao.pension.contributions import (
     Contribution,
     ContributionKind,
     assess,
-    check_normal_year,
     check_paid_on,
+    check_year_range,
     paid_years,
     record,
     require_contributing,
@@ -211,8 +211,8 @@ async def _post(
             return False  # this file (or this debit) was imported before
         raise DomainError(BankError.PAID, year=year)
     require_contributing(person)
-    await check_normal_year(session, person, year, today)
-    check_paid_on(person, paid_on, today)
+    check_year_range(person, year, today)  # paid years were looked at above
+    await check_paid_on(session, person, paid_on, today)
     policy = await book.for_region(person.region, year)
     due = assess(policy, grade=grade, hukou=Hukou(person.hukou), special_group=person.special_group)
     if due.personal != amount:

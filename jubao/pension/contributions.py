@@ -22,6 +22,7 @@ from jubao.authz.actor import Actor
 from jubao.errors import DomainError, ErrorCode
 from jubao.orm import Base, BigId, utcnow
 from jubao.pension.applications import Application
+from jubao.pension.interest import last_posted_year
 from jubao.pension.ledger import Component, Credit, EntryKind, post
 from jubao.pension.money import format_yuan
 from jubao.pension.people import Person, PersonStatus, visible_person
@@ -81,6 +82,11 @@ class ContributionError(ErrorCode):
     PAID_ON = (
         "缴费日期 {paid_on} 不在允许范围（参保日期 {first} 至今天 {last}）",
         "The payment date {paid_on} is outside {first} (enrolment) to {last} (today)",
+    )
+    INTEREST_CLOSED = (
+        "{year} 年已结息，缴费日期 {paid_on} 不能再入账，最早为 {first}",
+        "{year}'s interest is posted: money dated {paid_on} can no longer be booked; the "
+        "earliest date is {first}",
     )
 
 
@@ -284,9 +290,10 @@ class CounterPayload(BaseModel):
     paid_on: date
 
 
-def check_paid_on(person: Person, paid_on: date, today: date) -> None:
-    """Money is paid after enrolment and not in the future (its date is the value date
-    interest counts from)."""
+async def check_paid_on(session: AsyncSession, person: Person, paid_on: date, today: date) -> None:
+    """Money is paid after enrolment, not in the future, and not in a year whose interest is
+    posted: its date is the value date interest counts from, and a closed year's statement
+    does not change."""
     if not person.enrolled_on <= paid_on <= today:
         raise DomainError(
             ContributionError.PAID_ON,
@@ -295,9 +302,18 @@ def check_paid_on(person: Person, paid_on: date, today: date) -> None:
             first=person.enrolled_on.isoformat(),
             last=today.isoformat(),
         )
+    closed = await last_posted_year(session, person.region)
+    if closed is not None and paid_on.year <= closed:
+        raise DomainError(
+            ContributionError.INTEREST_CLOSED,
+            field="paidOn",
+            year=closed,
+            paid_on=paid_on.isoformat(),
+            first=date(closed + 1, 1, 1).isoformat(),
+        )
 
 
-async def check_normal_year(session: AsyncSession, person: Person, year: int, today: date) -> None:
+def check_year_range(person: Person, year: int, today: date) -> None:
     if not person.enrolled_on.year <= year <= today.year:
         raise DomainError(
             ContributionError.YEAR_RANGE,
@@ -306,6 +322,10 @@ async def check_normal_year(session: AsyncSession, person: Person, year: int, to
             first=person.enrolled_on.year,
             last=today.year,
         )
+
+
+async def check_normal_year(session: AsyncSession, person: Person, year: int, today: date) -> None:
+    check_year_range(person, year, today)
     if year in await paid_years(session, person.id):
         raise DomainError(ContributionError.YEAR_PAID, field="year", year=year)
 
@@ -316,7 +336,7 @@ async def _counter_plan(
     person = await visible_person(session, request.person_id)
     require_contributing(person)
     await check_normal_year(session, person, request.year, today)
-    check_paid_on(person, request.paid_on, today)
+    await check_paid_on(session, person, request.paid_on, today)
     policy = await PolicyBook(session).for_region(person.region, request.year)
     return person, assess(
         policy,
@@ -376,7 +396,7 @@ async def _back_payment_plan(
 ) -> tuple[Person, list[tuple[int, Assessment]]]:
     person = await visible_person(session, request.person_id)
     require_contributing(person)
-    check_paid_on(person, request.paid_on, today)
+    await check_paid_on(session, person, request.paid_on, today)
     paid = await paid_years(session, person.id)
     years = sorted(set(request.years))
     book = PolicyBook(session)
@@ -473,7 +493,7 @@ async def _hardship_plan(
             )
         require_contributing(person)
         await check_normal_year(session, person, request.year, today)
-        check_paid_on(person, request.paid_on, today)
+        await check_paid_on(session, person, request.paid_on, today)
         policy = await book.for_region(person.region, request.year)
         if policy.hardship_payment(person.special_group) == 0:
             raise DomainError(

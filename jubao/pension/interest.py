@@ -278,6 +278,17 @@ async def _check_order(session: AsyncSession, scope: Scope, region: RegionCode, 
         )
 
 
+async def last_posted_year(session: AsyncSession, region: RegionCode) -> int | None:
+    """The latest year whose interest a finished run over ``region`` (or above it) posted."""
+    runs = InterestRun.__table__
+    covering = [region.code, *(a.code for a in region.ancestors)]
+    return await session.scalar(
+        select(func.max(runs.c.year)).where(
+            runs.c.region_code.in_(covering), runs.c.finished_at.is_not(None)
+        )
+    )
+
+
 async def _check_not_posted(session: AsyncSession, region: RegionCode, year: int) -> None:
     """A finished run over the region (or one above it) has posted the year. An interrupted
     run has no finish time, and running the year again completes it."""

@@ -18,7 +18,6 @@ from jubao.authz.actor import Actor
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, ErrorCode, Text
 from jubao.orm import Base, BigId, utcnow
-from jubao.pension.idnumber import mask_id_number
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.scope import RegionScoped
 
@@ -261,17 +260,9 @@ def mask_bank_account(account: str | None) -> str | None:
 
 
 def mask_birth_date(value: str) -> str:
-    """``1968-**-**``: the masked ID number hides exactly the birth date, so the date must
-    not be readable beside it."""
+    """``1968-**-**``: the masked ID number hides exactly the birth date, so its month and day
+    must not be readable beside it (the year is shown, as the age it gives is needed)."""
     return value[:4] + "-**-**"
-
-
-def masked(person: Person) -> dict[str, str | None]:
-    return {
-        "id_number": mask_id_number(person.id_number),
-        "phone": mask_phone(person.phone),
-        "bank_account": mask_bank_account(person.bank_account),
-    }
 
 
 @dataclass(frozen=True)

@@ -245,6 +245,11 @@ class BasicPension:
     def monthly(self) -> int:
         return sum(amount for _, amount in self.layers)
 
+    @property
+    def has_national(self) -> bool:
+        """Without the national minimum the local layers alone are no basic pension."""
+        return any(prefix == "" for prefix, _ in self.layers)
+
 
 ChainStep = Literal["province", "city", "county", "township", "region"]
 
@@ -303,7 +308,7 @@ class Policy:
     account: AccountRules
     review_chains: dict[str, list[str]]
     interest_rules: InterestRules | None
-    basic_pension_layers: BasicPension
+    basic_pension_rules: BasicPension
 
     @property
     def interest(self) -> InterestRules:
@@ -313,9 +318,9 @@ class Policy:
 
     @property
     def basic_pension(self) -> BasicPension:
-        if not any(prefix == "" for prefix, _ in self.basic_pension_layers.layers):
+        if not self.basic_pension_rules.has_national:
             raise self._not_configured("basic_pension")
-        return self.basic_pension_layers
+        return self.basic_pension_rules
 
     def _not_configured(self, section: str) -> DomainError:
         return DomainError(
@@ -353,9 +358,9 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
         account=policy.account,
         review_chains=policy.review_chains,  # type: ignore[arg-type]
     )
-    layers = policy.basic_pension_layers.layers
+    layers = policy.basic_pension_rules.layers
     basic_pension = {
-        "monthly": format_yuan(policy.basic_pension_layers.monthly),
+        "monthly": format_yuan(policy.basic_pension_rules.monthly),
         "layers": {(prefix or "national"): format_yuan(amount) for prefix, amount in layers},
     }
     return {
@@ -511,15 +516,25 @@ NATIONAL = PolicyFile(
 )
 
 
-# The national minimum of the basic pension (rulebook §1.3: the notices it could verify), each
-# a national layer of its own. Sets take effect by year: the 2014 increase, paid from July
-# 2014, is the 2015 layer here.
+# The national minimum of the basic pension (rulebook §1.3), each a national layer of its own,
+# with the rulebook's evidence in the title: a province confirms the later ones against the
+# notices and loads a national set for the year to correct one (what is stored is kept).
+# Sets take effect by year: the 2014 increase, paid from July 2014, is the 2015 layer here.
 NATIONAL_MINIMUMS = tuple(
     PolicyFile(None, year, title, parse_params({"basic_pension": {"monthly": amount}}))
     for year, amount, title in (
         (2009, 55, "国发〔2009〕32号 基础养老金最低标准每人每月55元"),
         (2015, 70, "人社部发〔2015〕5号 基础养老金最低标准提高至每人每月70元（2014年7月1日起）"),
         (2018, 88, "人社部规〔2018〕3号 基础养老金最低标准提高至每人每月88元"),
+        (2020, 93, "基础养老金最低标准每人每月93元（规则手册：未经核实，请对照正式文件）"),
+        (2023, 103, "基础养老金最低标准每人每月103元（规则手册：仅有间接来源，请对照正式文件）"),
+        (
+            2024,
+            123,
+            "基础养老金最低标准提高至每人每月123元（规则手册：第三方来源，请对照正式文件）",
+        ),
+        (2025, 143, "基础养老金最低标准每人每月143元（规则手册：未经核实，请对照正式文件）"),
+        (2026, 163, "基础养老金最低标准每人每月163元（规则手册：第三方来源，请对照正式文件）"),
     )
 )
 
@@ -574,15 +589,36 @@ async def save_policy(
 
 
 async def seed_national(session: AsyncSession, actor: audit.AuditActor) -> int:
-    """Store each national default set whose year has no national set yet (one loaded or
-    changed since is kept); returns how many were stored."""
-    years = set(
-        await session.scalars(select(PolicySet.effective_year).where(PolicySet.region_prefix == ""))
-    )
-    missing = [p for p in (NATIONAL, *NATIONAL_MINIMUMS) if p.effective_year not in years]
-    for policy in missing:
-        await save_policy(session, actor, policy, reason="national defaults")
-    return len(missing)
+    """Store the national defaults: each default set whose year has no national set yet, and
+    into a national set of a default year the sections and review-chain kinds it lacks (a
+    release that adds a kind of application, a loaded file that left a section out). What is
+    stored is kept. Returns how many sets were stored or completed."""
+    found = await session.scalars(select(PolicySet).where(PolicySet.region_prefix == ""))
+    existing = {policy_set.effective_year: policy_set for policy_set in found}
+    changed = 0
+    for default in (NATIONAL, *NATIONAL_MINIMUMS):
+        present = existing.get(default.effective_year)
+        if present is None:
+            await save_policy(session, actor, default, reason="national defaults")
+            changed += 1
+            continue
+        defaults = stored(default.params)
+        completed = {**defaults, **present.params}
+        if "review_chains" in defaults and "review_chains" in present.params:
+            completed["review_chains"] = {
+                **defaults["review_chains"],
+                **present.params["review_chains"],
+            }
+        if completed != present.params:
+            params = PolicyParams.model_validate(completed, context={"stored": True})
+            await save_policy(
+                session,
+                actor,
+                PolicyFile(None, default.effective_year, present.title, params),
+                reason="national defaults completed",
+            )
+            changed += 1
+    return changed
 
 
 def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int) -> Policy:
@@ -603,7 +639,8 @@ def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int) -> Policy:
     chains: dict[str, list[str]] = {}
     for policy_set in applicable:  # each kind's chain from the most specific set that has one
         for kind, steps in policy_set.params.get("review_chains", {}).items():
-            chains.setdefault(kind, steps)
+            if kind in _KINDS:  # a kind no longer handled (sets may predate a release)
+                chains.setdefault(kind, steps)
     if chains:
         chosen["review_chains"] = chains
     params = PolicyParams.model_validate(chosen, context={"stored": True})
@@ -627,11 +664,12 @@ def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int) -> Policy:
         account=need("account"),
         review_chains=dict(need("review_chains")),
         interest_rules=params.interest,
-        basic_pension_layers=_basic_pension(applicable),
+        basic_pension_rules=_basic_pension(applicable),
     )
 
 
 _OWN_RESOLUTION = {"basic_pension", "review_chains"}
+_KINDS = {kind.value for kind in Kind}
 
 
 def _basic_pension(applicable: list[PolicySet]) -> BasicPension:

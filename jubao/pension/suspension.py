@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -43,7 +43,7 @@ class SuspensionPayload(BaseModel):
 
     person_id: int
     action: SuspensionAction
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class Suspension(PersonKind):

@@ -104,13 +104,19 @@ def _handlers() -> dict[Kind, Handler]:
     return HANDLERS
 
 
-def _chain(steps: Sequence[str], region: RegionCode, kind: Kind) -> list[int]:
-    """Review levels, outermost last; steps below the application's own level are dropped."""
+def review_levels(steps: Sequence[str], region: RegionCode) -> list[int]:
+    """The levels an application placed at ``region`` passes, outermost last: steps below
+    the application's own level are dropped, and a level is taken once."""
     levels: list[int] = []
     for step in steps:
         level = level_of_step(step, region)
         if level <= region.level and int(level) not in levels:
             levels.append(int(level))
+    return levels
+
+
+def _chain(steps: Sequence[str], region: RegionCode, kind: Kind) -> list[int]:
+    levels = review_levels(steps, region)
     if not levels:
         raise DomainError(ApplicationError.CHAIN, region=region.code, kind=kind.text)
     return levels

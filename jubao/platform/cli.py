@@ -141,8 +141,9 @@ def demo(session: Session, host: str, port: int, size: str, no_serve: bool) -> N
     if len(shape) != 4 or not all(
         1 <= n <= most for n, most in zip(shape, DEMO_LIMITS, strict=True)
     ):
+        ranges = zip(("cities", "counties", "townships", "villages"), DEMO_LIMITS, strict=True)
         raise click.BadParameter(
-            "four numbers: cities (1–99), counties (1–79), townships (1–99), villages (1–199)",
+            "four numbers: " + ", ".join(f"{name} (1–{most})" for name, most in ranges),
             param_hint="--size",
         )
 

@@ -1,5 +1,5 @@
 """append-only records: the ledger's entries, the people's files, review decisions and the
-audit trail refuse UPDATE and DELETE in the database itself, whatever program connects
+audit trail refuse UPDATE and DELETE in the database itself, from any program
 
 Revision ID: 0003
 Revises: 0002
@@ -24,8 +24,9 @@ def upgrade() -> None:
         op.execute(
             """CREATE FUNCTION jubao_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
                BEGIN
-                 RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
-                   USING ERRCODE = 'integrity_constraint_violation';
+                 -- the default SQLSTATE (P0001), not an integrity error: code reads those as
+                 -- a lost race, and this is a program's mistake
+                 RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
                END $$"""
         )
         for table in TABLES:

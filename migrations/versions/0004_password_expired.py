@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-12-01 22:05:43
+Create Date: 2026-12-01 22:20:00
 """
 
 from collections.abc import Sequence

@@ -49,6 +49,7 @@ async def test_the_birth_date_is_as_private_as_the_id_number(
     payload = "{ applications(first: 5, kind: ENROLLMENT) { edges { node { payload } } } }"
     [edge] = (await api.as_("city.supervisor", payload))["applications"]["edges"]
     assert edge["node"]["payload"]["id_number"] == MASKED
+    assert edge["node"]["payload"]["birth_date"] == "1968-**-**"
 
 
 async def test_new_values_in_a_change_application_are_masked(

@@ -40,13 +40,18 @@ async def test_the_rules_for_a_village(api: Api, services: Services, world: Worl
     }
     assert rules["divisor"] == 139 and rules["minAge"] == 16
     assert rules["basicPension"] == {
-        "monthly": "88.00",
-        "layers": [{"regionPrefix": "", "monthly": "88.00"}],
+        "monthly": "143.00",
+        "layers": [{"regionPrefix": "", "monthly": "143.00"}],
     }
     chains = {c["kind"]: c for c in rules["reviewChains"]}
     assert chains["ENROLLMENT"]["steps"] == ["township", "county"]
     assert chains["ENROLLMENT"]["levels"] == ["TOWNSHIP", "COUNTY"]
     assert chains["INTEREST"]["levels"] == ["VILLAGE"]  # "region": the application's own level
+    # placed at the county, enrolment skips the township step, as the workflow does
+    county = await api.as_("county.reviewer", QUERY, {"r": "410121000000", "y": 2025})
+    by_kind = {c["kind"]: c for c in county["policy"]["reviewChains"]}
+    assert by_kind["ENROLLMENT"]["steps"] == ["township", "county"]
+    assert by_kind["ENROLLMENT"]["levels"] == ["COUNTY"]
 
 
 async def test_outside_the_scope_and_years_without_rules(api: Api, world: World) -> None:

@@ -141,6 +141,14 @@ async def test_a_new_operator_sets_their_own_password_before_anything_else(
         refused = await api.post(query, token=token, lang="en")
         assert refused["errors"][0]["extensions"]["code"] == "PASSWORD_CHANGE_REQUIRED"
         assert "passwordChange" in refused["errors"][0]["message"]
+    same = await api.post(
+        """mutation { passwordChange(input: {currentPassword: "good-password-1",
+             newPassword: "good-password-1"}) { userErrors { field code } } }""",
+        token=token,
+    )
+    assert same["data"]["passwordChange"]["userErrors"] == [
+        {"field": "newPassword", "code": "UNCHANGED"}
+    ]
     download = await api.client.get(
         "/statements/UGVyc29uOjE=/2025.csv", headers={"Authorization": f"Bearer {token}"}
     )

@@ -8,18 +8,23 @@ from sqlalchemy.exc import DBAPIError
 
 from jubao import audit
 from jubao.audit import AuditEvent
+from jubao.pension.applications import ApplicationReview, Kind
 from jubao.pension.ledger import AccountEntry
 from jubao.pension.people import PersonEvent, record_event
 from jubao.platform.services import Services
+from tests.conftest import ActorFor
 from tests.helpers import VILLAGE_A, World
 from tests.pension.support import SYSTEM, enrol
 from tests.pension.test_interest import pay
+from tests.pension.test_workflow import decide, form, submit
 
 
-@pytest.mark.parametrize("model", [AccountEntry, PersonEvent, AuditEvent])
+@pytest.mark.parametrize("model", [AccountEntry, PersonEvent, AuditEvent, ApplicationReview])
 async def test_updates_and_deletes_are_refused(
-    services: Services, world: World, model: type
+    services: Services, world: World, acting: ActorFor, model: type
 ) -> None:
+    submitted = await submit(acting, "village.assistant", Kind.ENROLLMENT, form())
+    await decide(acting, "township.reviewer", submitted.id)  # a review decision
     person = await enrol(
         services, birth=date(1970, 1, 1), sequence=2, region=VILLAGE_A, enrolled_on=date(2023, 2, 1)
     )

@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import event, func, select
 
 from jubao.errors import DomainError
-from jubao.pension.contributions import Channel, ContributionKind, assess, record
+from jubao.pension.contributions import (
+    Channel,
+    ContributionError,
+    ContributionKind,
+    CounterContribution,
+    assess,
+    record,
+)
 from jubao.pension.interest import InterestError, InterestRun, post_interest
 from jubao.pension.ledger import AccountBalance, AccountEntry, EntryKind, check_balances
 from jubao.pension.money import Rounding, round_fraction
@@ -276,3 +283,28 @@ async def test_set_based_the_work_does_not_grow_with_the_accounts(
         assert result.accounts == (3 if year == 2020 else 33)
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
+
+
+async def test_money_cannot_be_dated_into_a_year_already_closed(
+    services: Services, world: World
+) -> None:
+    await install_policy(services, PROVINCE, 2009, interest={"rate": "0.02"})
+    person = await enrol(
+        services, birth=date(1970, 1, 1), sequence=2, region=VILLAGE_A, enrolled_on=date(2023, 2, 1)
+    )
+    await pay(services, person, 2023, date(2023, 2, 1))
+    await post_interest(unit_of_work(services), SYSTEM, PROVINCE, 2023, today=TODAY)
+    counter = {"person_id": person.id, "year": 2024, "grade": 50000}
+    async with services.db.transaction(SYSTEM) as session:
+        with pytest.raises(DomainError) as caught:  # dated in 2023, whose interest is posted
+            await CounterContribution().prepare(
+                session, SYSTEM, {**counter, "paid_on": "2023-12-31"}, TODAY
+            )
+        assert caught.value.code is ContributionError.INTEREST_CLOSED
+        assert caught.value.message() == (
+            "2023 年已结息，缴费日期 2023-12-31 不能再入账，最早为 2024-01-01"
+        )
+        placed = await CounterContribution().prepare(
+            session, SYSTEM, {**counter, "paid_on": "2024-01-02"}, TODAY
+        )
+    assert placed.person_id == person.id

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from jubao.errors import DomainError
 from jubao.pension.policy import (
@@ -16,6 +17,7 @@ from jubao.pension.policy import (
     parse_params,
     read_policy_file,
     resolve,
+    seed_national,
     stored,
 )
 from jubao.platform.services import Services
@@ -90,7 +92,7 @@ def test_changchun_example_file() -> None:
     assert changchun.hardship_payment("061") == 10000  # 低保户: the whole minimum grade
     assert changchun.hardship.subsidy_applies
     assert changchun.back_payment.max_years == 15 and not changchun.back_payment.subsidy
-    assert changchun.basic_pension_layers.layers == (("2201", 0),)  # the city adds nothing…
+    assert changchun.basic_pension_rules.layers == (("2201", 0),)  # the city adds nothing…
     with_national = resolve(
         sets(
             ("", 2009, stored(NATIONAL_MINIMUMS[0].params)),
@@ -104,7 +106,7 @@ def test_changchun_example_file() -> None:
     assert with_national.basic_pension.monthly == 5500
 
 
-def test_basic_pension_layers_add_up() -> None:
+def test_basic_pension_rules_add_up() -> None:
     national = sets(
         ("", 2014, NATIONAL_STORED),
         *(("", m.effective_year, stored(m.params)) for m in NATIONAL_MINIMUMS),
@@ -113,7 +115,7 @@ def test_basic_pension_layers_add_up() -> None:
         year: resolve(national, VILLAGE_A, year).basic_pension.monthly
         for year in (2014, 2015, 2017, 2018, 2026)
     }
-    assert minimums == {2014: 5500, 2015: 7000, 2017: 7000, 2018: 8800, 2026: 8800}
+    assert minimums == {2014: 5500, 2015: 7000, 2017: 7000, 2018: 8800, 2026: 16300}
     # Hengyang-style (rulebook §1.3): the national 88, 12 provincial, 3 county = 103; a later
     # national raise adds to the local layers instead of swallowing them.
     local = [
@@ -121,7 +123,6 @@ def test_basic_pension_layers_add_up() -> None:
         *sets(
             ("41", 2018, {"basic_pension": {"monthly": 1200}}),
             ("410121", 2018, {"basic_pension": {"monthly": 300}}),
-            ("", 2024, {"basic_pension": {"monthly": 12300}}),
         ),
     ]
     assert resolve(local, VILLAGE_A, 2019).basic_pension.monthly == 10300
@@ -230,3 +231,30 @@ async def test_stored_policies_resolve_through_the_database(
     assert policy.interest.rate == 15_000
     assert policy.region == VILLAGE_A and policy.year == 2021
     assert COUNTY_A.contains(policy.region)
+
+
+async def test_migrating_completes_the_national_sets_and_keeps_what_is_there(
+    services: Services, world: World
+) -> None:
+    older = {"enrollment": {"min_age": 18}, "review_chains": {"enrollment": ["county"]}}
+    async with services.db.transaction(SYSTEM) as session:
+        national = await session.scalar(
+            select(PolicySet).where(PolicySet.region_prefix == "", PolicySet.effective_year == 2014)
+        )
+        assert national is not None
+        national.params = older  # as an older release (or a loaded file) left it
+        loaded_2018 = await session.scalar(
+            select(PolicySet).where(PolicySet.region_prefix == "", PolicySet.effective_year == 2018)
+        )
+        assert loaded_2018 is not None
+        loaded_2018.params = {"account": {"divisor": 139}}  # a national 2018 file without it
+    async with services.db.transaction(SYSTEM) as session:
+        assert await seed_national(session, SYSTEM) == 2
+        assert await seed_national(session, SYSTEM) == 0  # nothing more to do
+    async with services.db.session(SYSTEM) as session:
+        policy = await PolicyBook(session).for_region(VILLAGE_A, 2019)
+    assert policy.enrollment.min_age == 18  # kept
+    assert policy.chain("enrollment") == ["county"]  # kept
+    assert policy.chain("suspension") == ["county"]  # a kind the older release did not have
+    assert policy.contribution.grades[-1] == 200000  # a section it lacked
+    assert policy.basic_pension.monthly == 8800  # the 2018 layer back

@@ -47,7 +47,7 @@ def test_policy_load_and_show(jubao, tmp_path: Path) -> None:  # type: ignore[no
     }
     national = json.loads(jubao("policy", "show", "410121101201", "2026").output)
     assert national["contribution"]["grades"][-1] == "2000.00"
-    assert national["basic_pension"] == {"monthly": "88.00", "layers": {"national": "88.00"}}
+    assert national["basic_pension"] == {"monthly": "163.00", "layers": {"national": "163.00"}}
     (tmp_path / "bad.toml").write_text(
         'region = "220100000000"\neffective_year = 2012\n[contribution]\ngrades = [100.5]\n',
         encoding="utf-8",

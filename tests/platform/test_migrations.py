@@ -31,12 +31,13 @@ async def test_the_service_refuses_a_database_behind_the_code(services: Services
             )
 
 
-async def test_the_newest_migration_goes_down_and_up_again(services: Services) -> None:
-    """A release can be rolled back: the last migration's downgrade undoes its upgrade."""
+async def test_the_newest_migrations_go_down_and_up_again(services: Services) -> None:
+    """A release can be rolled back: the downgrades of the migrations since the pension core
+    undo their upgrades."""
 
     def down_and_up(connection: Connection) -> None:
         config = alembic_config(connection)
-        command.downgrade(config, "-1")
+        command.downgrade(config, "0002")
         command.upgrade(config, "head")
 
     async with services.db.engine.begin() as connection:

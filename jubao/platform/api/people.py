@@ -109,6 +109,8 @@ async def masked_values(
         for key, value in source.items():
             if isinstance(value, dict):
                 shown[key] = walk(value)
+            elif isinstance(value, list):
+                shown[key] = [walk(v) if isinstance(v, dict) else v for v in value]
             elif key in PERSONAL_FIELDS and isinstance(value, str):
                 found = personal(info, region, subject, key, value)
                 if isawaitable(found):

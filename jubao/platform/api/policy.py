@@ -9,12 +9,13 @@ import strawberry
 
 from jubao.pension import policy as rules
 from jubao.pension.applications import Kind
+from jubao.pension.workflow import review_levels
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import ApplicationKind, RegionLevel
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region, region_by_code
 from jubao.platform.api.scalars import Money, Year
-from jubao.tenants.codes import RegionCode
+from jubao.tenants.codes import Level, RegionCode
 
 
 @strawberry.type(description="缴费补贴档 — the subsidy from a grade up")
@@ -114,7 +115,7 @@ class PolicyRules:
 
     @classmethod
     def of(cls, policy: rules.Policy, region: Region) -> Self:
-        layers = policy.basic_pension_layers
+        layers = policy.basic_pension_rules
         interest = policy.interest_rules
         return cls(
             region=region,
@@ -155,13 +156,13 @@ class PolicyRules:
                     BasicPensionLayer(region_prefix=p, monthly=Money(m)) for p, m in layers.layers
                 ],
             )
-            if any(prefix == "" for prefix, _ in layers.layers)
+            if layers.has_national
             else None,
             review_chains=[
                 ReviewChain(
                     kind=Kind(kind),  # type: ignore[arg-type]
                     steps=steps,
-                    levels=[rules.level_of_step(s, policy.region) for s in steps],  # type: ignore[misc]
+                    levels=[Level(n) for n in review_levels(steps, policy.region)],  # type: ignore[misc]
                 )
                 for kind, steps in sorted(policy.review_chains.items())
             ],
