@@ -100,6 +100,11 @@ def serve(session: Session, host: str, port: int, workers: int) -> None:
         session.settings.check_safe_for_production()
     except InsecureConfigurationError as error:
         raise click.ClickException(str(error)) from None
+    _run_server(host, port, workers)
+
+
+def _run_server(host: str, port: int, workers: int = 1) -> None:
+    # jubao's own middleware logs each request with its id; uvicorn's access log would repeat it
     uvicorn.run(
         "jubao.platform.app:serve_factory",
         factory=True,
@@ -164,9 +169,7 @@ def demo(session: Session, host: str, port: int, size: str, no_serve: bool) -> N
         )
     if not no_serve:
         click.echo()
-        uvicorn.run(
-            "jubao.platform.app:serve_factory", factory=True, host=host, port=port, log_config=None
-        )
+        _run_server(host, port)
 
 
 # --- regions -------------------------------------------------------------------------------
