@@ -81,3 +81,8 @@ async def test_new_values_in_a_change_application_are_masked(
     changed = next(e for e in events if e["kind"] == "changed")
     assert changed["after"] == {"phone": "137****0001", "bank_account": "***************7776"}
     assert changed["before"]["phone"] == "139****5678"
+    before = len(await reads(services))
+    shown = (await api.as_("county.reviewer", history, {"p": person}))["node"]["history"]
+    assert next(e for e in shown if e["kind"] == "changed")["after"]["phone"] == "13700000001"
+    [event] = (await reads(services))[before:]  # the whole file, recorded as one read
+    assert event.detail["fields"] == ["bank_account", "phone"]

@@ -133,9 +133,11 @@ class Loaders:
         return [grouped[a] for a in application_ids]
 
     async def _reveal(self, reads: list[Read]) -> list[bool]:
-        """Every unmasked read of personal data is recorded, a batch at a time."""
+        """Every unmasked read of personal data is recorded, a batch at a time. Recording
+        changes nothing the request reads, so the read session is left as it is (the request's
+        ``transaction`` would start it afresh and expire the rows its fields are still using)."""
         context = self._context
-        async with context.transaction() as session:
+        async with context.services.db.transaction(context.actor) as session:
             await record_unmasked_reads(session, context.actor, reads)
         return [True] * len(reads)
 

@@ -353,16 +353,24 @@ class PersonNode(relay.Node):
     @strawberry.field(description="档案 — every change to the record, with before and after")
     async def history(self, info: Info) -> list[PersonEventNode]:
         rows: list[PersonEvent] = await info.context.loaders.events.load(self.row.id)
+        # together, so that the values shown are recorded as one read
+        shown = await asyncio.gather(
+            *(
+                masked_values(info, *self._whose, values)
+                for e in rows
+                for values in (e.before, e.after)
+            )
+        )
         return [
             PersonEventNode(
                 kind=e.kind,
                 at=e.at,
                 actor=e.actor,
                 application_id=strawberry.ID(str(e.application_id)) if e.application_id else None,
-                before=await masked_values(info, *self._whose, e.before),
-                after=await masked_values(info, *self._whose, e.after),
+                before=shown[2 * n],
+                after=shown[2 * n + 1],
             )
-            for e in rows
+            for n, e in enumerate(rows)
         ]
 
     @strawberry.field(description="个人账户对账单 — the statement for one year")
