@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, SmallInteger, String
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, SmallInteger, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,8 +18,9 @@ from jubao.authz.actor import Actor
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, ErrorCode, Text
 from jubao.orm import Base, BigId, utcnow
+from jubao.tenants.abolition import AbolitionError, abolish_subtree
 from jubao.tenants.codes import RegionCode
-from jubao.tenants.scope import RegionScoped
+from jubao.tenants.scope import RegionScoped, Scope
 
 # GB/T 3304 民族代码: 01–56, then 97 其他 and 98 外国血统中国籍人士
 _ETHNIC_NAMES = (
@@ -290,3 +291,20 @@ async def record_unmasked_reads(session: AsyncSession, actor: Actor, reads: list
             subjects=sorted({r.subject for r in found}),
             fields=sorted({r.field for r in found}),
         )
+
+
+async def abolish_region(
+    session: AsyncSession, actor: Actor, region: RegionCode, *, on: date, reason: str
+) -> int:
+    """Abolish a region and its subtree once nobody insured is registered there any more, so
+    that no one belongs to a place that ended."""
+    table = Person.__table__
+    count = await session.scalar(
+        select(func.count()).where(
+            Scope.of([region.prefix]).clause(table.c.region_code),
+            table.c.status != PersonStatus.TERMINATED.value,
+        )
+    )
+    if count:
+        raise DomainError(AbolitionError.IN_USE, field="region", region=region.code, count=count)
+    return await abolish_subtree(session, actor, region, on=on, reason=reason)

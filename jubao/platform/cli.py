@@ -27,7 +27,7 @@ from jubao.pension.imports import PersonImportError, import_persons
 from jubao.pension.interest import post_interest
 from jubao.pension.ledger import LedgerError, check_balances, statement
 from jubao.pension.money import format_yuan
-from jubao.pension.people import Person, PersonError
+from jubao.pension.people import Person, PersonError, abolish_region
 from jubao.pension.policy import describe_policy, policy_for, read_policy_file, save_policy
 from jubao.pension.statements import render, statement_rows
 from jubao.platform.demo import DEMO_PASSWORD, load_demo
@@ -217,6 +217,33 @@ def regions_import(session: Session, file: Path, skip_invalid: bool, valid_from:
         f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
         f"rejected {len(report.rejected)}",
     )
+
+
+@regions.command(name="abolish")
+@click.argument("code")
+@click.option("--reason", required=True, help="Why, e.g. the notice that merged it.")
+@click.option(
+    "--on",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Last day of the region (default: today).",
+)
+@pass_session
+def regions_abolish(session: Session, code: str, reason: str, on: Any) -> None:
+    """Abolish a region and everything below it (撤销): kept, never deleted, but closed."""
+
+    async def work(services: Services) -> int:
+        async with services.db.transaction(session.actor) as db:
+            return await abolish_region(
+                db,
+                session.actor,
+                RegionCode(code),
+                on=on.date() if on else services.clock.today(),
+                reason=reason,
+            )
+
+    ended = session.run(work)
+    session.say(f"已撤销 {ended} 个区划", f"{ended} regions abolished")
 
 
 # --- users and roles -------------------------------------------------------------------------

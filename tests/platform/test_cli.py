@@ -1,6 +1,7 @@
 """The `jubao` command, run in-process with click's runner against a fresh database."""
 
 import asyncio
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -134,11 +135,32 @@ def test_region_import_reports_rejected_lines_and_imports_nothing(jubao, tmp_pat
     assert "bad.csv:6: 410299000000: 上级区划 410200000000 不在文件中" in result.output
     assert "2 行被拒绝，未导入任何数据" in result.output
     assert query(jubao.url, select(func.count()).select_from(Region)) == 0
-    skipped = jubao("--lang", "en", "regions", "import", "bad.csv", "--skip-invalid")
+    skipped = jubao(
+        "--lang",
+        "en",
+        "regions",
+        "import",
+        "bad.csv",
+        "--skip-invalid",
+        "--valid-from",
+        "2000-01-01",
+    )
     assert skipped.exit_code == 0
     assert "added 3" in skipped.output
     assert "rejected 2" in skipped.output
     assert query(jubao.url, select(func.count()).select_from(Region)) == 3
+    # a county abolished with what is below it: kept, closed
+    abolished = jubao(
+        "regions", "abolish", "410121000000", "--reason", "撤县设区", "--on", "2026-06-30"
+    )
+    assert abolished.exit_code == 0 and "已撤销 1 个区划" in abolished.output
+    assert query(jubao.url, select(Region.valid_to).where(Region.code == "410121000000")) == date(
+        2026, 6, 30
+    )
+    twice = jubao("--lang", "en", "regions", "abolish", "410121000000", "--reason", "x")
+    assert twice.exit_code == 1 and "was abolished on 2026-06-30" in twice.output
+    malformed = jubao("regions", "abolish", "4101", "--reason", "x")
+    assert malformed.exit_code == 1 and "12 位数字" in malformed.output
 
 
 def test_users_create_refuses_bad_input(jubao) -> None:  # type: ignore[no-untyped-def]
