@@ -30,6 +30,7 @@ from jubao.pension.contributions import (
     record,
     require_contributing,
 )
+from jubao.pension.interest import ClosedYears
 from jubao.pension.money import format_yuan, parse_yuan
 from jubao.pension.people import Person, PersonError, PersonStatus
 from jubao.pension.policy import Hukou, PolicyBook
@@ -156,12 +157,12 @@ async def import_results(
     if missing:
         raise DomainError(BankError.HEADER, missing="、".join(missing))
     report = BankReport()
-    book = PolicyBook(session)
+    book, closed = PolicyBook(session), ClosedYears(session)
     for row in table.rows:
         cells = {k: row.cells[i] if i < len(row.cells) else "" for k, i in positions.items()}
         try:
             async with session.begin_nested():
-                posted = await _post(session, book, cells, today)
+                posted = await _post(session, book, closed, cells, today)
         except DomainError as error:
             report.refused.append((row.line, error))
             continue
@@ -183,7 +184,11 @@ async def import_results(
 
 
 async def _post(
-    session: AsyncSession, book: PolicyBook, cells: dict[str, str], today: date
+    session: AsyncSession,
+    book: PolicyBook,
+    closed: ClosedYears,
+    cells: dict[str, str],
+    today: date,
 ) -> bool:
     if cells["result"].strip().lower() not in _SUCCESS:
         raise DomainError(BankError.FAILED, detail=cells["result"][:50] or "-")
@@ -212,7 +217,7 @@ async def _post(
         raise DomainError(BankError.PAID, year=year)
     require_contributing(person)
     check_year_range(person, year, today)  # paid years were looked at above
-    await check_paid_on(session, person, paid_on, today)
+    await check_paid_on(closed, person, paid_on, today)
     policy = await book.for_region(person.region, year)
     due = assess(policy, grade=grade, hukou=Hukou(person.hukou), special_group=person.special_group)
     if due.personal != amount:

@@ -22,7 +22,7 @@ from jubao.authz.actor import Actor
 from jubao.errors import DomainError, ErrorCode
 from jubao.orm import Base, BigId, utcnow
 from jubao.pension.applications import Application
-from jubao.pension.interest import last_posted_year
+from jubao.pension.interest import ClosedYears
 from jubao.pension.ledger import Component, Credit, EntryKind, post
 from jubao.pension.money import format_yuan
 from jubao.pension.people import Person, PersonStatus, visible_person
@@ -290,7 +290,7 @@ class CounterPayload(BaseModel):
     paid_on: date
 
 
-async def check_paid_on(session: AsyncSession, person: Person, paid_on: date, today: date) -> None:
+async def check_paid_on(closed: ClosedYears, person: Person, paid_on: date, today: date) -> None:
     """Money is paid after enrolment, not in the future, and not in a year whose interest is
     posted: its date is the value date interest counts from, and a closed year's statement
     does not change."""
@@ -302,14 +302,14 @@ async def check_paid_on(session: AsyncSession, person: Person, paid_on: date, to
             first=person.enrolled_on.isoformat(),
             last=today.isoformat(),
         )
-    closed = await last_posted_year(session, person.region)
-    if closed is not None and paid_on.year <= closed:
+    last = await closed.last(person.region)
+    if last is not None and paid_on.year <= last:
         raise DomainError(
             ContributionError.INTEREST_CLOSED,
             field="paidOn",
-            year=closed,
+            year=last,
             paid_on=paid_on.isoformat(),
-            first=date(closed + 1, 1, 1).isoformat(),
+            first=date(last + 1, 1, 1).isoformat(),
         )
 
 
@@ -336,7 +336,7 @@ async def _counter_plan(
     person = await visible_person(session, request.person_id)
     require_contributing(person)
     await check_normal_year(session, person, request.year, today)
-    await check_paid_on(session, person, request.paid_on, today)
+    await check_paid_on(ClosedYears(session), person, request.paid_on, today)
     policy = await PolicyBook(session).for_region(person.region, request.year)
     return person, assess(
         policy,
@@ -396,7 +396,7 @@ async def _back_payment_plan(
 ) -> tuple[Person, list[tuple[int, Assessment]]]:
     person = await visible_person(session, request.person_id)
     require_contributing(person)
-    await check_paid_on(session, person, request.paid_on, today)
+    await check_paid_on(ClosedYears(session), person, request.paid_on, today)
     paid = await paid_years(session, person.id)
     years = sorted(set(request.years))
     book = PolicyBook(session)
@@ -483,7 +483,7 @@ async def _hardship_plan(
     region = RegionCode(request.region)
     if len(set(request.person_ids)) != len(request.person_ids):
         raise DomainError(ContributionError.EMPTY_LIST, field="personIds")
-    book = PolicyBook(session)
+    book, closed = PolicyBook(session), ClosedYears(session)
     plan = []
     for person_id in request.person_ids:
         person = await visible_person(session, person_id)
@@ -493,7 +493,7 @@ async def _hardship_plan(
             )
         require_contributing(person)
         await check_normal_year(session, person, request.year, today)
-        await check_paid_on(session, person, request.paid_on, today)
+        await check_paid_on(closed, person, request.paid_on, today)
         policy = await book.for_region(person.region, request.year)
         if policy.hardship_payment(person.special_group) == 0:
             raise DomainError(

@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Date,
     ForeignKey,
     Integer,
@@ -278,36 +279,50 @@ async def _check_order(session: AsyncSession, scope: Scope, region: RegionCode, 
         )
 
 
-async def last_posted_year(session: AsyncSession, region: RegionCode) -> int | None:
-    """The latest year whose interest a finished run over ``region`` (or above it) posted."""
+def _finished_over(region: RegionCode) -> ColumnElement[bool]:
+    """Runs that finished over ``region`` or a region above it (an interrupted run has no
+    finish time: running its year again completes it)."""
     runs = InterestRun.__table__
     covering = [region.code, *(a.code for a in region.ancestors)]
-    return await session.scalar(
-        select(func.max(runs.c.year)).where(
-            runs.c.region_code.in_(covering), runs.c.finished_at.is_not(None)
-        )
-    )
+    return runs.c.region_code.in_(covering) & runs.c.finished_at.is_not(None)
+
+
+async def last_posted_year(session: AsyncSession, region: RegionCode) -> int | None:
+    """The latest year whose interest is posted for ``region``."""
+    runs = InterestRun.__table__
+    return await session.scalar(select(func.max(runs.c.year)).where(_finished_over(region)))
+
+
+class ClosedYears:
+    """``last_posted_year`` for batch work (a bank file, a hardship list): read once per
+    region."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._found: dict[str, int | None] = {}
+
+    async def last(self, region: RegionCode) -> int | None:
+        if region.code not in self._found:
+            self._found[region.code] = await last_posted_year(self._session, region)
+        return self._found[region.code]
 
 
 async def _check_not_posted(session: AsyncSession, region: RegionCode, year: int) -> None:
-    """A finished run over the region (or one above it) has posted the year. An interrupted
-    run has no finish time, and running the year again completes it."""
     runs = InterestRun.__table__
-    finished = await session.execute(
-        select(runs.c.id, runs.c.region_code).where(
-            runs.c.year == year, runs.c.finished_at.is_not(None)
+    found = (
+        await session.execute(
+            select(runs.c.id, runs.c.region_code).where(runs.c.year == year, _finished_over(region))
         )
-    )
-    for run_id, code in finished:
-        if RegionCode(code).contains(region):
-            raise DomainError(
-                InterestError.ALREADY_POSTED,
-                field="year",
-                year=year,
-                region=region.code,
-                covered=code,
-                run=run_id,
-            )
+    ).first()
+    if found is not None:
+        raise DomainError(
+            InterestError.ALREADY_POSTED,
+            field="year",
+            year=year,
+            region=region.code,
+            covered=found.region_code,
+            run=found.id,
+        )
 
 
 async def _check_may_post(
