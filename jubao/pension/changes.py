@@ -7,24 +7,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from jubao.authz.actor import Actor
 from jubao.errors import DomainError, ErrorCode
-from jubao.orm import utcnow
 from jubao.pension.applications import Application
 from jubao.pension.contributions import check_grade
 from jubao.pension.enrollment import check_not_enrolled, check_special_group
 from jubao.pension.idnumber import IdNumber
 from jubao.pension.people import (
     Person,
-    PersonError,
     check_address,
     check_bank_account,
     check_ethnicity,
     check_name,
     check_phone,
-    record_event,
+    save_change,
     visible_person,
 )
 from jubao.pension.policy import Hukou, PolicyBook
@@ -126,12 +123,7 @@ class Change(PersonKind):
         before = {k: getattr(person, k) for k in changed}
         for key, value in changed.items():
             setattr(person, key, value)
-        person.updated_at = utcnow()
-        try:
-            await session.flush()
-        except StaleDataError:
-            raise DomainError(PersonError.STALE, field="person") from None
-        record_event(
+        await save_change(
             session,
             actor,
             person,

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, SmallInteger, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.exc import StaleDataError
 
 from jubao import audit
 from jubao.authz.actor import Actor
@@ -183,6 +184,28 @@ def record_event(
             before=before,
             after=after,
         )
+    )
+
+
+async def save_change(
+    session: AsyncSession,
+    actor: Actor,
+    person: Person,
+    kind: str,
+    *,
+    application_id: int,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """Store the changes made to ``person`` (refused if someone else changed them meanwhile)
+    and file them in the person's record."""
+    person.updated_at = utcnow()
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise DomainError(PersonError.STALE, field="person") from None
+    record_event(
+        session, actor, person, kind, application_id=application_id, before=before, after=after
     )
 
 

@@ -10,18 +10,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from jubao.authz.actor import Actor
-from jubao.errors import DomainError
-from jubao.orm import utcnow
 from jubao.pension.applications import Application
 from jubao.pension.people import (
-    PersonError,
     PersonStatus,
     check_move,
     move_to,
-    record_event,
+    save_change,
     visible_person,
 )
 from jubao.pension.workflow import PersonKind, Placement, parse_payload
@@ -66,12 +62,7 @@ class Suspension(PersonKind):
         person = await visible_person(session, request.person_id)
         before = person.status
         move_to(person, request.action.target)
-        person.updated_at = utcnow()
-        try:
-            await session.flush()
-        except StaleDataError:
-            raise DomainError(PersonError.STALE, field="person") from None
-        record_event(
+        await save_change(
             session,
             actor,
             person,
