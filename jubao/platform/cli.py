@@ -201,7 +201,7 @@ def regions_import(session: Session, file: Path, skip_invalid: bool, valid_from:
                 session.actor,
                 read_regions(file),
                 skip_invalid=skip_invalid,
-                valid_from=valid_from.date() if valid_from else None,
+                valid_from=valid_from.date() if valid_from else services.clock.today(),
             )
 
     report = session.run(work)
