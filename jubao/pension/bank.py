@@ -30,6 +30,7 @@ from jubao.pension.contributions import (
     record,
     require_contributing,
 )
+from jubao.pension.idnumber import canonical_id_number
 from jubao.pension.interest import ClosedYears
 from jubao.pension.money import format_yuan, parse_yuan
 from jubao.pension.people import Person, PersonError, PersonStatus
@@ -37,6 +38,7 @@ from jubao.pension.policy import Hukou, PolicyBook
 from jubao.tabular import columns, read_table
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.scope import Scope
+from jubao.text import quoted
 
 HEADINGS = {
     "person_id": ("个人编号", "person_id"),
@@ -191,7 +193,7 @@ async def _post(
     today: date,
 ) -> bool:
     if cells["result"].strip().lower() not in _SUCCESS:
-        raise DomainError(BankError.FAILED, detail=cells["result"][:50] or "-")
+        raise DomainError(BankError.FAILED, detail=quoted(cells["result"], 50) or "-")
     try:
         person_id, year = int(cells["person_id"]), int(cells["year"])
         grade, amount = parse_yuan(cells["grade"]), parse_yuan(cells["amount"])
@@ -201,7 +203,11 @@ async def _post(
     person = await session.get(Person, person_id)
     if person is None:
         raise DomainError(PersonError.NOT_FOUND)
-    if person.id_number != cells["id_number"].strip().upper():
+    try:
+        id_number = canonical_id_number(cells["id_number"])
+    except DomainError:
+        id_number = None
+    if person.id_number != id_number:
         raise DomainError(BankError.MISMATCH, person=person_id)
     reference = cells["reference"].strip()[:64]
     if year in await paid_years(session, person.id):

@@ -19,6 +19,7 @@ from jubao.errors import DomainError, ErrorCode, Lang
 from jubao.orm import Base, utcnow
 from jubao.pension.idnumber import IdNumber
 from jubao.tabular import columns, read_table
+from jubao.text import quoted
 
 
 class EmployeeInsured(Base):
@@ -66,14 +67,13 @@ def _optional_date(value: str) -> date | None:
     try:
         return date.fromisoformat(value.replace("/", "-"))
     except ValueError:
-        raise DomainError(CrosscheckError.DATE, value=value[:20]) from None
+        raise DomainError(CrosscheckError.DATE, value=quoted(value)) from None
 
 
 async def import_employees(
-    session: AsyncSession, actor: audit.AuditActor, path: Path, *, today: date | None = None
+    session: AsyncSession, actor: audit.AuditActor, path: Path, *, today: date
 ) -> CrosscheckReport:
     """Replace the employees'-scheme list with the rows of ``path`` that are valid."""
-    today = today or date.today()
     table = read_table(path)
     positions = columns(table.header, _HEADINGS)
     if "id_number" not in positions:

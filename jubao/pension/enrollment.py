@@ -31,6 +31,7 @@ from jubao.pension.policy import Hukou, Policy, PolicyBook
 from jubao.pension.workflow import Placement, parse_payload
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import Region
+from jubao.text import quoted
 
 
 class EligibilityError(ErrorCode):
@@ -76,7 +77,7 @@ class EnrollmentPayload(BaseModel):
 def check_special_group(policy: Policy, code: str | None) -> str | None:
     code = (code or "").strip() or None
     if code is not None and policy.hardship.group(code) is None:
-        raise DomainError(PersonError.SPECIAL_GROUP, field="specialGroup", value=code[:10])
+        raise DomainError(PersonError.SPECIAL_GROUP, field="specialGroup", value=quoted(code))
     return code
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from jubao.errors import DomainError, ErrorCode
+from jubao.text import quoted
 
 _YUAN = re.compile(r"-?\d{1,13}(\.\d{1,2})?")
 
@@ -34,11 +35,11 @@ def parse_yuan(value: str | int | Decimal) -> int:
         raise DomainError(MoneyError.MALFORMED, value=str(value))
     text = str(value).strip()
     if not _YUAN.fullmatch(text):
-        raise DomainError(MoneyError.MALFORMED, value=text[:30])
+        raise DomainError(MoneyError.MALFORMED, value=quoted(text))
     try:
         return int((Decimal(text) * 100).to_integral_exact())
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        raise DomainError(MoneyError.MALFORMED, value=text[:30]) from None
+        raise DomainError(MoneyError.MALFORMED, value=quoted(text)) from None
 
 
 def format_yuan(fen: int) -> str:

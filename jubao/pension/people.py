@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +23,7 @@ from jubao.orm import Base, BigId, utcnow
 from jubao.tenants.abolition import AbolitionError, abolish_subtree
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.scope import RegionScoped, Scope
+from jubao.text import ADDRESS, PERSON_NAME, quoted
 
 # GB/T 3304 民族代码: 01–56, then 97 其他 and 98 外国血统中国籍人士
 _ETHNIC_NAMES = (
@@ -35,7 +37,7 @@ ETHNICITIES = {f"{n:02d}": name for n, name in enumerate(_ETHNIC_NAMES, start=1)
     "97": "其他",
     "98": "外国血统中国籍人士",
 }
-_PHONE = re.compile(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}")
+_PHONE = re.compile(r"1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}")
 _BANK_ACCOUNT = re.compile(r"[0-9A-Z]{9,32}")
 
 
@@ -76,12 +78,10 @@ TRANSITIONS: dict[PersonStatus, frozenset[PersonStatus]] = {
 
 class PersonError(ErrorCode):
     NOT_FOUND = ("找不到该参保人", "No such person")
-    NAME = ("姓名不能为空，且不超过 50 个字符", "A name is 1–50 characters")
     ETHNICITY = (
         "民族代码“{value}”无效（GB/T 3304，如 01 汉族）",
         "Unknown ethnicity code '{value}'",
     )
-    ADDRESS = ("户籍地址不能为空，且不超过 200 个字符", "The address is 1–200 characters")
     PHONE = ("联系电话格式不正确", "The phone number is malformed")
     BANK_ACCOUNT = (
         "银行账号或社保卡号应为 9–32 位数字或大写字母",
@@ -233,38 +233,33 @@ def move_to(person: Person, target: PersonStatus) -> None:
 # --- field rules shared by enrollment, changes and imports ---------------------------------
 
 
-def check_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not 1 <= len(name) <= 50:
-        raise DomainError(PersonError.NAME, field="name")
-    return name
+def check_name(name: str, field: str = "name") -> str:
+    return PERSON_NAME.clean(name, field=field)
 
 
-def check_ethnicity(code: str) -> str:
-    code = code.strip()
+def check_ethnicity(code: str, field: str = "ethnicity") -> str:
+    code = unicodedata.normalize("NFKC", code).strip()
     if code not in ETHNICITIES:
-        raise DomainError(PersonError.ETHNICITY, field="ethnicity", value=code[:10])
+        raise DomainError(PersonError.ETHNICITY, field=field, value=quoted(code))
     return code
 
 
-def check_address(address: str) -> str:
-    address = address.strip()
-    if not 1 <= len(address) <= 200:
-        raise DomainError(PersonError.ADDRESS, field="address")
-    return address
+def check_address(address: str, field: str = "address") -> str:
+    return ADDRESS.clean(address, field=field)
 
 
-def check_phone(phone: str | None) -> str | None:
-    phone = (phone or "").strip() or None
+def check_phone(phone: str | None, field: str = "phone") -> str | None:
+    # Codes are compared as ASCII: full-width digits typed on a Chinese keyboard are the same.
+    phone = unicodedata.normalize("NFKC", phone or "").strip() or None
     if phone is not None and not _PHONE.fullmatch(phone):
-        raise DomainError(PersonError.PHONE, field="phone")
+        raise DomainError(PersonError.PHONE, field=field)
     return phone
 
 
-def check_bank_account(account: str | None) -> str | None:
-    account = (account or "").replace(" ", "").upper() or None
+def check_bank_account(account: str | None, field: str = "bankAccount") -> str | None:
+    account = unicodedata.normalize("NFKC", account or "").replace(" ", "").upper() or None
     if account is not None and not _BANK_ACCOUNT.fullmatch(account):
-        raise DomainError(PersonError.BANK_ACCOUNT, field="bankAccount")
+        raise DomainError(PersonError.BANK_ACCOUNT, field=field)
     return account
 
 

@@ -22,6 +22,7 @@ from jubao.authz.roles import ROLES
 from jubao.errors import DomainError, Lang
 from jubao.pension.bank import export_collection, import_results
 from jubao.pension.crosscheck import import_employees
+from jubao.pension.id_check import IdCheckError, IdFinding, non_canonical_id_numbers
 from jubao.pension.idnumber import IdNumber
 from jubao.pension.imports import PersonImportError, import_persons
 from jubao.pension.interest import post_interest
@@ -466,7 +467,7 @@ def crosscheck_import(session: Session, kind: str, file: Path) -> None:
 
     async def work(services: Services) -> Any:
         async with services.db.transaction(session.actor) as db:
-            return await import_employees(db, session.actor, file)
+            return await import_employees(db, session.actor, file, today=services.clock.today())
 
     report = session.run(work)
     _report_lines(report.describe(session.lang), None, file)
@@ -617,7 +618,7 @@ def ledger_statement(session: Session, id_number: str, year: int, output: Path) 
     async def work(services: Services) -> bytes:
         async with services.db.session(session.actor) as db:
             person = await db.scalar(
-                select(Person).where(Person.id_number == IdNumber.parse(id_number).value)
+                select(Person).where(Person.id_number == IdNumber.read(id_number).value)
             )
             if person is None:
                 raise DomainError(PersonError.NOT_FOUND)
@@ -631,6 +632,28 @@ def ledger_statement(session: Session, id_number: str, year: int, output: Path) 
 
     output.write_bytes(session.run(work))
     session.say(f"已写入 {output}", f"Wrote {output}")
+
+
+@main.group()
+def persons() -> None:
+    """Insured people."""
+
+
+@persons.command(name="check-ids")
+@pass_session
+def persons_check_ids(session: Session) -> None:
+    """Report stored ID numbers not in the canonical form (ASCII digits and X)."""
+
+    async def work(services: Services) -> list[IdFinding]:
+        async with services.db.session(session.actor) as db:
+            return await non_canonical_id_numbers(db)
+
+    findings = session.run(work)
+    for finding in findings:
+        click.echo(finding.describe(session.lang), err=True)
+    if findings:
+        raise click.ClickException(IdCheckError.FOUND.message(session.lang, count=len(findings)))
+    session.say("所有身份证号码均为标准形式", "Every stored ID number is in canonical form")
 
 
 @main.group()

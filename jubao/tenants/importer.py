@@ -22,6 +22,7 @@ from jubao.errors import DomainError, ErrorCode, Lang
 from jubao.tabular import columns, read_table
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import URBAN_RURAL_CLASSES, Region
+from jubao.text import quoted
 
 MAX_NAME = 100
 BATCH = 5000
@@ -123,13 +124,13 @@ def parse_rows(
             klass = (fields[2] if len(fields) == 3 else "") or None
             if klass is not None:
                 if klass not in URBAN_RURAL_CLASSES:
-                    raise DomainError(RegionImportError.URBAN_RURAL_CLASS, value=klass[:10])
+                    raise DomainError(RegionImportError.URBAN_RURAL_CLASS, value=quoted(klass))
                 if region.level is not Level.VILLAGE:
                     raise DomainError(RegionImportError.CLASS_NOT_VILLAGE)
             if code in seen:
                 raise DomainError(RegionImportError.DUPLICATE, code=code, line=seen[code])
         except DomainError as error:
-            rejected.append(Rejection(line, code[:20], error))
+            rejected.append(Rejection(line, quoted(code), error))
             continue
         seen[code] = line
         rows.append(RegionRow(line, region, name, klass))

@@ -63,6 +63,6 @@ async def enrol(
         special_group=special_group,
         grade=grade,
     )
-    identity = IdNumber.parse(form.id_number)
+    identity = IdNumber.read(form.id_number)
     async with services.db.transaction(SYSTEM) as session:
         return await open_record(session, SYSTEM, form, identity, region, enrolled_on)

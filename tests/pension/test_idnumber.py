@@ -3,7 +3,17 @@ from datetime import date
 import pytest
 
 from jubao.errors import DomainError
-from jubao.pension.idnumber import IdNumber, IdNumberError, Sex, check_character, mask_id_number
+from jubao.pension.idnumber import (
+    IdNumber,
+    IdNumberError,
+    Sex,
+    canonical_id_number,
+    check_character,
+    is_canonical,
+    mask_id_number,
+)
+
+TODAY = date(2026, 11, 23)
 
 
 @pytest.mark.parametrize(
@@ -17,7 +27,7 @@ from jubao.pension.idnumber import IdNumber, IdNumberError, Sex, check_character
     ],
 )
 def test_valid_numbers(value: str, birth: date, sex: Sex) -> None:
-    number = IdNumber.parse(value)
+    number = IdNumber.parse(value, today=TODAY)
     assert (number.value, number.birth_date, number.sex) == (value, birth, sex)
 
 
@@ -26,8 +36,39 @@ def test_the_worked_check_digit_example() -> None:
 
 
 def test_lowercase_x_and_legacy_fifteen_digits() -> None:
-    assert IdNumber.parse(" 11010519491231002x ").value == "11010519491231002X"
-    assert IdNumber.parse("110105491231002").value == "11010519491231002X"
+    assert IdNumber.parse(" 11010519491231002x ", today=TODAY).value == "11010519491231002X"
+    assert IdNumber.parse("110105491231002", today=TODAY).value == "11010519491231002X"
+
+
+def test_full_width_digits_become_the_one_canonical_form() -> None:
+    """A number typed on a full-width keyboard is the same citizen, stored the same way."""
+    full_width = "１１０１０５１９４９１２３１００２Ｘ"
+    assert canonical_id_number(full_width) == "11010519491231002X"
+    assert IdNumber.parse(full_width, today=TODAY).value == "11010519491231002X"
+    assert IdNumber.read("\u3000１１０１０５４９１２３１００２") .value == "11010519491231002X"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X",  # Arabic-Indic digits: int() reads them, the scheme does not
+        "११०१०५१९४९१२३१००२X",  # Devanagari
+        "11010519491231002\u0425",  # a Cyrillic Х
+        "1101051949123100 2X",
+        "11010519491231002X\x00",
+    ],
+)
+def test_other_digits_and_look_alikes_are_refused(value: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        IdNumber.read(value)
+    assert caught.value.code is IdNumberError.MALFORMED
+
+
+def test_canonical_form_check() -> None:
+    assert is_canonical("11010519491231002X")
+    assert not is_canonical("11010519491231002x")
+    assert not is_canonical("１１０１０５１９４９１２３１００２X")
+    assert not is_canonical("110105194912310021")  # wrong check character
 
 
 @pytest.mark.parametrize(
@@ -42,7 +83,7 @@ def test_lowercase_x_and_legacy_fifteen_digits() -> None:
 )
 def test_invalid_numbers(value: str, error: IdNumberError) -> None:
     with pytest.raises(DomainError) as caught:
-        IdNumber.parse(value)
+        IdNumber.parse(value, today=TODAY)
     assert caught.value.code is error
 
 
@@ -52,15 +93,15 @@ def with_check(body: str) -> str:
 
 def test_impossible_and_future_dates() -> None:
     with pytest.raises(DomainError) as caught:
-        IdNumber.parse(with_check("41010219900230001"))  # 30 February
+        IdNumber.parse(with_check("41010219900230001"), today=TODAY)  # 30 February
     assert caught.value.code is IdNumberError.BIRTH_DATE
     with pytest.raises(DomainError) as caught:
-        IdNumber.parse(with_check("41010230000101001"), today=date(2026, 11, 23))
+        IdNumber.parse(with_check("41010230000101001"), today=TODAY)
     assert caught.value.code is IdNumberError.FUTURE_BIRTH
 
 
 def test_cross_checks_with_the_form() -> None:
-    number = IdNumber.parse("11010519491231002X")
+    number = IdNumber.read("11010519491231002X")
     number.check_matches(sex=Sex.FEMALE, birth_date=date(1949, 12, 31))
     with pytest.raises(DomainError) as caught:
         number.check_matches(sex=Sex.MALE, birth_date=None)
@@ -72,7 +113,7 @@ def test_cross_checks_with_the_form() -> None:
 
 
 def test_age_and_mask() -> None:
-    number = IdNumber.parse("11010519491231002X")
+    number = IdNumber.read("11010519491231002X")
     assert number.age_on(date(2009, 12, 30)) == 59
     assert number.age_on(date(2009, 12, 31)) == 60
     assert mask_id_number(number.value) == "110105********002X"

@@ -5,7 +5,7 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import load_workbook
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from jubao.pension.contributions import Contribution
 from jubao.pension.crosscheck import EmployeeInsured
@@ -150,3 +150,31 @@ def test_import_bank_interest_ledger_and_statement(jubao, tmp_path: Path) -> Non
     assert jubao("ledger", "statement", ids[0], "2025", "--output", "statement.xlsx").exit_code == 0
     sheet = load_workbook(tmp_path / "statement.xlsx").active
     assert sheet is not None and sheet["A1"].value == "个人账户对账单"
+
+
+def test_check_ids_reports_numbers_stored_before_the_normaliser(jubao, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    setup(jubao, tmp_path)
+    clean = jubao("persons", "check-ids")
+    assert clean.exit_code == 0 and "均为标准形式" in clean.output
+    number = id_number(date(1960, 1, 1), 1)
+    full_width = number.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    person = {
+        "name": "旧数据",
+        "sex": 1,
+        "birth_date": date(1960, 1, 1),
+        "ethnicity": "01",
+        "hukou": "rural",
+        "region_code": "410121101201",
+        "address": "某村",
+        "grade": 50000,
+        "status": "contributing",
+        "enrolled_on": date(2020, 1, 1),
+    }
+    for value in (number, full_width):
+        query(jubao.url, insert(Person).values(id_number=value, **person), commit=True)
+    found = jubao("--lang", "en", "persons", "check-ids")
+    assert found.exit_code == 1
+    first = person_id_of(jubao.url, number)
+    assert f"and is the same number as person {first}" in found.output
+    assert "1 ID numbers are not in canonical form" in found.output
+    assert number not in found.output and full_width not in found.output  # no personal data

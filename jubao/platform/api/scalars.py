@@ -8,9 +8,10 @@ import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
 from jubao.errors import DomainError, ErrorCode
-from jubao.pension.idnumber import IdNumber
+from jubao.pension.idnumber import IdNumber, IdNumberError
 from jubao.pension.money import format_yuan, parse_yuan
 from jubao.tenants.codes import RegionCode
+from jubao.text import quoted
 
 # Amounts are integer fen in Python and decimal yuan strings on the wire.
 Money = NewType("Money", int)
@@ -29,9 +30,16 @@ def _money(value: object) -> int:
     return parse_yuan(value)
 
 
+def _id_number(value: object) -> IdNumber:
+    if not isinstance(value, str):
+        # A JSON number has lost a leading zero or the X, or its last digits to a float.
+        raise DomainError(IdNumberError.MALFORMED)
+    return IdNumber.read(value)
+
+
 def _year(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 2009 <= value <= 2100:
-        raise DomainError(YearError.RANGE, value=str(value)[:10])
+        raise DomainError(YearError.RANGE, value=quoted(str(value)))
     return value
 
 
@@ -55,7 +63,7 @@ SCALARS: dict[object, ScalarDefinition] = {
         name="IdNumber",
         description="公民身份号码 — citizen ID number (GB 11643; the check character is verified)",
         serialize=str,
-        parse_value=lambda value: IdNumber.parse(str(value)),
+        parse_value=_id_number,
     ),
     Year: strawberry.scalar(
         name="Year",
