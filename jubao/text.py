@@ -12,7 +12,7 @@ allowed: rare characters in Chinese names (生僻字) are written with them.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from jubao.errors import DomainError, ErrorCode, Text
 
@@ -43,6 +43,12 @@ class TextField:
     label: Text
     max_length: int
     multiline: bool = False  # line breaks allowed (comments, reasons)
+    # in a form, blank input where the field is optional means "not given" (a comment left
+    # empty); otherwise given text must have something in it
+    blank_is_none: bool = False
+
+    def or_blank(self) -> TextField:
+        return replace(self, blank_is_none=True)
 
     def clean(self, value: str | None, *, field: str | None = None) -> str:
         """``value`` as it is stored, or `DomainError` naming the field (``field`` overrides

@@ -27,12 +27,11 @@ from jubao.authz.roles import CATALOGUE, Role
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, ErrorCode
 from jubao.tenants.codes import RegionCode
-from jubao.tenants.models import Region
+from jubao.tenants.models import check_in_use
 
 
 class GrantError(ErrorCode):
     UNKNOWN_ROLE = ("没有名为“{role}”的角色", "There is no role named '{role}'")
-    UNKNOWN_REGION = ("区划 {region} 不存在或已撤销", "Region {region} does not exist")
     LEVEL_MISMATCH = (
         "角色“{role}”只能授予{lowest}到{highest}级区划，{region} 是{level}级",
         "Role '{role}' can be granted from level {lowest} to {highest}; {region} is level {level}",
@@ -101,9 +100,7 @@ async def grant_role(
             level=region.level.text,
         )
     check_administers(actor, role, region, user_id)
-    place = await session.get(Region, region.code)
-    if place is None or place.valid_to is not None:
-        raise DomainError(GrantError.UNKNOWN_REGION, field="region", region=region.code)
+    await check_in_use(session, region)
     operator = await visible_operator(session, user_id)
     if not operator.active:
         raise DomainError(GrantError.INACTIVE_USER, field="user")

@@ -21,7 +21,7 @@ from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, ErrorCode
 from jubao.orm import Base, utcnow
 from jubao.tenants.codes import RegionCode
-from jubao.tenants.models import Region
+from jubao.tenants.models import check_in_use
 from jubao.tenants.scope import RegionScoped
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
@@ -36,7 +36,6 @@ class OperatorError(ErrorCode):
     )
     USERNAME_TAKEN = ("用户名“{username}”已被使用", "The username '{username}' is taken")
     DISPLAY_NAME_INVALID = ("姓名不能为空，且不超过 100 个字符", "A name is 1–100 characters")
-    UNKNOWN_REGION = ("区划 {region} 不存在", "Region {region} does not exist")
     NOT_FOUND = ("找不到该操作员", "No such operator")
     ALREADY_INACTIVE = ("该操作员已停用", "This operator is already deactivated")
     SELF_DEACTIVATE = ("不能停用自己的账号", "You cannot deactivate your own account")
@@ -133,8 +132,7 @@ async def create_operator(
     # Hashing takes tens of milliseconds: do it before the first statement opens the
     # transaction (on SQLite that takes the database's write lock).
     password_hash = await passwords.hash(password)
-    if await session.get(Region, region.code) is None:
-        raise DomainError(OperatorError.UNKNOWN_REGION, field="region", region=region.code)
+    await check_in_use(session, region)
     if await username_taken(session, username):
         raise DomainError(OperatorError.USERNAME_TAKEN, field="username", username=username)
     operator = Operator(

@@ -104,16 +104,12 @@ class ApplicationError(ErrorCode):
         "Someone else decided this step meanwhile; reload to see the result",
     )
     NOT_SUBMITTER = ("只有提交人可以撤回申请", "Only the submitter can withdraw an application")
-    COMMENT = (
-        "退回时必须填写意见（不超过 500 个字符）",
-        "A rejection needs a comment (at most 500 characters)",
-    )
+    COMMENT = ("退回时必须填写意见", "A rejection needs a comment")
     CHAIN = (
         "{region} 的“{kind}”审核流程配置无效",
         "The review chain of '{kind}' for {region} is not usable",
     )
     SYSTEM_REVIEW = ("审核必须由操作员本人办理", "Reviews are made by operators, not the system")
-    PAYLOAD = ("申请内容无效：{detail}", "Invalid request: {detail}")
     PENDING = (
         "已有同一事项的申请在审核中",
         "An application for the same matter is already waiting for review",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,79 +13,100 @@ from jubao.errors import DomainError, ErrorCode
 from jubao.pension.applications import Application
 from jubao.pension.contributions import check_grade
 from jubao.pension.enrollment import check_not_enrolled, check_special_group
+from jubao.pension.forms import Amount, Personal, PersonRef, api_name
 from jubao.pension.idnumber import IdNumber
 from jubao.pension.people import (
+    EventKind,
     Person,
-    check_address,
     check_bank_account,
     check_ethnicity,
-    check_name,
     check_phone,
     save_change,
     visible_person,
 )
 from jubao.pension.policy import Hukou, PolicyBook
-from jubao.pension.workflow import PersonKind, Placement, parse_payload
+from jubao.pension.workflow import PersonKind, Placement
+from jubao.text import ADDRESS, PERSON_NAME, REASON
 
 
 class ChangeError(ErrorCode):
     NOTHING = ("没有要变更的内容", "Nothing to change")
 
 
-class Changes(BaseModel):
-    """The fields that may change; absent ones stay as they are."""
+class PersonChanges(BaseModel):
+    """The fields that may change; absent ones stay as they are (an empty phone, bank account
+    or special group removes it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str | None = None
-    id_number: str | None = None
-    ethnicity: str | None = None
-    hukou: Hukou | None = None
-    address: str | None = None
-    phone: str | None = None
-    special_group: str | None = None
-    bank_account: str | None = None
-    grade: int | None = Field(None, gt=0)
+    name: Annotated[str | None, PERSON_NAME, Field(description="姓名")] = None
+    id_number: Annotated[str | None, Personal("id_number"), Field(description="公民身份号码")] = (
+        None
+    )
+    ethnicity: Annotated[str | None, Field(description="民族代码")] = None
+    hukou: Annotated[Hukou | None, Field(description="户籍性质")] = None
+    address: Annotated[str | None, ADDRESS, Field(description="户籍地址")] = None
+    phone: Annotated[str | None, Personal("phone"), Field(description="联系电话")] = None
+    special_group: Annotated[str | None, Field(description="参保身份代码")] = None
+    bank_account: Annotated[
+        str | None, Personal("bank_account"), Field(description="银行账号或社保卡号")
+    ] = None
+    grade: Annotated[Amount | None, Field(description="缴费档次")] = None
 
 
-class ChangePayload(BaseModel):
+class ChangeForm(BaseModel):
+    """变更登记 — change a person's registered data."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    person_id: int
-    changes: Changes
-    reason: str = Field(min_length=1, max_length=500)
+    person_id: Annotated[PersonRef, Field(description="参保人")]
+    changes: Annotated[PersonChanges, Field(description="变更内容 — the fields to change")]
+    reason: Annotated[str, REASON, Field(description="变更原因")]
+
+
+class ChangeResult(BaseModel):
+    person_id: Annotated[PersonRef, Field(description="参保人")]
+    fields: Annotated[list[str], Field(description="变更的字段 — the fields changed")]
+
+
+def _field(name: str) -> str:
+    return "changes." + api_name(name)
 
 
 async def _new_values(
-    session: AsyncSession, person: Person, changes: Changes, today: date
+    session: AsyncSession, actor: Actor, person: Person, changes: PersonChanges, today: date
 ) -> dict[str, Any]:
     """The changed fields as they will be stored (validated, normalised); unchanged dropped."""
     policy = await PolicyBook(session).for_region(person.region, today.year)
     values: dict[str, Any] = {}
     given = changes.model_dump(exclude_none=True)
     if "name" in given:
-        values["name"] = check_name(changes.name or "")
+        values["name"] = changes.name
     if "id_number" in given:
-        identity = IdNumber.parse(changes.id_number or "", today=today)
+        identity = IdNumber.parse(given["id_number"], today=today, field=_field("id_number"))
         if identity.value != person.id_number:
-            await check_not_enrolled(session, identity.value)
+            await check_not_enrolled(session, actor, identity.value, field=_field("id_number"))
         values.update(
             id_number=identity.value, sex=int(identity.sex), birth_date=identity.birth_date
         )
     if "ethnicity" in given:
-        values["ethnicity"] = check_ethnicity(changes.ethnicity or "")
+        values["ethnicity"] = check_ethnicity(given["ethnicity"], field=_field("ethnicity"))
     if "hukou" in given:
         values["hukou"] = Hukou(given["hukou"]).value
     if "address" in given:
-        values["address"] = check_address(changes.address or "")
+        values["address"] = changes.address
     if "phone" in given:
-        values["phone"] = check_phone(changes.phone)
+        values["phone"] = check_phone(changes.phone, field=_field("phone"))
     if "special_group" in given:
-        values["special_group"] = check_special_group(policy, changes.special_group)
+        values["special_group"] = check_special_group(
+            policy, changes.special_group, field=_field("special_group")
+        )
     if "bank_account" in given:
-        values["bank_account"] = check_bank_account(changes.bank_account)
+        values["bank_account"] = check_bank_account(
+            changes.bank_account, field=_field("bank_account")
+        )
     if "grade" in given:
-        check_grade(policy, given["grade"])
+        check_grade(policy, given["grade"], field=_field("grade"))
         values["grade"] = given["grade"]
     changed = {k: v for k, v in values.items() if getattr(person, k) != v}
     if not changed:
@@ -98,28 +119,28 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
 
 
 class Change(PersonKind):
-    payload_model = ChangePayload
+    form = ChangeForm
+    result = ChangeResult
 
     async def prepare(
-        self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date
+        self, session: AsyncSession, actor: Actor, form: ChangeForm, today: date
     ) -> Placement:
-        request = parse_payload(ChangePayload, payload)
-        person = await visible_person(session, request.person_id)
-        await _new_values(session, person, request.changes, today)
-        # Only the fields asked for: the reviewer sees the request, not a form of blanks.
-        return Placement(
-            person.region,
-            request.model_dump(mode="json", exclude_none=True),
-            person.id,
-            subject=f"person:{person.id}",
-        )
+        person = await visible_person(session, form.person_id)
+        await _new_values(session, actor, person, form.changes, today)
+        # Only the fields asked for are stored: the reviewer sees the request, not a form of
+        # blanks.
+        return Placement(person.region, form, person.id, subject=f"person:{person.id}")
 
     async def apply(
-        self, session: AsyncSession, actor: Actor, application: Application, today: date
-    ) -> dict[str, Any]:
-        request = parse_payload(ChangePayload, application.payload)
-        person = await visible_person(session, request.person_id)
-        changed = await _new_values(session, person, request.changes, today)
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        application: Application,
+        form: ChangeForm,
+        today: date,
+    ) -> ChangeResult:
+        person = await visible_person(session, form.person_id)
+        changed = await _new_values(session, actor, person, form.changes, today)
         before = {k: getattr(person, k) for k in changed}
         for key, value in changed.items():
             setattr(person, key, value)
@@ -127,9 +148,9 @@ class Change(PersonKind):
             session,
             actor,
             person,
-            "changed",
+            EventKind.CHANGED,
             application_id=application.id,
             before=_jsonable(before),
             after=_jsonable(changed),
         )
-        return {"person_id": person.id, "fields": sorted(changed)}
+        return ChangeResult(person_id=person.id, fields=[api_name(k) for k in sorted(changed)])

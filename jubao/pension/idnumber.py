@@ -85,6 +85,12 @@ def is_canonical(value: str) -> bool:
     return bool(_EIGHTEEN.fullmatch(value)) and value[17] == check_character(value[:17])
 
 
+def age_on(birth: date, day: date) -> int:
+    """Whole years of age on ``day`` (someone born on 29 February comes of age on 1 March)."""
+    years = day.year - birth.year
+    return years - ((day.month, day.day) < (birth.month, birth.day))
+
+
 def check_character(body: str) -> str:
     """The MOD 11-2 check character for the first 17 digits."""
     return _CHECK[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
@@ -137,8 +143,7 @@ class IdNumber:
             )
 
     def age_on(self, day: date) -> int:
-        years = day.year - self.birth_date.year
-        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+        return age_on(self.birth_date, day)
 
     @property
     def masked(self) -> str:

@@ -22,9 +22,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import (
@@ -54,11 +53,13 @@ from jubao.authz.actor import Actor
 from jubao.errors import DomainError, ErrorCode
 from jubao.orm import Base, BigId, UtcDateTime, dialect_of, utcnow
 from jubao.pension.applications import Application
+from jubao.pension.forms import Amount, Ref, RegionCodeText, Year
 from jubao.pension.ledger import AccountBalance, AccountEntry, EntryKind
 from jubao.pension.money import Rounding
 from jubao.pension.policy import PPM, CurrentYearCredits, PolicyBook
-from jubao.pension.workflow import Placement, RegionKind, parse_payload
+from jubao.pension.workflow import Placement, RegionKind
 from jubao.tenants.codes import RegionCode
+from jubao.tenants.models import check_in_use
 from jubao.tenants.scope import RegionScoped, Scope
 
 CHUNK = 50_000  # accounts per statement
@@ -109,14 +110,6 @@ class InterestRate(Base):
     rate: Mapped[int]  # ppm on the balance brought forward
     current_rate: Mapped[int]  # ppm on this year's credits, per whole month held (÷12)
     rounding: Mapped[str] = mapped_column(String(10))
-
-
-@dataclass(frozen=True)
-class InterestResult:
-    run_id: int
-    year: int
-    accounts: int
-    total: int
 
 
 def _total(value: Any, over: dict[str, Any] | None = None) -> Any:
@@ -341,7 +334,7 @@ async def post_interest(
     region: RegionCode,
     year: int,
     *,
-    today: date | None = None,
+    today: date,
     application_id: int | None = None,
     chunk: int = CHUNK,
     parallel: int = 1,
@@ -350,7 +343,6 @@ async def post_interest(
     """Post ``year``'s interest for every account under ``region``, one transaction per chunk
     (the caller's unit of work may also be one transaction for all: then ``parallel`` must
     stay 1), up to ``parallel`` chunks at a time."""
-    today = today or date.today()
     if year >= today.year:
         raise DomainError(InterestError.YEAR_NOT_OVER, field="year", year=year)
     scope = Scope.of([region.prefix])
@@ -402,7 +394,7 @@ async def post_interest(
             accounts=accounts,
             total=total,
         )
-    return InterestResult(run_id, year, accounts, total)
+    return InterestResult(run_id=run_id, accounts=accounts, total=total)
 
 
 def _chunks(low: int | None, high: int | None, size: int) -> list[tuple[int, int]]:
@@ -483,11 +475,19 @@ async def _post_chunk(
     return int(accounts), int(total)
 
 
-class InterestPayload(BaseModel):
+class InterestForm(BaseModel):
+    """年度结息 — post a year's interest for a region."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    region: str
-    year: int = Field(ge=2009, le=2100)
+    region: Annotated[RegionCodeText, Field(description="结息区划")]
+    year: Annotated[Year, Field(description="结息年度")]
+
+
+class InterestResult(BaseModel):
+    run_id: Annotated[int, Ref("InterestRun"), Field(description="结息批次 — the run")]
+    accounts: Annotated[int, Field(description="计息账户数")]
+    total: Annotated[Amount, Field(description="利息合计")]
 
 
 @asynccontextmanager
@@ -499,30 +499,32 @@ class InterestPosting(RegionKind):
     """结息 through the API: finance staff submit, the agency reviews; the approval posts it
     in the approving transaction."""
 
-    payload_model = InterestPayload
+    form = InterestForm
+    result = InterestResult
 
     async def prepare(
-        self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date
+        self, session: AsyncSession, actor: Actor, form: InterestForm, today: date
     ) -> Placement:
-        request = parse_payload(InterestPayload, payload)
-        region = RegionCode(request.region)
-        if request.year >= today.year:
-            raise DomainError(InterestError.YEAR_NOT_OVER, field="year", year=request.year)
-        await _check_may_post(session, Scope.of([region.prefix]), region, request.year)
-        return Placement(
-            region, request.model_dump(mode="json"), subject=f"{region.prefix}:{request.year}"
-        )
+        region = RegionCode(form.region)
+        await check_in_use(session, region)
+        if form.year >= today.year:
+            raise DomainError(InterestError.YEAR_NOT_OVER, field="year", year=form.year)
+        await _check_may_post(session, Scope.of([region.prefix]), region, form.year)
+        return Placement(region, form, subject=f"{region.prefix}:{form.year}")
 
     async def apply(
-        self, session: AsyncSession, actor: Actor, application: Application, today: date
-    ) -> dict[str, Any]:
-        request = parse_payload(InterestPayload, application.payload)
-        result = await post_interest(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        application: Application,
+        form: InterestForm,
+        today: date,
+    ) -> InterestResult:
+        return await post_interest(
             lambda: _within(session),
             actor,
-            RegionCode(request.region),
-            request.year,
+            RegionCode(form.region),
+            form.year,
             today=today,
             application_id=application.id,
         )
-        return {"run_id": result.run_id, "accounts": result.accounts, "total": result.total}

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, SmallInteger, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
-from jubao import audit
 from jubao.authz.actor import Actor
-from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, ErrorCode, Text
 from jubao.orm import Base, BigId, utcnow
+from jubao.pension.forms import Amount, Personal
+from jubao.pension.idnumber import Sex
+from jubao.pension.policy import Hukou
 from jubao.tenants.abolition import AbolitionError, abolish_subtree
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.scope import RegionScoped, Scope
@@ -95,7 +95,6 @@ class PersonError(ErrorCode):
         "参保地必须是村（社区）级区划，{region} 是{level}级",
         "A person is registered in a village or community; {region} is a {level}",
     )
-    UNKNOWN_REGION = ("区划 {region} 不存在", "Region {region} does not exist")
     TRANSITION = (
         "参保人当前为“{current}”，不能变为“{target}”",
         "A person who is '{current}' cannot become '{target}'",
@@ -144,6 +143,40 @@ class Person(Base, RegionScoped):
         return PersonStatus(self.status)
 
 
+class EventKind(StrEnum):
+    """What happened to a person's record."""
+
+    ENROLLED = "enrolled"  # 参保登记
+    CHANGED = "changed"  # 变更登记
+    SUSPENDED = "suspended"  # 暂停缴费
+    RESUMED = "resumed"  # 恢复缴费
+
+
+class PersonValues(BaseModel):
+    """A person's registered data as an event records it, before and after: only what the
+    event changed (a status change gives its reason)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: Annotated[str | None, Field(description="姓名")] = None
+    id_number: Annotated[str | None, Personal("id_number"), Field(description="公民身份号码")] = (
+        None
+    )
+    sex: Annotated[Sex | None, Field(description="性别")] = None
+    birth_date: Annotated[date | None, Personal("birth_date"), Field(description="出生日期")] = None
+    ethnicity: Annotated[str | None, Field(description="民族代码")] = None
+    hukou: Annotated[Hukou | None, Field(description="户籍性质")] = None
+    address: Annotated[str | None, Field(description="户籍地址")] = None
+    phone: Annotated[str | None, Personal("phone"), Field(description="联系电话")] = None
+    special_group: Annotated[str | None, Field(description="参保身份代码")] = None
+    bank_account: Annotated[
+        str | None, Personal("bank_account"), Field(description="银行账号或社保卡号")
+    ] = None
+    grade: Annotated[Amount | None, Field(description="缴费档次")] = None
+    status: Annotated[PersonStatus | None, Field(description="居保状态")] = None
+    reason: Annotated[str | None, Field(description="原因")] = None
+
+
 class PersonEvent(Base, RegionScoped):
     """一人一档: every change to a person, with the before and after and who did it."""
 
@@ -166,7 +199,7 @@ def record_event(
     session: AsyncSession,
     actor: Actor,
     person: Person,
-    kind: str,
+    kind: EventKind,
     *,
     application_id: int | None = None,
     before: dict[str, Any] | None = None,
@@ -177,7 +210,7 @@ def record_event(
             person_id=person.id,
             region_code=person.region_code,
             at=utcnow(),
-            kind=kind,
+            kind=kind.value,
             application_id=application_id,
             actor_id=actor.operator_id,
             actor=actor.label,
@@ -191,7 +224,7 @@ async def save_change(
     session: AsyncSession,
     actor: Actor,
     person: Person,
-    kind: str,
+    kind: EventKind,
     *,
     application_id: int,
     before: dict[str, Any],
@@ -261,54 +294,6 @@ def check_bank_account(account: str | None, field: str = "bankAccount") -> str |
     if account is not None and not _BANK_ACCOUNT.fullmatch(account):
         raise DomainError(PersonError.BANK_ACCOUNT, field=field)
     return account
-
-
-# --- personal data ---------------------------------------------------------------------------
-
-
-def may_see_personal_data(actor: Actor, region: RegionCode) -> bool:
-    return actor.can(Obj.PII, Act.READ, region)
-
-
-def mask_phone(phone: str | None) -> str | None:
-    return None if phone is None else phone[:3] + "*" * max(0, len(phone) - 7) + phone[-4:]
-
-
-def mask_bank_account(account: str | None) -> str | None:
-    return None if account is None else "*" * max(0, len(account) - 4) + account[-4:]
-
-
-def mask_birth_date(value: str) -> str:
-    """``1968-**-**``: the masked ID number hides exactly the birth date, so its month and day
-    must not be readable beside it (the year is shown, as the age it gives is needed)."""
-    return value[:4] + "-**-**"
-
-
-@dataclass(frozen=True)
-class Read:
-    """One unmasked value served: where its owner lives, whose it is, which field."""
-
-    region_code: str
-    subject: str  # "person:12", "application:5"
-    field: str
-
-
-async def record_unmasked_reads(session: AsyncSession, actor: Actor, reads: list[Read]) -> None:
-    """Every read of unmasked personal data leaves a trace: one audit event per region and
-    batch (so that auditors of that region see it), naming whose data and which fields."""
-    by_region: dict[str, list[Read]] = defaultdict(list)
-    for read in reads:
-        by_region[read.region_code].append(read)
-    for region_code, found in sorted(by_region.items()):
-        audit.record(
-            session,
-            actor,
-            "person.personal_data_read",
-            "personal data",
-            region_code=region_code,
-            subjects=sorted({r.subject for r in found}),
-            fields=sorted({r.field for r in found}),
-        )
 
 
 async def abolish_region(

@@ -40,7 +40,7 @@ from jubao.orm import Base, utcnow
 from jubao.pension.applications import Kind
 from jubao.pension.money import Rounding, format_yuan, parse_yuan, split_by_ratio
 from jubao.tenants.codes import Level, RegionCode
-from jubao.tenants.models import Region
+from jubao.tenants.models import check_in_use
 from jubao.tenants.scope import RegionScoped
 
 PPM = 1_000_000
@@ -49,7 +49,6 @@ PPM = 1_000_000
 class PolicyError(ErrorCode):
     INVALID = ("政策参数无效：{detail}", "Invalid policy parameters: {detail}")
     UNREADABLE = ("无法读取政策文件：{detail}", "Cannot read the policy file: {detail}")
-    UNKNOWN_REGION = ("区划 {region} 不存在", "Region {region} does not exist")
     YEAR = ("生效年度应在 2009 到 2100 之间", "The effective year must be between 2009 and 2100")
     NOT_CONFIGURED = (
         "{region} 在 {year} 年没有配置“{section}”参数",
@@ -107,6 +106,9 @@ class Section(BaseModel):
 
 class EnrollmentRules(Section):
     min_age: int = Field(16, ge=16, le=60)
+    # 领取待遇年龄: people of this age or older are paid a pension, they do not pay yearly
+    # contributions (国发〔2014〕8号 §七; not moved by the 2024 retirement-age reform, §1.2)
+    pension_age: int = Field(60, ge=50, le=70)
 
 
 class ContributionRules(Section):
@@ -208,6 +210,8 @@ class HardshipRules(Section):
 class BackPaymentRules(Section):
     max_years: int = Field(15, ge=0, le=15)
     subsidy: bool = False  # back-paid years earn the subsidy?
+    # a lump-sum 补缴 once of pension age, for someone short of the years (a local choice, §5.4)
+    after_pension_age: bool = False
 
 
 class CurrentYearCredits(StrEnum):
@@ -553,8 +557,8 @@ async def save_policy(
     """Insert the parameter set, or replace the one for the same region and year (the old
     parameters are kept in the audit trail)."""
     prefix = _prefix_of(policy.region)
-    if policy.region is not None and await session.get(Region, policy.region.code) is None:
-        raise DomainError(PolicyError.UNKNOWN_REGION, field="region", region=policy.region.code)
+    if policy.region is not None:
+        await check_in_use(session, policy.region)
     existing = await session.scalar(
         select(PolicySet).where(
             PolicySet.region_prefix == prefix, PolicySet.effective_year == policy.effective_year

@@ -3,55 +3,76 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jubao.authz.actor import Actor
 from jubao.errors import DomainError
 from jubao.pension.applications import Application
+from jubao.pension.forms import RegionCodeText, Year
 from jubao.pension.policy import PolicyError, PolicyFile, parse_params, save_policy
-from jubao.pension.workflow import Placement, RegionKind, parse_payload
+from jubao.pension.workflow import Placement, RegionKind
 from jubao.tenants.codes import RegionCode
-from jubao.tenants.models import Region
+from jubao.tenants.models import check_in_use
+from jubao.text import TITLE
 
 
-class PolicyPayload(BaseModel):
+class PolicyForm(BaseModel):
+    """政策参数调整 — new parameters for a region from a year."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    region: str
-    effective_year: int = Field(ge=2009, le=2100)
-    title: str = Field(min_length=1, max_length=200)
-    params: dict[str, Any]  # sections as in a policy file (yuan, decimal-string rates)
+    region: Annotated[RegionCodeText, Field(description="区划")]
+    effective_year: Annotated[Year, Field(description="生效年度")]
+    title: Annotated[str, TITLE, Field(description="文件名称")]
+    # The sections of a policy file, as a file writes them (yuan, decimal-string rates): the
+    # document the staff write and read, checked section by section by ``parse_params``.
+    parameters: Annotated[
+        dict[str, Any],
+        Field(
+            description=(
+                "参数，与政策文件同格式 — sections as in a policy file (yuan, decimal rates)"
+            ),
+            validation_alias=AliasChoices("parameters", "params"),
+        ),
+    ]
 
 
-async def _policy_file(session: AsyncSession, request: PolicyPayload) -> PolicyFile:
-    region = RegionCode(request.region)
-    if await session.get(Region, region.code) is None:
-        raise DomainError(PolicyError.UNKNOWN_REGION, field="region", region=region.code)
-    return PolicyFile(region, request.effective_year, request.title, parse_params(request.params))
+class PolicyResult(BaseModel):
+    policy_set_id: Annotated[int, Field(description="参数集编号 — the parameter set stored")]
+
+
+async def _policy_file(session: AsyncSession, form: PolicyForm) -> PolicyFile:
+    region = RegionCode(form.region)
+    await check_in_use(session, region)
+    if not 2009 <= form.effective_year <= 2100:
+        raise DomainError(PolicyError.YEAR, field="effectiveYear")
+    return PolicyFile(region, form.effective_year, form.title, parse_params(form.parameters))
 
 
 class PolicyChange(RegionKind):
-    payload_model = PolicyPayload
+    form = PolicyForm
+    result = PolicyResult
 
     async def prepare(
-        self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date
+        self, session: AsyncSession, actor: Actor, form: PolicyForm, today: date
     ) -> Placement:
-        request = parse_payload(PolicyPayload, payload)
-        policy = await _policy_file(session, request)
+        policy = await _policy_file(session, form)
         assert policy.region is not None
         return Placement(
-            policy.region,
-            request.model_dump(mode="json"),
-            subject=f"{policy.region.prefix}:{request.effective_year}",
+            policy.region, form, subject=f"{policy.region.prefix}:{form.effective_year}"
         )
 
     async def apply(
-        self, session: AsyncSession, actor: Actor, application: Application, today: date
-    ) -> dict[str, Any]:
-        request = parse_payload(PolicyPayload, application.payload)
-        policy = await _policy_file(session, request)
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        application: Application,
+        form: PolicyForm,
+        today: date,
+    ) -> PolicyResult:
+        policy = await _policy_file(session, form)
         saved = await save_policy(session, actor, policy, reason=f"application {application.id}")
-        return {"policy_set_id": saved.id}
+        return PolicyResult(policy_set_id=saved.id)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import Literal
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from jubao.authz.actor import Actor
 from jubao.errors import Lang
-from jubao.pension.ledger import Component, EntryKind, Statement
-from jubao.pension.money import format_yuan
+from jubao.pension.exports import Cell, Format, Yuan, render
+from jubao.pension.ledger import Component, EntryKind, Statement, statement
+from jubao.pension.people import Person
+from jubao.pension.personal import Disclosure
 
 _KIND = {
     EntryKind.CONTRIBUTION: ("缴费入账", "contribution"),
@@ -19,11 +20,11 @@ _KIND = {
 
 def statement_rows(
     statement: Statement, *, name: str, id_number: str, lang: Lang = Lang.ZH
-) -> list[list[str]]:
+) -> list[list[Cell]]:
     zh = lang is Lang.ZH
     components = list(Component)
-    rows = [
-        ["个人账户对账单" if zh else "Individual account statement", str(statement.year)],
+    rows: list[list[Cell]] = [
+        ["个人账户对账单" if zh else "Individual account statement", statement.year],
         ["姓名" if zh else "Name", name, "身份证号码" if zh else "ID number", id_number],
         [],
         [
@@ -38,11 +39,11 @@ def statement_rows(
         kind_zh, kind_en = _KIND[line.kind]
         rows.append(
             [
-                line.value_date.isoformat(),
-                str(line.year),
+                line.value_date,
+                line.year,
                 line.component.text(lang),
                 kind_zh if zh else kind_en,
-                format_yuan(line.amount),
+                Yuan(line.amount),
             ]
         )
     rows.append([])
@@ -56,29 +57,26 @@ def statement_rows(
     for component in components:
         opening, closing = statement.opening[component], statement.closing[component]
         if opening or closing:
-            rows.append([component.text(lang), format_yuan(opening), format_yuan(closing)])
+            rows.append([component.text(lang), Yuan(opening), Yuan(closing)])
     rows.append(
         [
             "合计" if zh else "Total",
-            format_yuan(statement.opening_total),
-            format_yuan(statement.closing_total),
+            Yuan(statement.opening_total),
+            Yuan(statement.closing_total),
         ]
     )
     return rows
 
 
-def render(rows: list[list[str]], fmt: Literal["csv", "xlsx"]) -> bytes:
-    if fmt == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
-        return buffer.getvalue().encode("utf-8-sig")
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+async def statement_file(
+    session: AsyncSession, actor: Actor, person: Person, year: int, fmt: Format, lang: Lang
+) -> bytes:
+    """A person's statement as a file, the ID number shown by the personal-data rule (and its
+    showing recorded in ``session``'s transaction)."""
+    disclosure = Disclosure(actor)
+    shown = disclosure.show(person.region, f"person:{person.id}", "id_number", person.id_number)
+    rows = statement_rows(
+        await statement(session, person.id, year), name=person.name, id_number=str(shown), lang=lang
+    )
+    await disclosure.record(session)
+    return render(rows, fmt)

@@ -6,21 +6,24 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jubao.authz.actor import Actor
 from jubao.pension.applications import Application
+from jubao.pension.forms import PersonRef
 from jubao.pension.people import (
+    EventKind,
     PersonStatus,
     check_move,
     move_to,
     save_change,
     visible_person,
 )
-from jubao.pension.workflow import PersonKind, Placement, parse_payload
+from jubao.pension.workflow import PersonKind, Placement
+from jubao.text import REASON
 
 
 class SuspensionAction(StrEnum):
@@ -34,41 +37,50 @@ class SuspensionAction(StrEnum):
         return PersonStatus.CONTRIBUTING
 
 
-class SuspensionPayload(BaseModel):
+class SuspensionForm(BaseModel):
+    """暂停或恢复缴费 — pause a contributor's payments, or resume them."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    person_id: int
-    action: SuspensionAction
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    person_id: Annotated[PersonRef, Field(description="参保人")]
+    action: Annotated[SuspensionAction, Field(description="暂停或恢复")]
+    reason: Annotated[str, REASON, Field(description="原因（服刑、中断缴费、…）")]
+
+
+class SuspensionResult(BaseModel):
+    person_id: Annotated[PersonRef, Field(description="参保人")]
+    status: Annotated[PersonStatus, Field(description="新的居保状态")]
 
 
 class Suspension(PersonKind):
-    payload_model = SuspensionPayload
+    form = SuspensionForm
+    result = SuspensionResult
 
     async def prepare(
-        self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date
+        self, session: AsyncSession, actor: Actor, form: SuspensionForm, today: date
     ) -> Placement:
-        request = parse_payload(SuspensionPayload, payload)
-        person = await visible_person(session, request.person_id)
-        check_move(person, request.action.target)
-        return Placement(
-            person.region, request.model_dump(mode="json"), person.id, subject=f"person:{person.id}"
-        )
+        person = await visible_person(session, form.person_id)
+        check_move(person, form.action.target)
+        return Placement(person.region, form, person.id, subject=f"person:{person.id}")
 
     async def apply(
-        self, session: AsyncSession, actor: Actor, application: Application, today: date
-    ) -> dict[str, Any]:
-        request = parse_payload(SuspensionPayload, application.payload)
-        person = await visible_person(session, request.person_id)
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        application: Application,
+        form: SuspensionForm,
+        today: date,
+    ) -> SuspensionResult:
+        person = await visible_person(session, form.person_id)
         before = person.status
-        move_to(person, request.action.target)
+        move_to(person, form.action.target)
         await save_change(
             session,
             actor,
             person,
-            "suspended" if request.action is SuspensionAction.SUSPEND else "resumed",
+            EventKind.SUSPENDED if form.action is SuspensionAction.SUSPEND else EventKind.RESUMED,
             application_id=application.id,
             before={"status": before},
-            after={"status": person.status, "reason": request.reason},
+            after={"status": person.status, "reason": form.reason},
         )
-        return {"person_id": person.id, "status": person.status}
+        return SuspensionResult(person_id=person.id, status=person.current_status)

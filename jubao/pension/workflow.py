@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, Protocol
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import Select, and_, exists, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,68 +34,62 @@ from jubao.pension.applications import (
     Status,
     status_text,
 )
+from jubao.pension.forms import read_form
 from jubao.pension.people import visible_person
 from jubao.pension.policy import PolicyBook, level_of_step
 from jubao.tenants.codes import Level, RegionCode
-
-MAX_COMMENT = 500
-M = TypeVar("M", bound=BaseModel)
+from jubao.text import COMMENT, REASON
 
 
 @dataclass(frozen=True)
 class Placement:
-    """Where an application belongs and the normalised payload to store. ``subject`` names
-    what it is about when that is not a person yet (an ID number being enrolled): at most one
+    """Where an application belongs and its form as stored (normalised). ``subject`` names
+    what it is about (an ID number being enrolled, a person, a region and year): at most one
     application of a kind may be open for one subject."""
 
     region: RegionCode
-    payload: dict[str, Any]
+    form: BaseModel
     person_id: int | None = None
     subject: str | None = None
 
 
-def parse_payload(model: type[M], data: dict[str, Any]) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:3]
-        )
-        raise DomainError(ApplicationError.PAYLOAD, detail=detail) from None
-
-
 class Handler(Protocol):
-    async def locate(self, session: AsyncSession, payload: dict[str, Any]) -> RegionCode:
-        """Where the application belongs: checked for ``process`` rights before anything else."""
+    """What one kind of application checks and does. ``form`` is the kind's form (the one
+    definition of what it holds, see `jubao.pension.forms`), ``result`` what carrying it out
+    produced."""
+
+    form: type[BaseModel]
+    result: type[BaseModel]
+
+    async def locate(self, session: AsyncSession, form: Any) -> RegionCode:
+        """Where the application belongs, from the form alone: checked for ``process`` rights
+        before anything is looked up (so that nothing tells what lies outside the caller's
+        region)."""
 
     async def prepare(
-        self, session: AsyncSession, actor: Actor, payload: dict[str, Any], today: date
+        self, session: AsyncSession, actor: Actor, form: Any, today: date
     ) -> Placement:
         """Check the request (raise `DomainError`) and say where it belongs."""
 
     async def apply(
-        self, session: AsyncSession, actor: Actor, application: Application, today: date
-    ) -> dict[str, Any]:
+        self, session: AsyncSession, actor: Actor, application: Application, form: Any, today: date
+    ) -> BaseModel:
         """Carry out an approved application; checks again what may have changed since."""
 
 
 class PersonKind:
-    """For kinds whose payload names a ``person_id``: they belong where the person lives."""
+    """For kinds whose form names a ``person_id``: they belong where the person lives (a
+    person outside the caller's scope is "not found", like one who does not exist)."""
 
-    payload_model: ClassVar[type[BaseModel]]
-
-    async def locate(self, session: AsyncSession, payload: dict[str, Any]) -> RegionCode:
-        request = parse_payload(self.payload_model, payload)
-        return (await visible_person(session, request.person_id)).region  # type: ignore[attr-defined]
+    async def locate(self, session: AsyncSession, form: Any) -> RegionCode:
+        return (await visible_person(session, form.person_id)).region
 
 
 class RegionKind:
-    """For kinds whose payload names the ``region`` they cover."""
+    """For kinds whose form names the ``region`` they cover."""
 
-    payload_model: ClassVar[type[BaseModel]]
-
-    async def locate(self, session: AsyncSession, payload: dict[str, Any]) -> RegionCode:
-        return RegionCode(parse_payload(self.payload_model, payload).region)  # type: ignore[attr-defined]
+    async def locate(self, session: AsyncSession, form: Any) -> RegionCode:
+        return RegionCode(form.region)
 
 
 def _handlers() -> dict[Kind, Handler]:
@@ -132,13 +126,14 @@ async def submit(
     kind: Kind,
     payload: dict[str, Any],
     *,
-    today: date | None = None,
+    today: date,
 ) -> Application:
-    today = today or date.today()
     handler = _handlers()[kind]
-    actor.require(kind.obj, Act.PROCESS, await handler.locate(session, payload))
-    placement = await handler.prepare(session, actor, payload, today)
-    actor.require(kind.obj, Act.PROCESS, placement.region)
+    form = read_form(handler.form, payload)
+    located = await handler.locate(session, form)
+    actor.require(kind.obj, Act.PROCESS, located, field=_place_field(handler))
+    placement = await handler.prepare(session, actor, form, today)
+    actor.require(kind.obj, Act.PROCESS, placement.region, field=_place_field(handler))
     policy = await PolicyBook(session).for_region(placement.region, today.year)
     chain = _chain(policy.chain(kind.value), placement.region, kind)
     application = Application(
@@ -146,7 +141,7 @@ async def submit(
         region_code=placement.region.code,
         person_id=placement.person_id,
         subject=placement.subject,
-        payload=placement.payload,
+        payload=placement.form.model_dump(mode="json", exclude_none=True),
         status=Status.IN_REVIEW.value,
         chain=chain,
         step=0,
@@ -159,7 +154,7 @@ async def submit(
     try:
         await session.flush()
     except IntegrityError:
-        raise DomainError(ApplicationError.PENDING, field="id") from None
+        raise DomainError(ApplicationError.PENDING, field=_place_field(handler)) from None
     audit.record(
         session,
         actor,
@@ -169,6 +164,11 @@ async def submit(
         kind=kind.value,
     )
     return application
+
+
+def _place_field(handler: Handler) -> str:
+    """The input field that places the application (the person, or the region)."""
+    return "person" if isinstance(handler, PersonKind) else "region"
 
 
 async def visible(
@@ -197,12 +197,11 @@ async def review(
     decision: Decision,
     comment: str | None,
     *,
-    today: date | None = None,
+    today: date,
 ) -> Application:
     """Decide the current step. The last approval applies the application."""
-    today = today or date.today()
-    comment = (comment or "").strip() or None
-    if (decision is Decision.REJECT and not comment) or len(comment or "") > MAX_COMMENT:
+    comment = COMMENT.or_blank().optional(comment)
+    if decision is Decision.REJECT and not comment:
         raise DomainError(ApplicationError.COMMENT, field="comment")
     if actor.principal is None or actor.operator_id is None:
         raise DomainError(ApplicationError.SYSTEM_REVIEW)
@@ -250,7 +249,10 @@ async def review(
             application.region_code, application.chain[application.step]
         )
     else:
-        application.result = await _handlers()[kind].apply(session, actor, application, today)
+        handler = _handlers()[kind]
+        form = read_form(handler.form, application.payload)
+        result = await handler.apply(session, actor, application, form, today)
+        application.result = result.model_dump(mode="json")
         _close(application, Status.APPLIED, comment)
     try:
         await session.flush()
@@ -284,7 +286,7 @@ async def withdraw(
     _require_open(application)
     if application.submitted_by != actor.operator_id:
         raise DomainError(ApplicationError.NOT_SUBMITTER, field="id")
-    _close(application, Status.WITHDRAWN, (reason or "").strip() or None)
+    _close(application, Status.WITHDRAWN, REASON.or_blank().optional(reason))
     try:
         await session.flush()
     except StaleDataError:

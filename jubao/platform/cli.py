@@ -20,17 +20,17 @@ from jubao.authz.operators import create_operator, find_by_username
 from jubao.authz.policy import grants_of
 from jubao.authz.roles import ROLES
 from jubao.errors import DomainError, Lang
-from jubao.pension.bank import export_collection, import_results
+from jubao.pension.bank import Export, export_collection, import_results, write_owing
 from jubao.pension.crosscheck import import_employees
 from jubao.pension.id_check import IdCheckError, IdFinding, non_canonical_id_numbers
 from jubao.pension.idnumber import IdNumber
 from jubao.pension.imports import PersonImportError, import_persons
 from jubao.pension.interest import post_interest
-from jubao.pension.ledger import LedgerError, check_balances, statement
+from jubao.pension.ledger import LedgerError, check_balances
 from jubao.pension.money import format_yuan
 from jubao.pension.people import Person, PersonError, abolish_region
 from jubao.pension.policy import describe_policy, policy_for, read_policy_file, save_policy
-from jubao.pension.statements import render, statement_rows
+from jubao.pension.statements import statement_file
 from jubao.platform.demo import DEMO_PASSWORD, load_demo
 from jubao.platform.migrate import migrate
 from jubao.platform.services import Services
@@ -616,19 +616,13 @@ def ledger_statement(session: Session, id_number: str, year: int, output: Path) 
         raise click.BadParameter("the output must end in .csv or .xlsx")
 
     async def work(services: Services) -> bytes:
-        async with services.db.session(session.actor) as db:
+        async with services.db.transaction(session.actor) as db:
             person = await db.scalar(
                 select(Person).where(Person.id_number == IdNumber.read(id_number).value)
             )
             if person is None:
                 raise DomainError(PersonError.NOT_FOUND)
-            rows = statement_rows(
-                await statement(db, person.id, year),
-                name=person.name,
-                id_number=person.id_number,
-                lang=session.lang,
-            )
-        return render(rows, fmt)  # type: ignore[arg-type]
+            return await statement_file(db, session.actor, person, year, fmt, session.lang)  # type: ignore[arg-type]
 
     output.write_bytes(session.run(work))
     session.say(f"已写入 {output}", f"Wrote {output}")
@@ -667,18 +661,33 @@ def contributions() -> None:
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 @pass_session
 def bank_export(session: Session, region: str, year: int, output: Path) -> None:
-    """Write the collection file for REGION (e.g. a township) and YEAR."""
+    """Store a collection batch for REGION (e.g. a township) and YEAR and write it to OUTPUT
+    (.csv or .xlsx); people without a bank account go to OUTPUT.no-account.csv."""
+    if output.suffix.lower() not in (".csv", ".xlsx"):
+        raise click.BadParameter("the output must end in .csv or .xlsx", param_hint="OUTPUT")
 
-    async def work(services: Services) -> Any:
-        async with services.db.session(session.actor) as db:
-            return await export_collection(db, RegionCode(region), year, output)
+    async def work(services: Services) -> Export:
+        async with services.db.transaction(session.actor) as db:
+            return await export_collection(db, session.actor, RegionCode(region), year, output)
 
     result = session.run(work)
-    for person_id, error in result.skipped:
-        click.echo(f"person {person_id}: {error.message(session.lang)}", err=True)
+    for owing in result.skipped:
+        click.echo(
+            f"{owing.region_code} {owing.person_id}: {owing.reason.message(session.lang)}",
+            err=True,
+        )
+    apart = output.with_name(output.name + ".no-account.csv")
+    if result.without_account:
+        write_owing(apart, result.without_account, session.lang)
     session.say(
-        f"已写入 {result.written} 人（跳过 {len(result.skipped)} 人）",
-        f"{result.written} people written ({len(result.skipped)} skipped)",
+        f"批次 {result.batch_id}：已写入 {result.written} 人，合计 {format_yuan(result.total)} 元；"
+        f"无银行账号 {len(result.without_account)} 人"
+        + (f"（见 {apart}）" if result.without_account else "")
+        + f"，不能扣款 {len(result.skipped)} 人",
+        f"Batch {result.batch_id}: {result.written} people, {format_yuan(result.total)} yuan; "
+        f"{len(result.without_account)} without a bank account"
+        + (f" (see {apart})" if result.without_account else "")
+        + f", {len(result.skipped)} that cannot be debited",
     )
 
 

@@ -13,10 +13,8 @@ from starlette.responses import JSONResponse, Response
 
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, Lang
-from jubao.pension.idnumber import mask_id_number
-from jubao.pension.ledger import statement
-from jubao.pension.people import Person, Read, may_see_personal_data, record_unmasked_reads
-from jubao.pension.statements import render, statement_rows
+from jubao.pension.people import Person
+from jubao.pension.statements import statement_file
 from jubao.platform.api.errors import Problem
 from jubao.platform.api.ids import INT64, int_key_of
 from jubao.platform.authn import authenticate_token, bearer_token
@@ -55,20 +53,11 @@ async def download_statement(request: Request) -> Response:
     if fmt not in _TYPES or person_id is None or not 2009 <= year <= 2100:
         return not_found
     actor = caller.actor
-    async with services.db.session(actor) as session:
+    async with services.db.transaction(actor) as session:
         person = await session.get(Person, person_id)
         if person is None or not actor.can(Obj.ACCOUNT, Act.READ, person.region):
             return not_found
-        result = await statement(session, person.id, year)
-    if may_see_personal_data(actor, person.region):
-        shown = person.id_number
-        async with services.db.transaction(actor) as session:
-            await record_unmasked_reads(
-                session, actor, [Read(person.region_code, f"person:{person.id}", "id_number")]
-            )
-    else:
-        shown = mask_id_number(person.id_number)
-    body = render(statement_rows(result, name=person.name, id_number=shown, lang=lang), fmt)
+        body = await statement_file(session, actor, person, year, fmt, lang)  # type: ignore[arg-type]
     filename = f"statement-{person.id}-{year}.{fmt}"
     return Response(
         body,

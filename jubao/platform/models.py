@@ -6,6 +6,7 @@ from jubao.authz.operators import Operator
 from jubao.authz.policy import CasbinRule
 from jubao.orm import Base
 from jubao.pension.applications import Application, ApplicationReview
+from jubao.pension.bank import BankBatch, BankBatchLine
 from jubao.pension.contributions import Contribution
 from jubao.pension.crosscheck import EmployeeInsured
 from jubao.pension.imports import ImportBatch
@@ -24,6 +25,8 @@ __all__ = [
     "Application",
     "ApplicationReview",
     "AuditEvent",
+    "BankBatch",
+    "BankBatchLine",
     "CasbinRule",
     "Contribution",
     "EmployeeInsured",

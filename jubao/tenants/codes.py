@@ -46,6 +46,10 @@ _COUNTY_SEGMENT = Level.COUNTY - 1
 
 
 class RegionCodeError(ErrorCode):
+    UNKNOWN_REGION = (
+        "区划 {region} 不存在或已撤销",
+        "Region {region} does not exist or is abolished",
+    )
     MALFORMED = (
         "区划代码必须是 12 位数字，收到“{code}”",
         "A region code must be exactly 12 digits, got '{code}'",

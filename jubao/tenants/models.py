@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, SmallInteger, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, SmallInteger, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from jubao.errors import DomainError
 from jubao.orm import Base
-from jubao.tenants.codes import Level
+from jubao.tenants.codes import Level, RegionCode, RegionCodeError
 from jubao.tenants.scope import RegionScoped
 
 URBAN_RURAL_CLASSES = {
@@ -46,3 +48,16 @@ class Region(Base, RegionScoped):
     @property
     def level_enum(self) -> Level:
         return Level(self.level)
+
+
+async def check_in_use(session: AsyncSession, code: RegionCode, field: str = "region") -> None:
+    """Refuse a region that is unknown or abolished. Region codes are public, so this looks
+    across the whole province (a Core query, which the scope does not filter): callers decide
+    the caller's right from the code before they ask, so that the answer cannot tell anyone
+    what exists outside their region."""
+    table = Region.__table__
+    found = (
+        await session.execute(select(table.c.valid_to).where(table.c.code == code.code))
+    ).first()
+    if found is None or found.valid_to is not None:
+        raise DomainError(RegionCodeError.UNKNOWN_REGION, field=field, region=code.code)

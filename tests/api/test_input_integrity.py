@@ -32,7 +32,7 @@ async def test_a_full_width_number_is_stored_in_ascii(api: Api, world: World) ->
         "village.assistant", ENROL, {"input": enrolment(idNumber=number.translate(FULL_WIDTH))}
     )
     application = submitted["enrollmentSubmit"]["application"]
-    assert application["payload"]["id_number"] == number
+    assert application["form"]["idNumber"] == number
     pending = await api.as_("village.assistant", ENROL, {"input": enrolment(idNumber=number)})
     assert pending["enrollmentSubmit"]["userErrors"][0]["code"] == "PENDING"
     found = await api.as_(

@@ -1,7 +1,6 @@
 """The pension API through HTTP: enrolment to statement, masking, the queue, tenant walls."""
 
 import asyncio
-import base64
 from datetime import date
 from typing import Any
 
@@ -17,11 +16,20 @@ from tests.helpers import COUNTY_A, PASSWORD, TOWN_A, VILLAGE_A, VILLAGE_A2, Api
 from tests.pension.support import id_number
 
 PERSON_FIELDS = "id name idNumber phone bankAccount personalDataVisible status grade regionCode hukou sex birthDate"
-ENROL = """mutation ($input: EnrollmentInput!) { enrollmentSubmit(input: $input) {
-  application { id status chain currentLevel payload } userErrors { field code message } } }"""
+FORM = """form { __typename
+  ... on EnrollmentForm { idNumber name phone bankAccount birthDate grade hukou region }
+  ... on PersonChangeForm { reason person { id } changes { name address phone bankAccount idNumber } } }"""
+ENROL = (
+    """mutation ($input: EnrollmentInput!) { enrollmentSubmit(input: $input) {
+  application { id status chain currentLevel """
+    + FORM
+    + """ } userErrors { field code message } } }"""
+)
 REVIEW = """mutation ($id: ID!, $decision: Decision!, $comment: String) {
   applicationReview(input: {application: $id, decision: $decision, comment: $comment}) {
-    application { id status currentLevel result reviews { level reviewer decision comment } }
+    application { id status currentLevel reviews { level reviewer decision comment }
+      result { __typename ... on EnrollmentResult { person { id name } }
+        ... on ContributionsResult { contributions { id year credited } } } }
     userErrors { field code message } } }"""
 
 
@@ -48,8 +56,9 @@ async def enrol(api: Api, **overrides: Any) -> str:
     for reviewer in ("township.reviewer", "county.reviewer"):
         decided = await api.as_(reviewer, REVIEW, {"id": application, "decision": "APPROVE"})
         assert decided["applicationReview"]["userErrors"] == [], decided
-    person_id = decided["applicationReview"]["application"]["result"]["person_id"]
-    return base64.b64encode(f"Person:{person_id}".encode()).decode()
+    result = decided["applicationReview"]["application"]["result"]
+    assert result["__typename"] == "EnrollmentResult"
+    return str(result["person"]["id"])
 
 
 async def test_enrolment_review_and_the_person(api: Api, services: Services, world: World) -> None:
@@ -59,26 +68,25 @@ async def test_enrolment_review_and_the_person(api: Api, services: Services, wor
     assert (
         application["chain"] == ["TOWNSHIP", "COUNTY"] and application["currentLevel"] == "TOWNSHIP"
     )
-    assert (
-        application["payload"]["id_number"] == enrolment()["idNumber"]
-    )  # the assistant may see it
+    assert application["form"]["idNumber"] == enrolment()["idNumber"]  # the assistant may see it
 
     queue = await api.as_(
         "township.reviewer",
-        "{ reviewQueue(first: 10) { totalCount edges { node { id kind payload } } } }",
+        "{ reviewQueue(first: 10) { totalCount edges { node { id kind " + FORM + " } } } }",
     )
     assert queue["reviewQueue"]["totalCount"] == 1
     # the city supervisor may read applications but not personal data
     seen = await api.as_(
         "city.supervisor",
-        "query ($id: ID!) { node(id: $id) { ... on Application { payload } } }",
+        "query ($id: ID!) { node(id: $id) { ... on Application { " + FORM + " } } }",
         {"id": application["id"]},
     )
     assert (
-        seen["node"]["payload"]["id_number"]
+        seen["node"]["form"]["idNumber"]
         == "410121********0223"[:6] + "********" + enrolment()["idNumber"][-4:]
     )
-    assert seen["node"]["payload"]["phone"] == "139****5678"
+    assert seen["node"]["form"]["phone"] == "139****5678"
+    assert seen["node"]["form"]["birthDate"] is None  # what the masked number hides
 
     own = await api.as_(
         "village.assistant", REVIEW, {"id": application["id"], "decision": "APPROVE"}
@@ -184,7 +192,7 @@ async def test_contribution_and_statement(api: Api, world: World) -> None:
         node["statement"]["closingTotal"] == "610.00" and node["statement"]["credited"] == "610.00"
     )
     assert [a["kind"] for a in node["applications"]] == ["ENROLLMENT", "CONTRIBUTION"]
-    assert node["history"][0]["kind"] == "enrolled"
+    assert node["history"][0]["kind"] == "ENROLLED"
     hidden = await api.as_(
         "village.assistant",
         "query ($p: ID!) { node(id: $p) { ... on Person { account { total } } } }",
@@ -262,7 +270,7 @@ async def test_a_page_of_people_costs_the_same_statements_whatever_its_size(
             region=VILLAGE_A,
             enrolled_on=date(2020, 1, 1),
         )
-    query = f"query ($n: Int!) {{ persons(first: $n) {{ totalCount edges {{ node {{ {PERSON_FIELDS} region {{ name }} account {{ total balances {{ component balance }} }} contributions {{ year }} applications {{ kind }} history {{ kind after }} statement(year: 2026) {{ closingTotal lines {{ amount }} }} }} }} }} }}"
+    query = f"query ($n: Int!) {{ persons(first: $n) {{ totalCount edges {{ node {{ {PERSON_FIELDS} region {{ name }} account {{ total balances {{ component balance }} }} contributions {{ year }} applications {{ kind }} history {{ kind after {{ name idNumber phone }} application {{ id }} }} statement(year: 2026) {{ closingTotal lines {{ amount }} }} }} }} }} }}"
     token = await api.token("village.assistant")
     await api.post("{ __typename }", token=token)  # authenticated once, then remembered
     counts = []
@@ -315,13 +323,16 @@ async def test_two_mutations_in_one_request_each_read_back_their_own_change(
     withdraw = await api.post(
         """mutation ($a: ID!, $p: ID!) {
              w: applicationWithdraw(input: {application: $a}) { application { status } }
-             again: personChangeSubmit(input: {person: $p, changes: {address: "新址"}, reason: "搬家"}) { application { status payload } userErrors { code } } }""",
+             again: personChangeSubmit(input: {person: $p, changes: {address: "新址"}, reason: "搬家"}) { application { status form { ... on PersonChangeForm { changes { address phone } } } } userErrors { code } } }""",
         {"a": data["a"]["application"]["id"], "p": person},
         token=token,
     )
     assert withdraw["data"]["w"]["application"]["status"] == "WITHDRAWN"
     assert withdraw["data"]["again"]["application"]["status"] == "IN_REVIEW"
-    assert withdraw["data"]["again"]["application"]["payload"]["changes"] == {"address": "新址"}
+    assert withdraw["data"]["again"]["application"]["form"]["changes"] == {
+        "address": "新址",
+        "phone": None,
+    }
 
 
 async def test_persons_filtered_by_birth_year(api: Api, world: World) -> None:

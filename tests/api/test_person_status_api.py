@@ -13,9 +13,8 @@ from tests.pension.support import SYSTEM
 SUSPEND = """mutation ($p: ID!, $a: SuspensionAction!, $r: String!) {
   personSuspensionSubmit(input: {person: $p, action: $a, reason: $r}) {
     application { id chain } userErrors { field code message } } }"""
-STATUS = (
-    "query ($p: ID!) { node(id: $p) { ... on Person { status history { kind before after } } } }"
-)
+STATUS = """query ($p: ID!) { node(id: $p) { ... on Person { status history { kind
+  before { status reason } after { status reason } } } } }"""
 PAY = """mutation ($p: ID!) { contributionSubmit(input: {person: $p, year: 2026, grade: "500.00",
   paidOn: "2026-11-23"}) { userErrors { code } } }"""
 
@@ -36,9 +35,9 @@ async def test_suspend_and_resume_contributions(api: Api, services: Services, wo
     status = (await api.as_("county.reviewer", STATUS, {"p": person}))["node"]
     assert status["status"] == "CONTRIBUTION_SUSPENDED"
     assert status["history"][-1] == {
-        "kind": "suspended",
-        "before": {"status": "contributing"},
-        "after": {"status": "contribution_suspended", "reason": "服刑"},
+        "kind": "SUSPENDED",
+        "before": {"status": "CONTRIBUTING", "reason": None},
+        "after": {"status": "CONTRIBUTION_SUSPENDED", "reason": "服刑"},
     }
     # no contribution while suspended, and no second suspension
     paid = await api.as_("county.processor", PAY, {"p": person})
@@ -54,7 +53,7 @@ async def test_suspend_and_resume_contributions(api: Api, services: Services, wo
     assert (await decide(api, "county.reviewer", resume_id))["userErrors"] == []
     status = (await api.as_("county.reviewer", STATUS, {"p": person}))["node"]
     assert status["status"] == "CONTRIBUTING"
-    assert [e["kind"] for e in status["history"]][-2:] == ["suspended", "resumed"]
+    assert [e["kind"] for e in status["history"]][-2:] == ["SUSPENDED", "RESUMED"]
     assert (await api.as_("county.processor", PAY, {"p": person}))["contributionSubmit"][
         "userErrors"
     ] == []

@@ -13,7 +13,8 @@ PERSON = "query ($p: ID!) { node(id: $p) { ... on Person { idNumber birthDate bi
 CHANGE = """mutation ($p: ID!) { personChangeSubmit(input: {person: $p, reason: "换卡",
   changes: {phone: "13700000001", bankAccount: "6222029999888877776"}}) {
   application { id } userErrors { code } } }"""
-PAYLOADS = "{ applications(first: 10, kind: CHANGE) { edges { node { payload } } } }"
+PAYLOADS = """{ applications(first: 10, kind: CHANGE) { edges { node {
+  form { ... on PersonChangeForm { changes { phone bankAccount } } } } } } }"""
 NUMBER = enrolment()["idNumber"]
 MASKED = NUMBER[:6] + "********" + NUMBER[-4:]
 
@@ -46,10 +47,10 @@ async def test_the_birth_date_is_as_private_as_the_id_number(
     assert event.region_code == VILLAGE_A.code  # the village's auditors see it
     assert event.detail["fields"] == ["birth_date", "id_number"]
     # the enrolment application's payload hides it too
-    payload = "{ applications(first: 5, kind: ENROLLMENT) { edges { node { payload } } } }"
-    [edge] = (await api.as_("city.supervisor", payload))["applications"]["edges"]
-    assert edge["node"]["payload"]["id_number"] == MASKED
-    assert edge["node"]["payload"]["birth_date"] == "1968-**-**"
+    forms = """{ applications(first: 5, kind: ENROLLMENT) { edges { node {
+      form { ... on EnrollmentForm { idNumber birthDate } } } } } }"""
+    [edge] = (await api.as_("city.supervisor", forms))["applications"]["edges"]
+    assert edge["node"]["form"] == {"idNumber": MASKED, "birthDate": None}
 
 
 async def test_new_values_in_a_change_application_are_masked(
@@ -59,15 +60,15 @@ async def test_new_values_in_a_change_application_are_masked(
     submitted = await api.as_("village.assistant", CHANGE, {"p": person})
     assert submitted["personChangeSubmit"]["userErrors"] == []
     [edge] = (await api.as_("city.supervisor", PAYLOADS))["applications"]["edges"]
-    assert edge["node"]["payload"]["changes"] == {
+    assert edge["node"]["form"]["changes"] == {
         "phone": "137****0001",
-        "bank_account": "***************7776",
+        "bankAccount": "***************7776",
     }
     before = len(await reads(services))
     [edge] = (await api.as_("county.reviewer", PAYLOADS))["applications"]["edges"]
-    assert edge["node"]["payload"]["changes"] == {
+    assert edge["node"]["form"]["changes"] == {
         "phone": "13700000001",
-        "bank_account": "6222029999888877776",
+        "bankAccount": "6222029999888877776",
     }
     [event] = (await reads(services))[before:]
     assert event.region_code == VILLAGE_A.code
@@ -76,13 +77,14 @@ async def test_new_values_in_a_change_application_are_masked(
     application = submitted["personChangeSubmit"]["application"]["id"]
     decided = await api.as_("county.reviewer", REVIEW, {"id": application, "decision": "APPROVE"})
     assert decided["applicationReview"]["userErrors"] == []
-    history = "query ($p: ID!) { node(id: $p) { ... on Person { history { kind before after } } } }"
+    history = """query ($p: ID!) { node(id: $p) { ... on Person { history { kind
+      before { phone bankAccount } after { phone bankAccount } } } } }"""
     events = (await api.as_("city.supervisor", history, {"p": person}))["node"]["history"]
-    changed = next(e for e in events if e["kind"] == "changed")
-    assert changed["after"] == {"phone": "137****0001", "bank_account": "***************7776"}
+    changed = next(e for e in events if e["kind"] == "CHANGED")
+    assert changed["after"] == {"phone": "137****0001", "bankAccount": "***************7776"}
     assert changed["before"]["phone"] == "139****5678"
     before = len(await reads(services))
     shown = (await api.as_("county.reviewer", history, {"p": person}))["node"]["history"]
-    assert next(e for e in shown if e["kind"] == "changed")["after"]["phone"] == "13700000001"
+    assert next(e for e in shown if e["kind"] == "CHANGED")["after"]["phone"] == "13700000001"
     [event] = (await reads(services))[before:]  # the whole file, recorded as one read
     assert event.detail["fields"] == ["bank_account", "phone"]

@@ -11,7 +11,7 @@ from jubao.authz.operators import OperatorError, deactivate_operator
 from jubao.authz.policy import CasbinRule, grants_of
 from jubao.errors import DomainError
 from jubao.platform.services import Services
-from jubao.tenants.codes import RegionCode
+from jubao.tenants.codes import RegionCode, RegionCodeError
 from tests.authz.conftest import ActorFor
 from tests.helpers import COUNTY_A, COUNTY_B, DISTRICT_A, PROVINCE, TOWN_A, VILLAGE_A, World
 
@@ -110,7 +110,7 @@ async def test_refusals_change_nothing(world: World, acting: ActorFor, services:
             nobody,
             "township_processor",
             RegionCode("410121109000"),
-            GrantError.UNKNOWN_REGION,
+            RegionCodeError.UNKNOWN_REGION,
         ),
         # a user outside the administrator's scope is "not found"
         (

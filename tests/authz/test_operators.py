@@ -13,7 +13,7 @@ from jubao.authz.operators import (
 from jubao.authz.passwords import PasswordError
 from jubao.errors import DomainError
 from jubao.platform.services import Services
-from jubao.tenants.codes import RegionCode
+from jubao.tenants.codes import RegionCode, RegionCodeError
 from tests.authz.conftest import ActorFor
 from tests.helpers import COUNTY_A, COUNTY_B, VILLAGE_A, World
 
@@ -66,7 +66,7 @@ async def test_create_operator(services: Services, world: World, acting: ActorFo
             "new.one",
             RegionCode("410121109000"),
             "abcdef12345",
-            OperatorError.UNKNOWN_REGION,
+            RegionCodeError.UNKNOWN_REGION,
         ),
         ("perm.county", "new.one", VILLAGE_A, "short1", PasswordError.TOO_SHORT),
         ("perm.county", "new.one", VILLAGE_A, "abcdefghijkl", PasswordError.TOO_SIMPLE),

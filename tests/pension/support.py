@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from jubao.authz.actor import Actor
-from jubao.pension.enrollment import EnrollmentPayload, open_record
+from jubao.pension.enrollment import EnrollmentForm, open_record
 from jubao.pension.idnumber import IdNumber, check_character
 from jubao.pension.people import Person
 from jubao.pension.policy import NATIONAL, PolicyFile, as_file_values, parse_params, save_policy
@@ -51,9 +51,10 @@ async def enrol(
     special_group: str | None = None,
     grade: int = 50000,
     name: str = "张三",
+    bank_account: str | None = None,
 ) -> Person:
     """A person enrolled directly (as an import would), skipping the application."""
-    form = EnrollmentPayload(
+    form = EnrollmentForm(
         id_number=id_number(birth, sequence),
         name=name,
         ethnicity="01",
@@ -61,6 +62,7 @@ async def enrol(
         region=region.code,
         address="某村某组",
         special_group=special_group,
+        bank_account=bank_account,
         grade=grade,
     )
     identity = IdNumber.read(form.id_number)

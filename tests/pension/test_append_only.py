@@ -10,7 +10,7 @@ from jubao import audit
 from jubao.audit import AuditEvent
 from jubao.pension.applications import ApplicationReview, Kind
 from jubao.pension.ledger import AccountEntry
-from jubao.pension.people import PersonEvent, record_event
+from jubao.pension.people import EventKind, PersonEvent, record_event
 from jubao.platform.services import Services
 from tests.conftest import ActorFor
 from tests.helpers import VILLAGE_A, World
@@ -31,7 +31,7 @@ async def test_updates_and_deletes_are_refused(
     await pay(services, person, 2023, date(2023, 2, 1))
     async with services.db.transaction(SYSTEM) as session:
         audit.record(session, SYSTEM, "test.read", f"person:{person.id}")
-        record_event(session, SYSTEM, person, "changed", before={"phone": None})
+        record_event(session, SYSTEM, person, EventKind.CHANGED, before={"phone": None})
     async with services.db.session(SYSTEM) as session:
         before = await session.scalar(select(func.count()).select_from(model))
     assert before

@@ -107,7 +107,7 @@ def test_back_payment_earns_no_subsidy_unless_the_policy_grants_it() -> None:
         (25000, 0, 0, ContributionError.GRADE),
         (0, 0, 0, ContributionError.GRADE),
         (10000, 150000, 60000, ContributionError.AID_CAP),  # 2,100 > the 2,000 top grade
-        (10000, -1, 0, ContributionError.AID_CAP),
+        (10000, -1, 0, ContributionError.NEGATIVE),
     ],
 )
 def test_refusals(grade: int, collective: int, aid: int, code: ContributionError) -> None:

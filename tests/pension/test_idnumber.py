@@ -45,7 +45,7 @@ def test_full_width_digits_become_the_one_canonical_form() -> None:
     full_width = "１１０１０５１９４９１２３１００２Ｘ"
     assert canonical_id_number(full_width) == "11010519491231002X"
     assert IdNumber.parse(full_width, today=TODAY).value == "11010519491231002X"
-    assert IdNumber.read("\u3000１１０１０５４９１２３１００２") .value == "11010519491231002X"
+    assert IdNumber.read("\u3000１１０１０５４９１２３１００２").value == "11010519491231002X"
 
 
 @pytest.mark.parametrize(

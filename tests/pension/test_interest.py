@@ -14,8 +14,9 @@ from jubao.pension.contributions import (
     ContributionError,
     ContributionKind,
     CounterContribution,
+    CounterForm,
     assess,
-    record,
+    book,
 )
 from jubao.pension.interest import InterestError, InterestRun, post_interest
 from jubao.pension.ledger import AccountBalance, AccountEntry, EntryKind, check_balances
@@ -45,11 +46,12 @@ async def pay(
             special_group=person.special_group,
             **aid,
         )
-        await record(
+        await book(
             session,
             person,
             year,
             assessment,
+            None,
             kind=ContributionKind.NORMAL,
             channel=Channel.COUNTER,
             paid_on=paid_on,
@@ -298,13 +300,13 @@ async def test_money_cannot_be_dated_into_a_year_already_closed(
     async with services.db.transaction(SYSTEM) as session:
         with pytest.raises(DomainError) as caught:  # dated in 2023, whose interest is posted
             await CounterContribution().prepare(
-                session, SYSTEM, {**counter, "paid_on": "2023-12-31"}, TODAY
+                session, SYSTEM, CounterForm(**counter, paid_on=date(2023, 12, 31)), TODAY
             )
         assert caught.value.code is ContributionError.INTEREST_CLOSED
         assert caught.value.message() == (
             "2023 年已结息，缴费日期 2023-12-31 不能再入账，最早为 2024-01-01"
         )
         placed = await CounterContribution().prepare(
-            session, SYSTEM, {**counter, "paid_on": "2024-01-02"}, TODAY
+            session, SYSTEM, CounterForm(**counter, paid_on=date(2024, 1, 2)), TODAY
         )
     assert placed.person_id == person.id

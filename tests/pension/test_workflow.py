@@ -285,7 +285,7 @@ async def test_a_change_keeps_before_and_after(
     done = await decide(acting, "county.reviewer", application.id)
     assert done.result == {
         "person_id": person_id,
-        "fields": ["address", "birth_date", "id_number", "sex"],
+        "fields": ["address", "birthDate", "idNumber", "sex"],
     }
     async with services.db.session(SYSTEM) as session:
         person = await session.get(Person, person_id)

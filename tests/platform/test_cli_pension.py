@@ -78,14 +78,14 @@ def test_import_bank_interest_ledger_and_statement(jubao, tmp_path: Path) -> Non
         encoding="utf-8",
     )
     assert jubao("policy", "load", "province.toml").exit_code == 0
-    ids = [id_number(date(1960, 1, 1), n) for n in (1, 2, 3)]
+    ids = [id_number(date(1970, 1, 1), n) for n in (1, 2, 3)]
     people = (
         PEOPLE_HEADER
         + "".join(
             f"{i},村民{n},01,农业,410121101201,某村,500,2020-01-01,6222{n:011d},{'031' if n == 2 else '011'}\n"
             for n, i in enumerate(ids)
         )
-        + "41012119600101001X,坏号,01,农业,410121101201,某村,500,2020-01-01,,011\n"
+        + "41012119700101001X,坏号,01,农业,410121101201,某村,500,2020-01-01,,011\n"
     )
     (tmp_path / "people.csv").write_text(people, encoding="utf-8")
     imported = jubao("import", "persons", "people.csv")
@@ -99,16 +99,17 @@ def test_import_bank_interest_ledger_and_statement(jubao, tmp_path: Path) -> Non
 
     exported = jubao("contributions", "bank-export", "410121101000", "2024", "collect.csv")
     assert exported.exit_code == 0, exported.output
+    assert "已写入 3 人，合计 1400.00 元；无银行账号 0 人" in exported.output
     lines = (tmp_path / "collect.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == "个人编号,身份证号码,姓名,银行账号,年度,档次,扣款金额"
+    assert lines[0] == "批次号,个人编号,身份证号码,姓名,银行账号,年度,档次,扣款金额"
     assert len(lines) == 4  # the 代缴 person still owes 400 of the 500 grade
     assert lines[3].endswith(",2024,500.00,400.00")
-    result_rows = ["个人编号,身份证号码,年度,档次,扣款金额,扣款结果,银行流水号,扣款日期"]
+    result_rows = ["批次号,个人编号,身份证号码,年度,档次,扣款金额,扣款结果,银行流水号,扣款日期"]
     for n, line in enumerate(lines[1:]):
-        person_id, number, _, _, year, grade, amount = line.split(",")
+        batch, person_id, number, _, _, year, grade, amount = line.split(",")
         outcome = "失败：余额不足" if n == 1 else "成功"
         result_rows.append(
-            f"{person_id},{number},{year},{grade},{amount},{outcome},B{n},2024-03-15"
+            f"{batch},{person_id},{number},{year},{grade},{amount},{outcome},B{n},2024-03-15"
         )
     (tmp_path / "result.csv").write_text("\n".join(result_rows) + "\n", encoding="utf-8")
     posted = jubao("contributions", "bank-import", "result.csv")

@@ -7,29 +7,17 @@ from datetime import datetime
 import strawberry
 
 from jubao.authz.actor import Actor
-from jubao.authz.login import LoginError, authenticate, change_own_password
-from jubao.authz.operators import OperatorError
-from jubao.authz.passwords import PasswordError
+from jubao.authz.login import authenticate, change_own_password
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import AuthzAction, AuthzObject
-from jubao.platform.api.errors import attempt, code_enum, user_error_type
 from jubao.platform.api.grants import Grant
 from jubao.platform.api.permissions import LoggedIn
+from jubao.platform.api.user_errors import attempt, user_error_type
 from jubao.platform.api.users import User
-from jubao.platform.tokens import TokenError, TokenPair
+from jubao.platform.tokens import TokenPair
 
-AuthenticationErrorCode = code_enum(
-    "AuthenticationErrorCode",
-    LoginError,
-    TokenError.REFRESH_INVALID,
-    OperatorError.WRONG_PASSWORD,
-    OperatorError.SESSION_ENDED,
-    PasswordError,
-    description="登录与密码错误代码 — why a login, refresh or password change was refused",
-)
 AuthenticationError = user_error_type(
     "AuthenticationError",
-    AuthenticationErrorCode,
     "登录与密码错误 — login, refresh or password change refused",
 )
 

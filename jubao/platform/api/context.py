@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jubao.authz.actor import Actor
 from jubao.authz.operators import Operator
 from jubao.errors import DomainError, Lang
+from jubao.pension.personal import Disclosure
 from jubao.platform.api.errors import unauthenticated
 from jubao.platform.api.loaders import Loaders
 from jubao.platform.authn import Authenticated
@@ -86,6 +87,12 @@ class Context:
     @cached_property
     def loaders(self) -> Loaders:
         return Loaders(self)
+
+    @cached_property
+    def disclosure(self) -> Disclosure:
+        """The personal data this request shows (recorded before the answer leaves, by
+        `jubao.platform.api.schema.RecordDisclosures`)."""
+        return Disclosure(self.actor)
 
 
 Info = strawberry.Info[Context, None]

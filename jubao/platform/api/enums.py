@@ -16,6 +16,7 @@ from jubao.pension.contributions import ContributionKind as _ContributionKind
 from jubao.pension.idnumber import Sex as _Sex
 from jubao.pension.ledger import Component as _Component
 from jubao.pension.ledger import EntryKind as _EntryKind
+from jubao.pension.people import EventKind as _EventKind
 from jubao.pension.people import PersonStatus as _PersonStatus
 from jubao.pension.policy import Hukou as _Hukou
 from jubao.pension.suspension import SuspensionAction as _SuspensionAction
@@ -94,4 +95,9 @@ ContributionChannel = strawberry.enum(
     _Channel,
     name="ContributionChannel",
     description="征收方式 — COUNTER 柜台, BANK 银行代收, HARDSHIP_LIST 代缴名单, IMPORT 历史数据",
+)
+PersonEventKind = strawberry.enum(
+    _EventKind,
+    name="PersonEventKind",
+    description="档案记录类型 — ENROLLED 参保, CHANGED 变更, SUSPENDED 暂停缴费, RESUMED 恢复缴费",
 )

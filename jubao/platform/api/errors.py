@@ -8,11 +8,8 @@ with ``extensions.code``; anything unexpected is logged and masked.
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from enum import Enum
 from typing import Any, TypeVar
 
-import strawberry
 from graphql import GraphQLError
 
 from jubao.errors import DomainError, ErrorCode, Lang
@@ -67,39 +64,6 @@ def unauthenticated(lang: Lang, cause: DomainError) -> GraphQLError:
     return GraphQLError(
         cause.message(lang),
         extensions={"code": Problem.UNAUTHENTICATED.name, "reason": cause.code.name},
-    )
-
-
-# --- userErrors -----------------------------------------------------------------------------
-
-
-@strawberry.interface(description="业务规则错误 — a business rule refused the request")
-class UserError:
-    field: str | None = strawberry.field(
-        description="出错的输入字段 — the input field at fault (camelCase), if any"
-    )
-    message: str = strawberry.field(description="错误说明 — message in the request's language")
-
-
-def code_enum(name: str, *sources: type[ErrorCode] | ErrorCode, description: str) -> type[Enum]:
-    """A GraphQL enum of the codes a mutation can return: whole error-code enums or members."""
-    names = dict.fromkeys(
-        member.name
-        for source in sources
-        for member in ([source] if isinstance(source, ErrorCode) else source)
-    )
-    return strawberry.enum(Enum(name, {n: n for n in names}), description=description)  # type: ignore[return-value]
-
-
-def user_error_type(name: str, codes: type[Enum], description: str) -> type[UserError]:
-    cls = type(name, (UserError,), {"__annotations__": {"code": codes}})
-    return strawberry.type(cls, description=description)
-
-
-def to_user_error(error_type: type[UserError], error: DomainError, lang: Lang) -> UserError:
-    codes = error_type.__annotations__["code"]
-    return error_type(  # type: ignore[call-arg]
-        field=error.field, message=error.message(lang), code=codes[error.code.name]
     )
 
 
@@ -174,14 +138,3 @@ def _classify(error: GraphQLError, lang: Lang, request_id: str) -> tuple[Problem
     if error.message.startswith("Variable "):
         return Problem.BAD_USER_INPUT, {"detail": error.message}
     return Problem.GRAPHQL_VALIDATION_FAILED, {"detail": error.message}
-
-
-async def attempt(
-    lang: Lang, payload: Callable[..., P], error_type: type[UserError], work: Awaitable[P]
-) -> P:
-    """Run a mutation's work; a business-rule refusal becomes the payload's ``userErrors``
-    (the transaction inside ``work`` has been rolled back by then)."""
-    try:
-        return await work
-    except DomainError as error:
-        return payload(user_errors=[to_user_error(error_type, error, lang)])

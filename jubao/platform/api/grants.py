@@ -10,8 +10,6 @@ from strawberry import relay
 
 from jubao.authz import grants as grant_rules
 from jubao.authz import policy
-from jubao.authz.actor import AccessError
-from jubao.authz.administration import AdministrationError
 from jubao.authz.grants import GrantError, grant_visible
 from jubao.authz.operators import OperatorError
 from jubao.authz.roles import CATALOGUE, ROLES
@@ -19,25 +17,14 @@ from jubao.authz.roles import Role as RoleDef
 from jubao.errors import DomainError, Lang
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import AuthzAction, AuthzObject, RegionLevel, RoleName
-from jubao.platform.api.errors import attempt, code_enum, user_error_type
 from jubao.platform.api.ids import int_key, int_key_of
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region, region_by_code
+from jubao.platform.api.user_errors import attempt, user_error_type
 from jubao.platform.api.users import User
 from jubao.tenants.codes import RegionCode
 
-RoleGrantErrorCode = code_enum(
-    "RoleGrantErrorCode",
-    GrantError,
-    AdministrationError,
-    OperatorError.NOT_FOUND,
-    OperatorError.REASON_REQUIRED,
-    AccessError,
-    description="授权错误代码 — why a grant or revoke was refused",
-)
-RoleGrantError = user_error_type(
-    "RoleGrantError", RoleGrantErrorCode, "授权错误 — grant or revoke refused"
-)
+RoleGrantError = user_error_type("RoleGrantError", "授权错误 — grant or revoke refused")
 
 
 @strawberry.type(description="角色的一项权限 — one permission of a role")

@@ -14,10 +14,11 @@ from jubao.authz.policy import CasbinRule, Grant, grant_of, subject
 from jubao.orm import among
 from jubao.pension.applications import Application, ApplicationReview
 from jubao.pension.contributions import Contribution
+from jubao.pension.interest import InterestRun
 from jubao.pension.ledger import Statement
 from jubao.pension.ledger import balances as ledger_balances
 from jubao.pension.ledger import statements as ledger_statements
-from jubao.pension.people import Person, PersonEvent, Read, record_unmasked_reads
+from jubao.pension.people import Person, PersonEvent
 from jubao.tenants.models import Region
 
 if TYPE_CHECKING:
@@ -45,11 +46,12 @@ class Loaders:
         self.balances = DataLoader[int, dict[str, int]](self._balances)
         self.statement = DataLoader[tuple[int, int], Statement](self._statements)
         self.contributions = DataLoader[int, list[Contribution]](self._contributions)
+        self.contribution = DataLoader[int, Contribution | None](self._contributions_by_id)
+        self.interest_run = DataLoader[int, InterestRun | None](self._interest_runs)
         self.applications = DataLoader[int, list[Application]](self._applications)
         self.application = DataLoader[int, Application | None](self._applications_by_id)
         self.events = DataLoader[int, list[PersonEvent]](self._events)
         self.reviews = DataLoader[int, list[ApplicationReview]](self._reviews)
-        self.reveal = DataLoader[Read, bool](self._reveal)
         self.region = DataLoader[str, Region | None](self._regions)
         self.operator = DataLoader[int, Operator | None](self._operators)
         self.grants = DataLoader[int, list[Grant]](self._grants)
@@ -86,6 +88,12 @@ class Loaders:
 
     async def _applications_by_id(self, ids: list[int]) -> list[Application | None]:
         return await self._by_key(Application.id, ids)
+
+    async def _interest_runs(self, ids: list[int]) -> list[InterestRun | None]:
+        return await self._by_key(InterestRun.id, ids)
+
+    async def _contributions_by_id(self, ids: list[int]) -> list[Contribution | None]:
+        return await self._by_key(Contribution.id, ids)
 
     async def _contributions(self, person_ids: list[int]) -> list[list[Contribution]]:
         return await self._per_person(Contribution, person_ids, Contribution.year)
@@ -131,15 +139,6 @@ class Loaders:
             for row in rows:
                 grouped[row.application_id].append(row)
         return [grouped[a] for a in application_ids]
-
-    async def _reveal(self, reads: list[Read]) -> list[bool]:
-        """Every unmasked read of personal data is recorded, a batch at a time. Recording
-        changes nothing the request reads, so the read session is left as it is (the request's
-        ``transaction`` would start it afresh and expire the rows its fields are still using)."""
-        context = self._context
-        async with context.services.db.transaction(context.actor) as session:
-            await record_unmasked_reads(session, context.actor, reads)
-        return [True] * len(reads)
 
     async def _grants_by_id(self, ids: list[int]) -> list[Grant | None]:
         async with self._context.session() as session:

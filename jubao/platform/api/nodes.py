@@ -11,11 +11,12 @@ import asyncio
 import strawberry
 from strawberry import relay
 
+from jubao.platform.api.accounts import InterestRunNode
 from jubao.platform.api.applications import Application
 from jubao.platform.api.context import Info
 from jubao.platform.api.errors import Problem, problem
 from jubao.platform.api.grants import Grant
-from jubao.platform.api.people import PersonNode
+from jubao.platform.api.people import ContributionNode, PersonNode, StatementNode
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region
 from jubao.platform.api.users import User
@@ -26,6 +27,9 @@ NODE_TYPES: dict[str, type[relay.Node]] = {
     "Grant": Grant,
     "Person": PersonNode,
     "Application": Application,
+    "Contribution": ContributionNode,
+    "Statement": StatementNode,
+    "InterestRun": InterestRunNode,
 }
 MAX_NODES = 100
 

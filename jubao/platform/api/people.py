@@ -1,39 +1,31 @@
-"""参保人 in the API: the person, their account, contributions and history; the scoped list.
+"""参保人 in the API: the person, their account, contributions, statements and history; the
+scoped list.
 
-ID numbers, phone numbers and bank accounts are masked unless the caller's role carries the
-personal-data right (``pii``) over the person's village; every unmasked value served is
-recorded in the audit trail (one event per batch of people).
+ID numbers, phone numbers, bank accounts and birth dates are shown by the one rule of
+`jubao.pension.personal`: as they are to callers whose role carries the personal-data right
+(``pii``) over the person's village — every such value recorded in the audit trail before the
+answer leaves — and masked to everyone else.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Iterable, Sequence
 from datetime import date, datetime
 from functools import partial
 from inspect import isawaitable
-from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from sqlalchemy import and_, select
 from strawberry import relay
-from strawberry.scalars import JSON
 
 from jubao.authz.vocabulary import Act, Obj
+from jubao.errors import Text
 from jubao.pension import ledger
 from jubao.pension.contributions import Contribution as ContributionRow
-from jubao.pension.idnumber import IdNumber, mask_id_number
+from jubao.pension.idnumber import IdNumber
 from jubao.pension.ledger import Component
-from jubao.pension.people import (
-    ETHNICITIES,
-    Person,
-    PersonEvent,
-    Read,
-    mask_bank_account,
-    mask_birth_date,
-    mask_phone,
-    may_see_personal_data,
-)
+from jubao.pension.people import ETHNICITIES, Person, PersonEvent, PersonValues
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import (
     AccountComponent,
@@ -41,10 +33,12 @@ from jubao.platform.api.enums import (
     ContributionKind,
     EntryKind,
     Hukou,
+    PersonEventKind,
     PersonStatus,
     Sex,
 )
 from jubao.platform.api.errors import Problem, problem
+from jubao.platform.api.forms import Owner, instance, output_type, register_node
 from jubao.platform.api.ids import INT64, int_key
 from jubao.platform.api.loaders import known
 from jubao.platform.api.pagination import (
@@ -60,72 +54,13 @@ from jubao.platform.api.regions import Region, region_by_code
 from jubao.platform.api.scalars import Money, Year
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.scope import Scope
+from jubao.text import NAME_PREFIX, TextField
 
 if TYPE_CHECKING:
     from jubao.platform.api.applications import Application
 
-T = TypeVar("T")
-
-PERSONAL_FIELDS = {
-    "id_number": mask_id_number,
-    "phone": mask_phone,
-    "bank_account": mask_bank_account,
-    "birth_date": mask_birth_date,
-}
-
-
-def personal(
-    info: Info, region: RegionCode, subject: str, field: str, value: str | None
-) -> str | Awaitable[str] | None:
-    """The value itself if the caller may see personal data in ``region`` (the read is then
-    recorded against ``subject``, e.g. "person:12"), else masked.
-
-    A masked value comes back at once: a page of people read without the right then costs no
-    coroutine per field, which is most of what GraphQL spends on a page."""
-    if value is None:
-        return None
-    if may_see_personal_data(info.context.actor, region):
-        return _recorded(info, Read(region.code, subject, field), value)
-    return PERSONAL_FIELDS[field](value)  # type: ignore[operator]
-
-
-async def _recorded(info: Info, read: Read, value: T) -> T:
-    await info.context.loaders.reveal.load(read)
-    return value
-
-
-async def masked_values(
-    info: Info, region: RegionCode, subject: str, values: dict[str, Any] | None
-) -> Any:
-    """A dict (history, payloads) with its personal-data fields shown or masked alike, at
-    any depth (a change application holds the new values under ``changes``). The values shown
-    are recorded together, as one read."""
-    if values is None:
-        return None
-    shown_later: list[tuple[dict[str, Any], str, Awaitable[str]]] = []
-
-    def walk(source: dict[str, Any]) -> dict[str, Any]:
-        shown: dict[str, Any] = {}
-        for key, value in source.items():
-            if isinstance(value, dict):
-                shown[key] = walk(value)
-            elif isinstance(value, list):
-                shown[key] = [walk(v) if isinstance(v, dict) else v for v in value]
-            elif key in PERSONAL_FIELDS and isinstance(value, str):
-                found = personal(info, region, subject, key, value)
-                if isawaitable(found):
-                    shown_later.append((shown, key, found))
-                shown[key] = found
-            else:
-                shown[key] = value
-        return shown
-
-    result = walk(values)
-    if shown_later:
-        found = await asyncio.gather(*(value for _, _, value in shown_later))
-        for (target, key, _), value in zip(shown_later, found, strict=True):
-            target[key] = value
-    return result
+GROUP_CODE = TextField("specialGroup", Text("参保身份代码", "The special-group code"), 10)
+PersonValuesType = output_type(PersonValues)
 
 
 @strawberry.type(description="账户某一组成部分的余额 — the balance of one account component")
@@ -166,10 +101,12 @@ async def _account_later(amounts: Awaitable[dict[str, int]]) -> Account:
 
 
 @strawberry.type(name="Contribution", description="缴费记录 — one year's contribution")
-class Contribution:
+class ContributionNode(relay.Node):
     year: Year
     kind: ContributionKind  # type: ignore[valid-type]
-    channel: ContributionChannel  # type: ignore[valid-type]
+    channel: ContributionChannel = strawberry.field(  # type: ignore[valid-type]
+        description="征收方式 — how the person's own payment came (a 代缴 share shows in hardship)"
+    )
     grade: Money = strawberry.field(description="缴费档次 — the grade")
     personal: Money = strawberry.field(description="个人缴费 — paid by the person")
     hardship: Money = strawberry.field(description="政府代缴 — paid by the government (代缴)")
@@ -181,10 +118,12 @@ class Contribution:
     subsidy: Money = strawberry.field(description="政府缴费补贴合计 — government subsidy")
     credited: Money = strawberry.field(description="记入个人账户合计 — credited to the account")
     paid_on: date
+    row: strawberry.Private[ContributionRow]
 
     @classmethod
     def of(cls, row: ContributionRow) -> Self:
         return cls(
+            row=row,
             year=Year(row.year),
             kind=row.kind,  # type: ignore[arg-type]
             channel=row.channel,  # type: ignore[arg-type]
@@ -201,6 +140,27 @@ class Contribution:
             paid_on=row.paid_on,
         )
 
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: Info) -> str:
+        return str(root.row.id)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        return await _nodes(info, node_ids, info.context.loaders.contribution.load_many, cls.of)
+
+    @strawberry.field(description="参保人 — the person (null if outside your scope)")
+    async def person(self, info: Info) -> PersonNode | None:
+        return await person_by_id(info, self.row.person_id)
+
+
+async def _nodes(info: Info, node_ids: Iterable[str], load_many: Any, to_node: Any) -> list[Any]:
+    keys = [int_key(k, INT64) for k in node_ids]
+    rows = await load_many([k for k in keys if k is not None])
+    found = {row.id: row for row in rows if row is not None}
+    return [to_node(found[k]) if k in found else None for k in keys]
+
 
 @strawberry.type(description="对账单明细 — one line of a statement")
 class StatementLine:
@@ -212,8 +172,8 @@ class StatementLine:
     memo: str | None
 
 
-@strawberry.type(description="个人账户对账单 — the account statement for one year")
-class Statement:
+@strawberry.type(name="Statement", description="个人账户对账单 — the account statement for a year")
+class StatementNode(relay.Node):
     year: Year
     opening: list[ComponentBalance] = strawberry.field(description="期初余额 — at 1 January")
     lines: list[StatementLine]
@@ -222,16 +182,86 @@ class Statement:
     closing_total: Money
     interest: Money = strawberry.field(description="本年利息 — interest credited this year")
     credited: Money = strawberry.field(description="本年缴费入账 — contributions this year")
+    person_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, result: ledger.Statement) -> Self:
+        return cls(
+            person_id=result.person_id,
+            year=Year(result.year),
+            opening=_component_list(result.opening),
+            closing=_component_list(result.closing),
+            lines=[
+                StatementLine(
+                    value_date=line.value_date,
+                    year=Year(line.year),
+                    component=line.component,  # type: ignore[arg-type]
+                    kind=line.kind,  # type: ignore[arg-type]
+                    amount=Money(line.amount),
+                    memo=line.memo,
+                )
+                for line in result.lines
+            ],
+            opening_total=Money(result.opening_total),
+            closing_total=Money(result.closing_total),
+            interest=Money(result.total(ledger.EntryKind.INTEREST)),
+            credited=Money(result.total(ledger.EntryKind.CONTRIBUTION)),
+        )
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: Info) -> str:
+        return f"{root.person_id}:{root.year}"
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        found: list[Self | None] = []
+        for node_id in node_ids:
+            person_text, _, year_text = node_id.partition(":")
+            person_id, year = int_key(person_text, INT64), int_key(year_text)
+            person = await info.context.loaders.person.load(person_id) if person_id else None
+            if person is None or year is None or not 2009 <= year <= 2100:
+                found.append(None)
+                continue
+            found.append(await _statement_of(info, person, year))
+        return found
+
+    @strawberry.field(description="参保人 — the person (null if outside your scope)")
+    async def person(self, info: Info) -> PersonNode | None:
+        return await person_by_id(info, self.person_id)
 
 
-@strawberry.type(description="档案记录 — an entry of the person's archive (一人一档)")
+async def _statement_of(info: Info, person: Person, year: int) -> StatementNode | None:
+    """The statement, for those who may read accounts where the person lives."""
+    if not info.context.actor.can(Obj.ACCOUNT, Act.READ, person.region):
+        return None
+    return StatementNode.of(await info.context.loaders.statement.load((person.id, year)))
+
+
+@strawberry.type(name="PersonEvent", description="档案记录 — an entry of the person's archive")
 class PersonEventNode:
-    kind: str = strawberry.field(description="enrolled 参保, changed 变更, …")
+    kind: PersonEventKind  # type: ignore[valid-type]
     at: datetime
     actor: str = strawberry.field(description="经手人 — who did it")
-    application_id: strawberry.ID | None
-    before: JSON | None
-    after: JSON | None
+    before: PersonValuesType | None = strawberry.field(  # type: ignore[valid-type]
+        description="变更前 — the values before (what changed)"
+    )
+    after: PersonValuesType | None = strawberry.field(  # type: ignore[valid-type]
+        description="变更后 — the values after (what changed)"
+    )
+    application_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="业务申请 — the application behind it (null if none or unseen)")
+    async def application(
+        self, info: Info
+    ) -> Annotated[Application, strawberry.lazy("jubao.platform.api.applications")] | None:
+        from jubao.platform.api.applications import Application
+
+        if self.application_id is None:
+            return None
+        row = await info.context.loaders.application.load(self.application_id)
+        return Application.of(row) if row else None
 
 
 @strawberry.type(name="Person", description="参保人 — an insured person")
@@ -267,8 +297,11 @@ class PersonNode(relay.Node):
         )
 
     @property
-    def _whose(self) -> tuple[RegionCode, str]:
-        return self.region_code, f"person:{self.row.id}"
+    def _owner(self) -> Owner:
+        return Owner(self.region_code, f"person:{self.row.id}")
+
+    def _shown(self, info: Info, kind: str, value: str | None) -> Any:
+        return info.context.disclosure.show(self.region_code, self._owner.subject, kind, value)
 
     @classmethod
     def resolve_id(cls, root: Self, *, info: Info) -> str:
@@ -278,45 +311,38 @@ class PersonNode(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        keys = [int_key(k, INT64) for k in node_ids]
-        rows = await info.context.loaders.person.load_many([k for k in keys if k is not None])
-        found = {row.id: row for row in rows if row is not None}
-        return [cls.of(found[k]) if k in found else None for k in keys]
+        return await _nodes(info, node_ids, info.context.loaders.person.load_many, cls.of)
 
     @strawberry.field(
-        graphql_type=str,
-        description="公民身份号码（无权限时脱敏） — ID number, masked without the right",
+        description="公民身份号码（无权限时脱敏） — ID number, masked without the right"
     )
-    def id_number(self, info: Info) -> str | Awaitable[str] | None:
-        return personal(info, *self._whose, "id_number", self.row.id_number)
+    def id_number(self, info: Info) -> str:
+        return self._shown(info, "id_number", self.row.id_number)  # type: ignore[no-any-return]
 
-    @strawberry.field(graphql_type=str | None, description="联系电话（无权限时脱敏）")
-    def phone(self, info: Info) -> str | Awaitable[str] | None:
-        return personal(info, *self._whose, "phone", self.row.phone)
+    @strawberry.field(description="联系电话（无权限时脱敏）")
+    def phone(self, info: Info) -> str | None:
+        return self._shown(info, "phone", self.row.phone)  # type: ignore[no-any-return]
 
-    @strawberry.field(graphql_type=str | None, description="银行账号或社保卡号（无权限时脱敏）")
-    def bank_account(self, info: Info) -> str | Awaitable[str] | None:
-        return personal(info, *self._whose, "bank_account", self.row.bank_account)
+    @strawberry.field(description="银行账号或社保卡号（无权限时脱敏）")
+    def bank_account(self, info: Info) -> str | None:
+        return self._shown(info, "bank_account", self.row.bank_account)  # type: ignore[no-any-return]
 
     @strawberry.field(
-        graphql_type=date | None,
         description=(
             "出生日期（无权限时为空：脱敏的身份证号码隐去的正是出生日期） — null without the "
             "right, as the masked ID number hides exactly these digits; see birthYear"
         ),
     )
-    def birth_date(self, info: Info) -> date | Awaitable[date] | None:
-        if not may_see_personal_data(info.context.actor, self.region_code):
-            return None
-        return _recorded(
-            info, Read(self.region_code.code, self._whose[1], "birth_date"), self.row.birth_date
+    def birth_date(self, info: Info) -> date | None:
+        return info.context.disclosure.show_date(
+            self.region_code, self._owner.subject, self.row.birth_date
         )
 
     @strawberry.field(
         description="是否可见完整个人敏感信息 — whether personal data is shown unmasked"
     )
     def personal_data_visible(self, info: Info) -> bool:
-        return may_see_personal_data(info.context.actor, self.region_code)
+        return info.context.disclosure.visible(self.region_code)
 
     @strawberry.field(description="民族名称")
     def ethnicity_name(self) -> str:
@@ -337,9 +363,9 @@ class PersonNode(relay.Node):
         return _account_later(amounts) if isawaitable(amounts) else _account(amounts)
 
     @strawberry.field(description="缴费记录 — contributions, by year")
-    async def contributions(self, info: Info) -> list[Contribution]:
+    async def contributions(self, info: Info) -> list[ContributionNode]:
         rows = await info.context.loaders.contributions.load(self.row.id)
-        return [Contribution.of(r) for r in rows]
+        return [ContributionNode.of(r) for r in rows]
 
     @strawberry.field(description="业务申请 — the applications about this person")
     async def applications(
@@ -353,49 +379,49 @@ class PersonNode(relay.Node):
     @strawberry.field(description="档案 — every change to the record, with before and after")
     async def history(self, info: Info) -> list[PersonEventNode]:
         rows: list[PersonEvent] = await info.context.loaders.events.load(self.row.id)
-        # together, so that the values shown are recorded as one read
-        shown = await asyncio.gather(
-            *(
-                masked_values(info, *self._whose, values)
-                for e in rows
-                for values in (e.before, e.after)
-            )
-        )
         return [
             PersonEventNode(
-                kind=e.kind,
+                kind=e.kind,  # type: ignore[arg-type]
                 at=e.at,
                 actor=e.actor,
-                application_id=strawberry.ID(str(e.application_id)) if e.application_id else None,
-                before=shown[2 * n],
-                after=shown[2 * n + 1],
+                before=self._values(e.before),
+                after=self._values(e.after),
+                application_id=e.application_id,
             )
-            for n, e in enumerate(rows)
+            for e in rows
         ]
 
-    @strawberry.field(description="个人账户对账单 — the statement for one year")
-    async def statement(self, info: Info, year: Year) -> Statement:
-        result = await info.context.loaders.statement.load((self.row.id, int(year)))
-        return Statement(
-            year=year,
-            opening=_component_list(result.opening),
-            closing=_component_list(result.closing),
-            lines=[
-                StatementLine(
-                    value_date=line.value_date,
-                    year=Year(line.year),
-                    component=line.component,  # type: ignore[arg-type]
-                    kind=line.kind,  # type: ignore[arg-type]
-                    amount=Money(line.amount),
-                    memo=line.memo,
-                )
-                for line in result.lines
-            ],
-            opening_total=Money(result.opening_total),
-            closing_total=Money(result.closing_total),
-            interest=Money(result.total(ledger.EntryKind.INTEREST)),
-            credited=Money(result.total(ledger.EntryKind.CONTRIBUTION)),
-        )
+    def _values(self, values: dict[str, Any] | None) -> Any:
+        if values is None:
+            return None
+        return instance(PersonValues, PersonValues.model_validate(values), self._owner)
+
+    @strawberry.field(
+        description="个人账户对账单 — a year's statement (null if you may not read accounts)"
+    )
+    async def statement(self, info: Info, year: Year) -> StatementNode | None:
+        return await _statement_of(info, self.row, int(year))
+
+
+async def person_by_id(info: Info, person_id: int | None) -> PersonNode | None:
+    if person_id is None:
+        return None
+    row = await info.context.loaders.person.load(person_id)
+    return PersonNode.of(row) if row else None
+
+
+async def _people(info: Info, ids: list[int]) -> list[PersonNode | None]:
+    rows = await info.context.loaders.person.load_many(ids)
+    return [PersonNode.of(row) if row else None for row in rows]
+
+
+async def _contributions(info: Info, ids: list[int]) -> list[ContributionNode | None]:
+    rows = await info.context.loaders.contribution.load_many(ids)
+    return [ContributionNode.of(row) if row else None for row in rows]
+
+
+register_node("Person", PersonNode, _people)
+register_node("Contribution", ContributionNode, _contributions)
 
 
 @strawberry.input(description="参保人查询条件 — filters for the person list")
@@ -406,7 +432,9 @@ class PersonFilter:
     special_group: str | None = strawberry.field(default=None, description="参保身份代码")
     born_from: int | None = strawberry.field(default=None, description="出生年份起（1900–2100）")
     born_to: int | None = strawberry.field(default=None, description="出生年份止（1900–2100）")
-    name_prefix: str | None = strawberry.field(default=None, description="姓名开头 — name prefix")
+    name_prefix: str | None = strawberry.field(
+        default=None, description="姓名开头（至多 50 个字符） — name prefix"
+    )
     id_number: IdNumber | None = strawberry.field(default=None, description="公民身份号码")
 
 
@@ -427,14 +455,14 @@ def _filtered(info: Info, where: PersonFilter | None) -> Any:
         conditions.append(Person.status == where.status.value)
     if where.hukou is not None:
         conditions.append(Person.hukou == where.hukou.value)
-    if where.special_group is not None:
-        conditions.append(Person.special_group == where.special_group)
+    if (group := GROUP_CODE.optional(where.special_group, field="where.specialGroup")) is not None:
+        conditions.append(Person.special_group == group)
     if where.born_from is not None:
         conditions.append(Person.birth_date >= date(_birth_year(info, where.born_from), 1, 1))
     if where.born_to is not None:
         conditions.append(Person.birth_date <= date(_birth_year(info, where.born_to), 12, 31))
-    if where.name_prefix:
-        conditions.append(Person.name.startswith(where.name_prefix.strip(), autoescape=True))
+    if (prefix := NAME_PREFIX.optional(where.name_prefix, field="where.namePrefix")) is not None:
+        conditions.append(Person.name.startswith(prefix, autoescape=True))
     if where.id_number is not None:
         conditions.append(Person.id_number == where.id_number.value)
     return statement.where(and_(*conditions)) if conditions else statement

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 
 import strawberry
@@ -20,12 +20,14 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from jubao.platform.api.accounts import InterestRunNode
 from jubao.platform.api.applications import Application, ApplicationMutations, ApplicationQueries
 from jubao.platform.api.auth import AuthMutations, AuthQueries
+from jubao.platform.api.context import Context
 from jubao.platform.api.grants import Grant, RoleMutations, RoleQueries
 from jubao.platform.api.nodes import NodeQueries
 from jubao.platform.api.pagination import MAX_PAGE
-from jubao.platform.api.people import PersonNode, PersonQueries
+from jubao.platform.api.people import ContributionNode, PersonNode, PersonQueries, StatementNode
 from jubao.platform.api.policy import PolicyQueries
 from jubao.platform.api.regions import Region, RegionQueries
 from jubao.platform.api.scalars import SCALARS
@@ -54,6 +56,30 @@ class Mutation(AuthMutations, UserMutations, RoleMutations, ApplicationMutations
     pass
 
 
+class RecordDisclosures(SchemaExtension):
+    """Personal data shown unmasked is recorded before the answer leaves; if it cannot be
+    recorded, the answer does not leave."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        if not isinstance(context, Context) or "disclosure" not in vars(context):
+            return  # nothing personal was asked for
+        disclosure = context.disclosure
+        if not disclosure.reads:
+            return
+        try:
+            async with context.services.db.transaction(context.actor) as session:
+                await disclosure.record(session)
+        except Exception as error:
+            result = self.execution_context.result
+            if result is not None:
+                result.data = None
+                result.errors = [GraphQLError(str(error), original_error=error)]
+            else:
+                raise
+
+
 class Schema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -76,13 +102,23 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
         partial(ParserCache, maxsize=CACHE_SIZE),
         partial(ValidationCache, maxsize=CACHE_SIZE),
+        RecordDisclosures,
     ]
     if settings.production:
         extensions.append(DisableIntrospection)
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[Region, User, Grant, PersonNode, Application],
+        types=[
+            Region,
+            User,
+            Grant,
+            PersonNode,
+            Application,
+            ContributionNode,
+            StatementNode,
+            InterestRunNode,
+        ],
         extensions=extensions,
         config=StrawberryConfig(
             disable_field_suggestions=settings.production,

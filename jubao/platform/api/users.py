@@ -11,33 +11,22 @@ from sqlalchemy import select
 from strawberry import relay
 
 from jubao.authz import operators
-from jubao.authz.actor import AccessError
 from jubao.authz.grants import grant_visible
 from jubao.authz.operators import Operator, OperatorError
-from jubao.authz.passwords import PasswordError
 from jubao.errors import DomainError
 from jubao.platform.api.context import Info
-from jubao.platform.api.errors import attempt, code_enum, user_error_type
 from jubao.platform.api.ids import int_key, int_key_of
 from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region, region_by_code
+from jubao.platform.api.user_errors import attempt, user_error_type
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.scope import Scope
 
 if TYPE_CHECKING:
     from jubao.platform.api.grants import Grant
 
-UserAccountErrorCode = code_enum(
-    "UserAccountErrorCode",
-    *(code for code in OperatorError if code is not OperatorError.WRONG_PASSWORD),
-    PasswordError,
-    AccessError,
-    description="操作员管理错误代码 — why an operator change was refused",
-)
-UserAccountError = user_error_type(
-    "UserAccountError", UserAccountErrorCode, "操作员管理错误 — operator change refused"
-)
+UserAccountError = user_error_type("UserAccountError", "操作员管理错误 — operator change refused")
 
 
 @strawberry.type(name="User", description="操作员 — an operator account")

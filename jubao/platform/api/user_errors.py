@@ -1,0 +1,117 @@
+"""``userErrors``: business rules that refused a mutation, each with a code, a message in the
+caller's language and the input field at fault.
+
+Every mutation's errors carry a code of one enum, ``UserErrorCode``, built from every domain
+error-code class a mutation can reach (a test walks the services behind the mutations and
+fails if one could raise a code missing here): a code can never be missing from a
+mutation's list and turn a refusal into a masked internal error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import TypeVar
+
+import strawberry
+
+from jubao.authz.actor import AccessError
+from jubao.authz.administration import AdministrationError
+from jubao.authz.grants import GrantError
+from jubao.authz.login import LoginError
+from jubao.authz.operators import OperatorError
+from jubao.authz.passwords import PasswordError
+from jubao.errors import DomainError, ErrorCode, Lang
+from jubao.pension.applications import ApplicationError
+from jubao.pension.changes import ChangeError
+from jubao.pension.contributions import ContributionError
+from jubao.pension.enrollment import EligibilityError
+from jubao.pension.forms import FormError
+from jubao.pension.idnumber import IdNumberError
+from jubao.pension.interest import InterestError
+from jubao.pension.money import MoneyError
+from jubao.pension.people import PersonError
+from jubao.pension.policy import PolicyError
+from jubao.platform.tokens import TokenError
+from jubao.tenants.abolition import AbolitionError
+from jubao.tenants.codes import RegionCodeError
+from jubao.text import TextError
+
+P = TypeVar("P")
+
+SOURCES: tuple[type[ErrorCode], ...] = (
+    AccessError,
+    AdministrationError,
+    GrantError,
+    LoginError,
+    OperatorError,
+    PasswordError,
+    TokenError,
+    TextError,
+    RegionCodeError,
+    AbolitionError,
+    FormError,
+    IdNumberError,
+    MoneyError,
+    PersonError,
+    EligibilityError,
+    ChangeError,
+    ApplicationError,
+    ContributionError,
+    InterestError,
+    PolicyError,
+)
+
+
+def _code_enum() -> type[Enum]:
+    """One value per code name; its description lists the messages it stands for (a name such
+    as NOT_FOUND is shared by several areas)."""
+    messages: dict[str, list[str]] = {}
+    for source in SOURCES:
+        for code in source:
+            messages.setdefault(code.name, []).append(code.zh)
+    members = {
+        name: strawberry.enum_value(name, description=" / ".join(dict.fromkeys(texts)))
+        for name, texts in messages.items()
+    }
+    enum = Enum("UserErrorCode", members)  # type: ignore[misc]
+    return strawberry.enum(  # type: ignore[no-any-return]
+        enum,
+        description="业务规则错误代码 — why a business rule refused a mutation",
+    )
+
+
+UserErrorCode = _code_enum()
+
+
+@strawberry.interface(description="业务规则错误 — a business rule refused the request")
+class UserError:
+    field: str | None = strawberry.field(
+        description=(
+            "出错的输入字段 — the input field at fault: its camelCase name inside the mutation's "
+            "input, dotted for nested ones (changes.name); null when no one field is"
+        )
+    )
+    message: str = strawberry.field(description="错误说明 — message in the request's language")
+    code: UserErrorCode  # type: ignore[valid-type]
+
+
+def user_error_type(name: str, description: str) -> type[UserError]:
+    return strawberry.type(type(name, (UserError,), {}), description=description)
+
+
+def to_user_error(error_type: type[UserError], error: DomainError, lang: Lang) -> UserError:
+    return error_type(  # type: ignore[call-arg]
+        field=error.field, message=error.message(lang), code=UserErrorCode[error.code.name]
+    )
+
+
+async def attempt(
+    lang: Lang, payload: Callable[..., P], error_type: type[UserError], work: Awaitable[P]
+) -> P:
+    """Run a mutation's work; a business-rule refusal becomes the payload's ``userErrors``
+    (the transaction inside ``work`` has been rolled back by then)."""
+    try:
+        return await work
+    except DomainError as error:
+        return payload(user_errors=[to_user_error(error_type, error, lang)])
