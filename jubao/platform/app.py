@@ -24,6 +24,7 @@ from jubao.platform.api.errors import rewrite_errors
 from jubao.platform.api.schema import build_schema
 from jubao.platform.authn import Authenticated, authenticate_token, bearer_token
 from jubao.platform.downloads import download_statement
+from jubao.platform.graphiql import graphiql_page, graphiql_route
 from jubao.platform.http import BodyLimit, RequestContext
 from jubao.platform.logs import setup_logging
 from jubao.platform.migrate import check_role_policies, check_schema_current
@@ -42,6 +43,9 @@ class GraphQLView(GraphQL[Context, None]):
             allow_queries_via_get=True,  # mutations over GET are refused by strawberry
         )
         self.services = services
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_page(request)  # served from the package, not strawberry's CDN page
 
     def encode_json(self, data: object) -> bytes:
         # UTF-8 rather than \u escapes (half the bytes of Chinese text for mobile clients), and
@@ -124,6 +128,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             Route("/statements/{person}/{year:int}.{format}", download_statement),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *([] if settings.production else [graphiql_route()]),
         ],
         middleware=[
             Middleware(RequestContext),

@@ -1,9 +1,5 @@
 """The real thing: `jubao demo` then `jubao serve --workers 2` on a socket."""
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -11,54 +7,19 @@ import httpx
 import pytest
 
 from jubao.platform.demo import DEMO_PASSWORD
+from tests.platform.live_server import live_server
 
-JUBAO = [sys.executable, "-m", "jubao.platform.cli"]
 AUTH_CACHE_SECONDS = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    workdir = tmp_path_factory.mktemp("server")
-    env = {
-        **os.environ,
-        "JUBAO_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'jubao.db'}",
-        "JUBAO_ARGON2_MEMORY_KIB": "1024",
-        "JUBAO_ARGON2_TIME_COST": "1",
-        "JUBAO_AUTH_CACHE_SECONDS": str(AUTH_CACHE_SECONDS),
-    }
-    subprocess.run(
-        [*JUBAO, "demo", "--no-serve"], env=env, cwd=workdir, check=True, capture_output=True
-    )
-    port = free_port()
-    process = subprocess.Popen(
-        [*JUBAO, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            process.kill()
-            raise AssertionError(process.stdout.read().decode() if process.stdout else "no output")
+    with live_server(
+        tmp_path_factory.mktemp("server"),
+        workers=2,
+        JUBAO_AUTH_CACHE_SECONDS=str(AUTH_CACHE_SECONDS),
+    ) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def graphql(url: str, query: str, variables: dict | None = None, token: str | None = None) -> dict:  # type: ignore[type-arg]
