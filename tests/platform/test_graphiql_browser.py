@@ -4,6 +4,7 @@ token, and nothing on the page breaks its Content-Security-Policy.
 
 Needs Debian's chromium (`apt-get install chromium`): skipped without it, a failure in CI."""
 
+import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -60,6 +61,7 @@ class Visit:
     page: Page
     requests: list[Request] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    last_run: int = 0  # where the requests of the last run start
 
     def log_in(self, username: str, password: str = DEMO_PASSWORD) -> None:
         form = self.page.locator("#login-form")
@@ -72,16 +74,16 @@ class Visit:
         self.page.locator("#token-form").get_by_role("button").click()
 
     def run(self, query: str) -> None:
-        """Type the query into GraphiQL's editor and press its run button."""
+        """Put the query in GraphiQL's editor and press its run button."""
         editor = self.page.locator(".graphiql-query-editor .CodeMirror")
         editor.evaluate("(element, query) => element.CodeMirror.setValue(query)", query)
-        self.requests.clear()
+        self.last_run = len(self.requests)
         self.page.locator(".graphiql-execute-button").click()
 
     def sent_authorization(self) -> list[str | None]:
         return [
             r.headers.get("authorization")
-            for r in self.requests
+            for r in self.requests[self.last_run :]
             if r.method == "POST" and r.url.endswith("/graphql")
         ]
 
@@ -111,15 +113,29 @@ def visit(browser: Browser, server: str) -> Iterator[Visit]:
     yield visit
     context.close()
     assert visit.problems == []  # no script error, no CSP violation (logged as errors)
+    elsewhere = [r.url for r in visit.requests if not r.url.startswith(f"{server}/")]
+    assert elsewhere == []  # nothing from any other host, ever
+
+
+def graphql(server: str, query: str, token: str | None = None, **variables: str) -> dict:  # type: ignore[type-arg]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(
+        f"{server}/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    return response.json()["data"]
+
+
+def access_token(server: str, username: str) -> str:
+    query = "mutation ($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { tokens { accessToken } } }"
+    return graphql(server, query, u=username, p=DEMO_PASSWORD)["login"]["tokens"]["accessToken"]
 
 
 def test_graphiql_renders_offline_logs_in_and_runs_a_query(visit: Visit, server: str) -> None:
     page = visit.page
-    loaded = [r.url for r in visit.requests]
     expect(page.locator(".graphiql-container")).to_be_visible()
     expect(page.locator("#graphiql")).not_to_contain_text("Loading")
-    assert all(url.startswith(f"{server}/") for url in loaded), loaded
-    assert sum("/graphiql/" in url for url in loaded) == len(assets())  # its files, from here
+    files = {r.url.split("?")[0] for r in visit.requests if "/graphiql/" in r.url}
+    assert files == {f"{server}/graphiql/{name}" for name in assets()}  # all from this server
 
     visit.log_in("county.reviewer")
     expect(page.locator("#session-name")).to_have_text("周县审 (county.reviewer)")
@@ -143,18 +159,35 @@ def test_graphiql_renders_offline_logs_in_and_runs_a_query(visit: Visit, server:
     visit.run(ME)
     expect(response).to_contain_text('"code": "UNAUTHENTICATED"')
     assert visit.sent_authorization() == [None]
-    assert all(url.startswith(f"{server}/") for url in (r.url for r in visit.requests))
 
 
-def test_the_session_survives_a_reload_of_the_tab(visit: Visit) -> None:
+def test_the_session_survives_a_reload_but_stays_out_of_local_storage(visit: Visit) -> None:
     visit.log_in("auditor")
     expect(visit.page.locator("#session-name")).to_contain_text("(auditor)")
+    session = visit.stored_session()
+    visit.run(ME)
+    expect(visit.page.locator(".graphiql-response")).to_contain_text('"auditor"')
     visit.page.reload()
     expect(visit.page.locator("#session-name")).to_contain_text("(auditor)")
-    assert (
-        visit.page.evaluate("Object.keys(localStorage).filter(k => !k.startsWith('graphiql'))")
-        == []
+    assert visit.stored_session() == session
+    stored = visit.page.evaluate("JSON.stringify(localStorage)")
+    assert "graphiql:tabState" in stored  # GraphiQL keeps its tabs there, but no token
+    assert session["accessToken"] not in stored and session["refreshToken"] not in stored  # type: ignore[index]
+
+
+def test_an_authorization_header_set_in_graphiql_wins(visit: Visit, server: str) -> None:
+    visit.log_in("county.reviewer")
+    expect(visit.page.locator("#session-name")).to_contain_text("(county.reviewer)")
+    auditor = access_token(server, "auditor")
+    visit.page.get_by_role("button", name="Headers").click()
+    pane = visit.page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")
+    pane.evaluate(
+        "(element, text) => element.CodeMirror.setValue(text)",
+        json.dumps({"authorization": f"Bearer {auditor}"}),
     )
+    visit.run(ME)
+    expect(visit.page.locator(".graphiql-response")).to_contain_text('"auditor"')
+    assert visit.sent_authorization() == [f"Bearer {auditor}"]
 
 
 def test_a_refused_login_is_shown(visit: Visit) -> None:
@@ -180,19 +213,6 @@ def test_an_access_token_is_refreshed_before_it_expires(visit: Visit) -> None:
     visit.run(ME)
     expect(visit.page.locator(".graphiql-response")).to_contain_text('"county.processor"')
     assert visit.sent_authorization() == [f"Bearer {second['accessToken']}"]  # type: ignore[index]
-
-
-def graphql(server: str, query: str, token: str | None = None, **variables: str) -> dict:  # type: ignore[type-arg]
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = httpx.post(
-        f"{server}/graphql", json={"query": query, "variables": variables}, headers=headers
-    )
-    return response.json()["data"]
-
-
-def access_token(server: str, username: str) -> str:
-    query = "mutation ($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { tokens { accessToken } } }"
-    return graphql(server, query, u=username, p=DEMO_PASSWORD)["login"]["tokens"]["accessToken"]
 
 
 def test_a_session_the_server_ended_is_reported(visit: Visit, server: str) -> None:

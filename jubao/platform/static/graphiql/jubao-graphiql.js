@@ -93,9 +93,10 @@
 
   // POST a GraphQL request: the answer's body, and the server's clock when it answered.
   async function post(request, token, extraHeaders) {
-    const headers = { "Content-Type": "application/json", Accept: "application/json" };
-    if (token) headers.Authorization = `Bearer ${token}`;
-    Object.assign(headers, extraHeaders);
+    const headers = new Headers({ "Content-Type": "application/json", Accept: "application/json" });
+    if (token) headers.set("Authorization", `Bearer ${token}`);
+    // (a Headers object: "authorization" from the Headers pane replaces ours, whatever its case)
+    for (const [name, value] of Object.entries(extraHeaders || {})) headers.set(name, value);
     const response = await fetch(ENDPOINT, {
       method: "POST",
       headers,
