@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, false, func, select, update
@@ -23,9 +24,9 @@ from jubao.orm import Base, utcnow
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.models import check_in_use
 from jubao.tenants.scope import RegionScoped
+from jubao.text import DISPLAY_NAME, REASON
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
-MAX_REASON_LENGTH = 500
 
 
 class OperatorError(ErrorCode):
@@ -35,7 +36,6 @@ class OperatorError(ErrorCode):
         "starting with a letter or digit",
     )
     USERNAME_TAKEN = ("用户名“{username}”已被使用", "The username '{username}' is taken")
-    DISPLAY_NAME_INVALID = ("姓名不能为空，且不超过 100 个字符", "A name is 1–100 characters")
     NOT_FOUND = ("找不到该操作员", "No such operator")
     ALREADY_INACTIVE = ("该操作员已停用", "This operator is already deactivated")
     SELF_DEACTIVATE = ("不能停用自己的账号", "You cannot deactivate your own account")
@@ -47,10 +47,6 @@ class OperatorError(ErrorCode):
     SESSION_ENDED = (
         "会话已结束（账号已停用或密码已更改），请重新登录",
         "The session has ended (deactivated or password changed); log in again",
-    )
-    REASON_REQUIRED = (
-        "请填写原因（不超过 500 个字符）",
-        "Give a reason (at most 500 characters)",
     )
 
 
@@ -83,14 +79,16 @@ class Operator(Base, RegionScoped):
 
 
 def normalize_username(username: str) -> str:
-    return username.strip().lower()
+    return unicodedata.normalize("NFKC", username).strip().lower()
+
+
+def valid_username(username: str) -> bool:
+    """Whether ``username`` (normalised) could name an operator at all."""
+    return bool(_USERNAME.fullmatch(username))
 
 
 def check_reason(reason: str | None) -> str:
-    text = (reason or "").strip()
-    if not text or len(text) > MAX_REASON_LENGTH:
-        raise DomainError(OperatorError.REASON_REQUIRED, field="reason")
-    return text
+    return REASON.clean(reason)
 
 
 async def username_taken(session: AsyncSession, username: str) -> bool:
@@ -102,9 +100,10 @@ async def username_taken(session: AsyncSession, username: str) -> bool:
 
 
 async def find_by_username(session: AsyncSession, username: str) -> Operator | None:
-    return await session.scalar(
-        select(Operator).where(Operator.username == normalize_username(username))
-    )
+    name = normalize_username(username)
+    if not valid_username(name):
+        return None  # nobody has it (and it need not reach the database: NUL, lone surrogates)
+    return await session.scalar(select(Operator).where(Operator.username == name))
 
 
 async def create_operator(
@@ -123,11 +122,9 @@ async def create_operator(
     the first administrator does at the command line, or it is a demonstration account)."""
     actor.require(Obj.USER, Act.ADMIN, region, field="region")
     username = normalize_username(username)
-    if not _USERNAME.fullmatch(username):
+    if not valid_username(username):
         raise DomainError(OperatorError.USERNAME_INVALID, field="username")
-    display_name = display_name.strip()
-    if not 1 <= len(display_name) <= 100:
-        raise DomainError(OperatorError.DISPLAY_NAME_INVALID, field="displayName")
+    display_name = DISPLAY_NAME.clean(display_name)
     passwords.check_rules(password, username)
     # Hashing takes tens of milliseconds: do it before the first statement opens the
     # transaction (on SQLite that takes the database's write lock).

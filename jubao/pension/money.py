@@ -14,13 +14,18 @@ from enum import StrEnum
 from jubao.errors import DomainError, ErrorCode
 from jubao.text import quoted
 
-_YUAN = re.compile(r"-?\d{1,13}(\.\d{1,2})?")
+# ASCII digits only: ``\d`` would take full-width and Arabic-Indic digits, which Decimal reads.
+_YUAN = re.compile(r"-?[0-9]{1,13}(\.[0-9]{1,2})?")
 
 
 class MoneyError(ErrorCode):
     MALFORMED = (
-        "金额“{value}”格式不正确，应为元，最多两位小数，如 1234.50",
-        "Amount '{value}' is malformed: yuan with at most two decimals, e.g. 1234.50",
+        "金额“{value}”格式不正确：应为以元为单位、最多两位小数的数字，如 1234.50",
+        "Amount '{value}' is malformed: yuan as a number with at most two decimals, e.g. 1234.50",
+    )
+    FLOAT = (
+        '金额不能写成浮点数（{value}），请写成字符串，如 "1234.50"',
+        'An amount is not a floating-point number ({value}): write it as a string, e.g. "1234.50"',
     )
 
 
@@ -30,10 +35,15 @@ class Rounding(StrEnum):
 
 
 def parse_yuan(value: str | int | Decimal) -> int:
-    """Fen from a yuan amount given as text ("1234.5"), an integer or a Decimal. No floats."""
-    if isinstance(value, (bool, float)):
+    """Fen from a yuan amount given as text ("1234.5", ASCII, nothing around it), an integer
+    or a Decimal. No floats: a binary fraction is not an amount of money."""
+    if isinstance(value, float):
+        raise DomainError(MoneyError.FLOAT, value=quoted(repr(value)))
+    if isinstance(value, bool):
         raise DomainError(MoneyError.MALFORMED, value=str(value))
-    text = str(value).strip()
+    if isinstance(value, int) and abs(value) >= 10**13:  # (and no text of 4,300+ digits)
+        raise DomainError(MoneyError.MALFORMED, value="…")
+    text = str(value)
     if not _YUAN.fullmatch(text):
         raise DomainError(MoneyError.MALFORMED, value=quoted(text))
     try:

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -30,18 +31,20 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, String, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jubao import audit
-from jubao.errors import DomainError, ErrorCode
+from jubao.errors import DomainError, ErrorCode, Lang, Text
 from jubao.orm import Base, utcnow
 from jubao.pension.applications import Kind
 from jubao.pension.money import Rounding, format_yuan, parse_yuan, split_by_ratio
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import check_in_use
 from jubao.tenants.scope import RegionScoped
+from jubao.text import GROUP_NAME, TITLE, quoted
 
 PPM = 1_000_000
 
@@ -65,11 +68,14 @@ def _yuan(value: Any, info: ValidationInfo) -> int:
     if _stored(info) and isinstance(value, int):
         return value
     if isinstance(value, float):
-        raise ValueError("amounts must be integers or decimal strings, not floats")
+        raise _rule(
+            "金额应为整数或十进制字符串，不能是浮点数",
+            "amounts are integers or decimal strings, not floats",
+        )
     try:
         return parse_yuan(value)
     except DomainError as error:
-        raise ValueError(error.message()) from None
+        raise _rule(error.message(Lang.ZH), error.message(Lang.EN)) from None
 
 
 def _ppm(value: Any, info: ValidationInfo) -> int:
@@ -77,20 +83,34 @@ def _ppm(value: Any, info: ValidationInfo) -> int:
     if _stored(info) and isinstance(value, int):
         return value
     if not isinstance(value, str):
-        raise ValueError('rates and shares are decimal strings such as "0.015" or "1.5%"')
+        raise _rule(
+            '利率和比例应为十进制字符串，如 "0.015" 或 "1.5%"',
+            'rates and shares are decimal strings such as "0.015" or "1.5%"',
+        )
     text = value.strip()
     try:
         number = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"not a decimal number: {value!r}") from None
+        raise _rule(
+            f"“{quoted(text)}”不是十进制数", f"'{quoted(text)}' is not a decimal number"
+        ) from None
     scaled = number * PPM
     if scaled != scaled.to_integral_value():
-        raise ValueError(f"{value!r} has more precision than a millionth")
+        raise _rule(
+            f"“{quoted(text)}”精度超过百万分之一", f"'{quoted(text)}' is finer than a millionth"
+        )
     return int(scaled)
 
 
 Fen = Annotated[int, BeforeValidator(_yuan), Field(ge=0)]
 Ppm = Annotated[int, BeforeValidator(_ppm), Field(ge=0)]
+
+
+def _group_name(value: str) -> str:
+    try:
+        return GROUP_NAME.clean(value)
+    except DomainError as error:
+        raise _rule(error.message(Lang.ZH), error.message(Lang.EN)) from None
 
 
 class Hukou(StrEnum):
@@ -119,7 +139,10 @@ class ContributionRules(Section):
     @model_validator(mode="after")
     def _sorted(self) -> ContributionRules:
         if list(self.grades) != sorted(set(self.grades)) or self.grades[0] <= 0:
-            raise ValueError("grades must be positive, distinct and ascending")
+            raise _rule(
+                "缴费档次应为正数、互不相同且从小到大",
+                "grades must be positive, distinct and ascending",
+            )
         return self
 
     @property
@@ -149,7 +172,7 @@ class SubsidySplit(Section):
     @model_validator(mode="after")
     def _some(self) -> SubsidySplit:
         if self.province + self.city + self.county <= 0:
-            raise ValueError("the split needs at least one positive share")
+            raise _rule("分担比例至少有一项大于 0", "the split needs at least one positive share")
         return self
 
 
@@ -164,7 +187,9 @@ class SubsidyRules(Section):
     def _ascending(self) -> SubsidyRules:
         grades = [b.grade for b in self.brackets]
         if grades != sorted(set(grades)):
-            raise ValueError("subsidy brackets must be in ascending order of grade")
+            raise _rule(
+                "补贴档应按档次从小到大排列", "subsidy brackets must be in ascending order of grade"
+            )
         return self
 
     def amount(self, grade: int, hukou: Hukou) -> int:
@@ -185,7 +210,7 @@ class SubsidyRules(Section):
 
 class SpecialGroup(Section):
     code: str = Field(pattern=r"^[0-9A-Za-z]{1,10}$")
-    name: str = Field(min_length=1, max_length=50)
+    name: Annotated[str, AfterValidator(_group_name)]
     # 代缴: the government pays this share of the minimum grade (0 = no 代缴)
     hardship_share: Ppm = Field(0, le=PPM)
     # when a person qualifies twice, the lower number wins
@@ -200,7 +225,7 @@ class HardshipRules(Section):
     def _unique(self) -> HardshipRules:
         codes = [g.code for g in self.groups]
         if len(codes) != len(set(codes)):
-            raise ValueError("special-group codes must be unique")
+            raise _rule("参保身份代码不能重复", "special-group codes must be unique")
         return self
 
     def group(self, code: str | None) -> SpecialGroup | None:
@@ -275,7 +300,7 @@ class PolicyParams(Section):
     def _chains(self) -> PolicyParams:
         for kind, steps in (self.review_chains or {}).items():
             if not steps:
-                raise ValueError(f"the review chain of {kind} is empty")
+                raise _rule(f"“{kind}”的审核流程为空", f"the review chain of {kind} is empty")
         return self
 
 
@@ -375,14 +400,64 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
     }
 
 
-def parse_params(data: dict[str, Any]) -> PolicyParams:
+def parse_params(data: dict[str, Any], field: str = "parameters") -> PolicyParams:
     try:
         return PolicyParams.model_validate(data)
     except ValidationError as error:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:5]
-        )
-        raise DomainError(PolicyError.INVALID, field="params", detail=details) from None
+        raise DomainError(PolicyError.INVALID, field=field, detail=described(error)) from None
+
+
+def _rule(zh: str, en: str) -> PydanticCustomError:
+    """A rule of the parameters broken, said in both languages (see `described`)."""
+    return PydanticCustomError("policy_rule", en, {"zh": zh})
+
+
+_PROBLEMS: dict[str, tuple[str, str]] = {
+    "missing": ("缺少", "is missing"),
+    "extra_forbidden": ("不是可设置的参数", "is not a parameter"),
+    "int_type": ("应为整数", "must be an integer"),
+    "int_parsing": ("应为整数", "must be an integer"),
+    "int_from_float": ("应为整数", "must be an integer"),
+    "bool_type": ("应为 true 或 false", "must be true or false"),
+    "bool_parsing": ("应为 true 或 false", "must be true or false"),
+    "string_type": ("应为字符串", "must be a string"),
+    "list_type": ("应为列表", "must be a list"),
+    "dict_type": ("应为一节参数（表）", "must be a table of parameters"),
+    "model_type": ("应为一节参数（表）", "must be a table of parameters"),
+    "greater_than_equal": ("不能小于 {ge}", "must be at least {ge}"),
+    "less_than_equal": ("不能大于 {le}", "must be at most {le}"),
+    "too_short": ("至少应有 {min_length} 项", "needs at least {min_length} items"),
+    "too_long": ("不能多于 {max_length} 个", "has more than {max_length}"),
+    "string_too_short": ("不能为空", "must not be empty"),
+    "string_too_long": ("不能超过 {max_length} 个字符", "is at most {max_length} characters"),
+    "string_pattern_mismatch": ("格式不正确", "is malformed"),
+    "literal_error": ("应为以下之一：{expected}", "must be one of {expected}"),
+    "enum": ("应为以下之一：{expected}", "must be one of {expected}"),
+}
+
+
+def described(error: ValidationError, most: int = 3) -> Text:
+    """What is wrong with a parameter set, in both languages, each problem at its place in
+    the file ("contribution.grades[1]"). Library text is never shown."""
+    zh_parts, en_parts = [], []
+    for problem in error.errors()[:most]:
+        place = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in problem["loc"]
+        ).lstrip(".")
+        context = problem.get("ctx") or {}
+        if problem["type"] == "policy_rule":
+            zh, en = context["zh"], problem["msg"]
+        else:
+            zh, en = _PROBLEMS.get(problem["type"], ("无效", "is invalid"))
+            values = {k: quoted(str(v), 80) for k, v in context.items()}
+            zh, en = zh.format(**values), en.format(**values)
+        zh_parts.append(f"{place}：{zh}" if place else zh)
+        en_parts.append(f"{place}: {en}" if place else en)
+    more = len(error.errors()) - most
+    if more > 0:
+        zh_parts.append(f"另有 {more} 处")
+        en_parts.append(f"{more} more")
+    return Text("；".join(zh_parts), "; ".join(en_parts))
 
 
 def stored(params: PolicyParams) -> dict[str, Any]:
@@ -434,7 +509,7 @@ def read_policy_file(text: str) -> PolicyFile:
         raise DomainError(PolicyError.UNREADABLE, detail=str(error)) from None
     region_text = str(data.pop("region", ""))
     year = data.pop("effective_year", None)
-    title = str(data.pop("title", "")).strip()
+    title = TITLE.optional(str(data.pop("title", "")))
     data.pop("source", None)
     if not isinstance(year, int) or not 2009 <= year <= 2100:
         raise DomainError(PolicyError.YEAR, field="effective_year")

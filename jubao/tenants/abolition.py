@@ -14,6 +14,7 @@ from jubao.errors import DomainError, ErrorCode
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.models import Region
 from jubao.tenants.scope import Scope
+from jubao.text import REASON
 
 
 class AbolitionError(ErrorCode):
@@ -34,6 +35,7 @@ async def abolish_subtree(
 ) -> int:
     """Set ``valid_to`` on ``region`` and every code below it that is still current; returns
     how many codes ended. The caller checks that nothing still lives there."""
+    reason = REASON.clean(reason)
     # Region codes are public: read unscoped, as every region check is.
     table = Region.__table__
     found = (

@@ -22,9 +22,8 @@ from jubao.errors import DomainError, ErrorCode, Lang
 from jubao.tabular import columns, read_table
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import URBAN_RURAL_CLASSES, Region
-from jubao.text import quoted
+from jubao.text import REGION_NAME, quoted
 
-MAX_NAME = 100
 BATCH = 5000
 
 
@@ -37,7 +36,6 @@ class RegionImportError(ErrorCode):
         "该行有 {found} 列，应为 {expected} 列",
         "The row has {found} columns, not {expected}",
     )
-    NAME = ("名称不能为空，且不超过 100 个字符", "The name must be 1–100 characters")
     URBAN_RURAL_CLASS = (
         "城乡分类代码“{value}”无效，应为 111、112、121、122、123、210、220 之一",
         "Invalid urban-rural class '{value}': use 111, 112, 121, 122, 123, 210 or 220",
@@ -118,9 +116,7 @@ def parse_rows(
             if len(fields) not in (2, 3):
                 raise DomainError(RegionImportError.COLUMNS, found=len(fields), expected="2–3")
             region = RegionCode(code)
-            name = fields[1]
-            if not 1 <= len(name) <= MAX_NAME:
-                raise DomainError(RegionImportError.NAME, field="name")
+            name = REGION_NAME.clean(fields[1])
             klass = (fields[2] if len(fields) == 3 else "") or None
             if klass is not None:
                 if klass not in URBAN_RURAL_CLASSES:

@@ -37,7 +37,8 @@ async def test_create_refusals(api: Api) -> None:
         (new_user(username="admin"), "username", "USERNAME_TAKEN"),
         (new_user(region="410221000000"), "region", "FORBIDDEN"),
         (new_user(password="12345678901"), "password", "TOO_SIMPLE"),
-        (new_user(displayName="  "), "displayName", "DISPLAY_NAME_INVALID"),
+        (new_user(displayName="  "), "displayName", "REQUIRED"),
+        (new_user(displayName="王\u202e五"), "displayName", "CHARACTER"),
     ]
     for variables, field, code in cases:
         data = await api.as_("perm.county", CREATE, {"input": variables})

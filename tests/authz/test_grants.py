@@ -12,6 +12,7 @@ from jubao.authz.policy import CasbinRule, grants_of
 from jubao.errors import DomainError
 from jubao.platform.services import Services
 from jubao.tenants.codes import RegionCode, RegionCodeError
+from jubao.text import TextError
 from tests.authz.conftest import ActorFor
 from tests.helpers import COUNTY_A, COUNTY_B, DISTRICT_A, PROVINCE, TOWN_A, VILLAGE_A, World
 
@@ -131,7 +132,7 @@ async def test_a_reason_is_required(world: World, acting: ActorFor) -> None:
     error = await refused(
         grant(acting, "perm.county", world.ids["nobody"], "agency_processor", COUNTY_A, "  ")
     )
-    assert error.code is OperatorError.REASON_REQUIRED
+    assert error.code is TextError.REQUIRED
 
 
 async def test_static_separation_of_duties(

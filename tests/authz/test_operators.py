@@ -14,6 +14,7 @@ from jubao.authz.passwords import PasswordError
 from jubao.errors import DomainError
 from jubao.platform.services import Services
 from jubao.tenants.codes import RegionCode, RegionCodeError
+from jubao.text import TextError
 from tests.authz.conftest import ActorFor
 from tests.helpers import COUNTY_A, COUNTY_B, VILLAGE_A, World
 
@@ -111,9 +112,7 @@ async def test_deactivate(services: Services, world: World, acting: ActorFor) ->
     assert (
         await again("perm.county", world.ids["countyb.reviewer"])
     ).code is OperatorError.NOT_FOUND
-    assert (
-        await again("perm.county", world.ids["nobody"], "")
-    ).code is OperatorError.REASON_REQUIRED
+    assert (await again("perm.county", world.ids["nobody"], "")).code is TextError.REQUIRED
     # visible (a county reviewer may read operators) but not theirs to administer
     assert (await again("county.reviewer", world.ids["nobody"])).code is AccessError.FORBIDDEN
 

@@ -22,7 +22,25 @@ def test_parse_yuan(text: str, fen: int) -> None:
     assert parse_yuan(text) == fen
 
 
-@pytest.mark.parametrize("bad", ["1.234", "1,000", "", "abc", "1e3", 1.5, True, " 12 3"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "1.234",
+        "1,000",
+        "",
+        "abc",
+        "1e3",
+        1.5,
+        1e9,
+        True,
+        " 12 3",
+        " 300.00",  # nothing around the number
+        "300.00 ",
+        "３００.００",  # full-width digits
+        "٣٠٠.٠٠",  # Arabic-Indic digits, which Decimal would read
+        pytest.param(10**5000, id="5000-digits"),  # beyond any amount and int-to-text limits
+    ],
+)
 def test_parse_yuan_refuses(bad: object) -> None:
     with pytest.raises(DomainError):
         parse_yuan(bad)  # type: ignore[arg-type]

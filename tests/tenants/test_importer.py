@@ -12,6 +12,7 @@ from jubao.tabular import TableError
 from jubao.tenants.codes import RegionCodeError
 from jubao.tenants.importer import RegionImportError, import_regions, read_regions
 from jubao.tenants.models import Region
+from jubao.text import TextError
 
 ACTOR = Actor.system("test import")
 GOOD = """code,name,urban_rural_class
@@ -77,7 +78,7 @@ async def test_every_rejected_row_is_reported_and_nothing_is_imported(
     found = {r.line: r.error.code for r in report.rejected}
     assert found == {
         8: RegionCodeError.MALFORMED,
-        9: RegionImportError.NAME,
+        9: TextError.REQUIRED,
         10: RegionImportError.URBAN_RURAL_CLASS,
         11: RegionImportError.CLASS_NOT_VILLAGE,
         12: RegionImportError.DUPLICATE,
@@ -99,7 +100,7 @@ async def test_skip_invalid_imports_the_rest_but_not_orphans(
     report = await run_import(services, write(tmp_path, text), skip_invalid=True)
     # The county is rejected (name too long), so its township goes with it.
     assert sorted((r.line, r.error.code) for r in report.rejected) == [
-        (8, RegionImportError.NAME),
+        (8, TextError.TOO_LONG),
         (9, RegionImportError.NO_PARENT),
     ]
     assert report.added == 6

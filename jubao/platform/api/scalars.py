@@ -9,7 +9,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 from jubao.errors import DomainError, ErrorCode
 from jubao.pension.idnumber import IdNumber, IdNumberError
-from jubao.pension.money import format_yuan, parse_yuan
+from jubao.pension.money import MoneyError, format_yuan, parse_yuan
 from jubao.tenants.codes import RegionCode
 from jubao.text import quoted
 
@@ -20,14 +20,16 @@ Year = NewType("Year", int)
 
 
 class YearError(ErrorCode):
+    TYPE = ("年度应为整数，如 2026", "A year must be an integer, e.g. 2026")
     RANGE = ("年度应在 2009 到 2100 之间，收到 {value}", "A year is 2009–2100, got {value}")
 
 
 def _money(value: object) -> int:
-    if not isinstance(value, str):
-        # A JSON number would invite floats; amounts travel as strings ("1234.50").
-        return parse_yuan(repr(value) if isinstance(value, float) else str(value))
-    return parse_yuan(value)
+    """Yuan as a decimal string ("1234.50"), or a whole number of yuan; never a float (a JSON
+    or GraphQL float literal such as 1e9 is refused)."""
+    if isinstance(value, (str, int, float)):
+        return parse_yuan(value)
+    raise DomainError(MoneyError.MALFORMED, value=quoted(str(value)))
 
 
 def _id_number(value: object) -> IdNumber:
@@ -38,8 +40,10 @@ def _id_number(value: object) -> IdNumber:
 
 
 def _year(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 2009 <= value <= 2100:
-        raise DomainError(YearError.RANGE, value=quoted(str(value)))
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise DomainError(YearError.TYPE)
+    if not 2009 <= value <= 2100:
+        raise DomainError(YearError.RANGE, value=value if abs(value) < 10**6 else "…")
     return value
 
 
@@ -55,7 +59,11 @@ SCALARS: dict[object, ScalarDefinition] = {
     ),
     Money: strawberry.scalar(
         name="Money",
-        description='金额 — an amount in yuan as a decimal string with two places, e.g. "1234.50"',
+        description=(
+            "金额 — an amount in yuan: a decimal string of ASCII digits with at most two places "
+            '("1234.50", "300"), or an integer of yuan; never a float. Answers always have two '
+            "places."
+        ),
         serialize=format_yuan,
         parse_value=_money,
     ),
