@@ -114,6 +114,7 @@ def _run_server(host: str, port: int, workers: int = 1) -> None:
         workers=workers,
         log_config=None,
         access_log=False,
+        server_header=False,  # no banner naming the server software to probes
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -43,6 +44,38 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+# PostgreSQL SQLSTATEs that say the server cannot serve now, not that a statement is wrong:
+# connection exceptions (class 08), shutting down or starting up (57P01–57P03), and too many
+# connections (53300).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+# SQLite result codes that say the same of the file: it cannot be opened or read, or stays
+# locked by another writer past the busy timeout.
+_UNAVAILABLE_SQLITE = ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot be reached or cannot serve for the moment
+    (a retry later may succeed), as opposed to a mistake in a statement."""
+    if isinstance(error, ConnectionError | TimeoutError | socket.gaierror | exc.TimeoutError):
+        return True  # refused, reset, timed out (the driver's own); no pooled connection free
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig
+    sqlstate = getattr(error, "sqlstate", None)  # asyncpg's errors, raw or adapted
+    if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+        return True
+    sqlite_name = getattr(error, "sqlite_errorname", None)
+    return isinstance(sqlite_name, str) and sqlite_name.startswith(_UNAVAILABLE_SQLITE)
+
+
+def outage(error: BaseException) -> str:
+    """A log line's worth of what failed: the driver's message, without the statement and its
+    parameters (which may hold personal data)."""
+    cause = error.orig if isinstance(error, exc.DBAPIError) else error
+    return f"{type(cause).__name__}: {cause}"
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:

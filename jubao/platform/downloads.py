@@ -9,15 +9,16 @@ that read is recorded).
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, Lang
 from jubao.pension.people import Person
 from jubao.pension.statements import statement_file
 from jubao.platform.api.errors import Problem
-from jubao.platform.api.ids import INT64, int_key_of
+from jubao.platform.api.ids import INT64, int_key, int_key_of
 from jubao.platform.authn import authenticate_token, bearer_token
+from jubao.platform.http import Refused, refusal
 from jubao.platform.services import Services
 from jubao.platform.tokens import TokenError
 
@@ -25,10 +26,6 @@ _TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def _problem(status: int, code: str, message: str) -> Response:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
 
 
 async def download_statement(request: Request) -> Response:
@@ -40,23 +37,23 @@ async def download_statement(request: Request) -> Response:
             raise DomainError(TokenError.MISSING)
         caller = await authenticate_token(services, token)
     except DomainError as error:
-        return _problem(401, "UNAUTHENTICATED", error.message(lang))
+        unauthenticated = Refused(
+            401, error.code, under=Problem.UNAUTHENTICATED, headers={"WWW-Authenticate": "Bearer"}
+        )
+        return refusal(request.scope, unauthenticated)
     if caller.operator.password_expired:
-        required = Problem.PASSWORD_CHANGE_REQUIRED
-        return _problem(403, required.name, required.message(lang))
+        return refusal(request.scope, Refused(403, Problem.PASSWORD_CHANGE_REQUIRED))
     fmt = request.path_params["format"]
     person_id = int_key_of(request.path_params["person"], "Person", INT64)
-    year = int(request.path_params["year"])
-    not_found = _problem(
-        404, "NOT_FOUND", "找不到该参保人" if lang is Lang.ZH else "No such person"
-    )
-    if fmt not in _TYPES or person_id is None or not 2009 <= year <= 2100:
-        return not_found
+    year = int_key(request.path_params["year"], 2100)
+    not_found = Refused(404, Problem.NO_SUCH_PERSON)
+    if fmt not in _TYPES or person_id is None or year is None or year < 2009:
+        return refusal(request.scope, not_found)
     actor = caller.actor
     async with services.db.transaction(actor) as session:
         person = await session.get(Person, person_id)
         if person is None or not actor.can(Obj.ACCOUNT, Act.READ, person.region):
-            return not_found
+            return refusal(request.scope, not_found)
         body = await statement_file(session, actor, person, year, fmt, lang)  # type: ignore[arg-type]
     filename = f"statement-{person.id}-{year}.{fmt}"
     return Response(

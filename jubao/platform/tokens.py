@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from jubao.authz.operators import Operator
 from jubao.errors import DomainError, ErrorCode
 from jubao.orm import Base, BigId, utcnow
+from jubao.platform.api.ids import int_key
 from jubao.platform.settings import Settings
 
 ALGORITHM = "HS256"  # pinned: a token naming any other algorithm (or "none") is refused
@@ -102,7 +103,12 @@ class Tokens:
                 issuer=self._issuer,
                 options={"require": ["exp", "iat", "iss", "sub", "ver"]},
             )
-            return AccessClaims(operator_id=int(claims["sub"]), token_version=int(claims["ver"]))
+            # A subject that is not an operator key (one beyond the column's range) would fail
+            # in the database rather than here.
+            operator_id = int_key(claims["sub"])  # PyJWT has checked that it is a string
+            if operator_id is None:
+                raise DomainError(TokenError.INVALID)
+            return AccessClaims(operator_id=operator_id, token_version=int(claims["ver"]))
         except jwt.ExpiredSignatureError:
             raise DomainError(TokenError.EXPIRED) from None
         except (jwt.InvalidTokenError, ValueError, TypeError):
