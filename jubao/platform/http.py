@@ -42,7 +42,7 @@ _SECURITY_HEADERS = (
     # answers carry personal data and tokens: no cache (browser, proxy) keeps them
     (b"cache-control", b"no-store"),
 )
-# And to HTML pages (GraphiQL brings its own policy, which is kept).
+# And to HTML pages, unless they bring their own (a page with its own policy keeps it).
 _HTML_HEADERS = (
     (
         b"content-security-policy",
@@ -155,15 +155,16 @@ def with_request_id(body: dict[str, Any], request_id: str) -> dict[str, Any]:
 
 
 def refusal(scope: Scope, refused: Refused) -> Response:
-    """The answer to ``refused``, logged as a warning (the client's mistake or a passing
-    outage, not a bug: no traceback)."""
+    """The answer to ``refused``. A 4xx is logged here as a warning (the client's mistake, not
+    a bug: no traceback); a 5xx by whoever knew why."""
     error = refused.error(lang_of(scope))
-    log.warning(
-        "refused: %s %s",
-        refused.status,
-        refused.kind.name,
-        extra={"fields": {"status": refused.status, "problem": refused.kind.name}},
-    )
+    if refused.status < 500:
+        log.warning(
+            "refused: %s %s",
+            refused.status,
+            refused.kind.name,
+            extra={"fields": {"status": refused.status, "problem": refused.kind.name}},
+        )
     return Response(
         orjson.dumps(with_request_id({"errors": [error.formatted]}, request_id_of(scope))),
         refused.status,

@@ -217,7 +217,10 @@ def _classify(
     if (cause := _domain_cause(error)) is not None:
         return Problem.BAD_USER_INPUT, {"detail": cause.message(lang)}
     original = error.original_error
-    if original is not None and not isinstance(original, GraphQLError) and not validation:
+    # (An exception met in validation at a place in the document is a literal that a scalar
+    # could not read, such as an integer of 5,000 digits: the caller's mistake.)
+    literal = validation and error.nodes
+    if original is not None and not isinstance(original, GraphQLError) and not literal:
         if database_unavailable(original):
             # Not our bug, and the log would fill with identical tracebacks while it lasts.
             log.warning("database unavailable (request %s): %s", request_id, outage(original))
@@ -238,7 +241,6 @@ def _classify(
     if error.message == "Validation aborted.":
         return Problem.TOO_COMPLEX, {}
     if validation:
-        # (also a literal that a scalar could not read, e.g. an integer of 5,000 digits)
         return Problem.GRAPHQL_VALIDATION_FAILED, {"detail": _shortened(error.message)}
     if error.path is None:
         # Validated, but the variables' values do not fit their types.
