@@ -6,11 +6,9 @@ packages (`npm ci --prefix tests/api/audits`, which .ci/run does) the audits are
 a message, except in CI, where that is a failure."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import IN_CI
-from tests.platform.test_server import JUBAO, free_port
+from tests.platform.live_server import live_server
 
 AUDITS = Path(__file__).parent / "audits"
 PRODUCTION_SECRET = "a-production-secret-that-is-long-enough-0123456789"
@@ -36,39 +34,14 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """`jubao serve` on a free port over a freshly migrated SQLite file."""
-    workdir = tmp_path_factory.mktemp(request.param)
-    env = {
-        **os.environ,
-        "JUBAO_ENV": request.param,
-        "JUBAO_SECRET_KEY": PRODUCTION_SECRET,
-        "JUBAO_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'jubao.db'}",
-        "JUBAO_LOG_LEVEL": "WARNING",
-    }
-    subprocess.run([*JUBAO, "migrate"], env=env, cwd=workdir, check=True, capture_output=True)
-    port = free_port()
-    process = subprocess.Popen(
-        [*JUBAO, "serve", "--port", str(port)],
-        env=env,
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            process.kill()
-            raise AssertionError(process.stdout.read().decode() if process.stdout else "no output")
+    with live_server(
+        tmp_path_factory.mktemp(request.param),
+        demo=False,
+        JUBAO_ENV=request.param,
+        JUBAO_SECRET_KEY=PRODUCTION_SECRET,
+        JUBAO_LOG_LEVEL="WARNING",
+    ) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")

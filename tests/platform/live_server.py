@@ -1,5 +1,5 @@
 """A real server for the tests that need one: `jubao demo --no-serve` (a migrated SQLite file
-and the demo logins) then `jubao serve` on a free port."""
+and the demo logins), or only `jubao migrate`, then `jubao serve` on a free port."""
 
 import os
 import socket
@@ -22,9 +22,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(workdir: Path, *, workers: int = 1, **env: str) -> Iterator[str]:
-    """The demo province served from ``workdir``; yields the base URL. ``env``: more
-    ``JUBAO_…`` settings."""
+def live_server(workdir: Path, *, workers: int = 1, demo: bool = True, **env: str) -> Iterator[str]:
+    """The demo province (or, without ``demo``, an empty migrated database) served from
+    ``workdir``; yields the base URL. ``env``: more ``JUBAO_…`` settings."""
     env = {
         **os.environ,
         "JUBAO_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'jubao.db'}",
@@ -32,9 +32,8 @@ def live_server(workdir: Path, *, workers: int = 1, **env: str) -> Iterator[str]
         "JUBAO_ARGON2_TIME_COST": "1",
         **env,
     }
-    subprocess.run(
-        [*JUBAO, "demo", "--no-serve"], env=env, cwd=workdir, check=True, capture_output=True
-    )
+    setup = ["demo", "--no-serve"] if demo else ["migrate"]
+    subprocess.run([*JUBAO, *setup], env=env, cwd=workdir, check=True, capture_output=True)
     port = free_port()
     process = subprocess.Popen(
         [*JUBAO, "serve", "--port", str(port), "--workers", str(workers)],
