@@ -23,7 +23,7 @@ from jubao.errors import DomainError, ErrorCode
 from jubao.orm import Base, utcnow
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.models import check_in_use
-from jubao.tenants.scope import RegionScoped
+from jubao.tenants.scope import RegionScoped, unscoped
 from jubao.text import DISPLAY_NAME, REASON
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
@@ -94,7 +94,7 @@ def check_reason(reason: str | None) -> str:
 async def username_taken(session: AsyncSession, username: str) -> bool:
     # Usernames are unique across the province, so this look-up is deliberately unscoped
     # (a Core query on the table, which the ORM scope hook does not touch).
-    table = Operator.__table__
+    table = unscoped(Operator)
     found = await session.execute(select(table.c.id).where(table.c.username == username))
     return found.first() is not None
 
@@ -180,8 +180,8 @@ async def lock_operator(session: AsyncSession, operator_id: int) -> None:
     SQLite. Checks that read the operator's grants must run after this."""
     rights_changed(session, operator_id)
     await session.execute(
-        update(Operator.__table__)
-        .where(Operator.__table__.c.id == operator_id)
+        update(unscoped(Operator))
+        .where(unscoped(Operator).c.id == operator_id)
         .values(updated_at=func.now())
     )
 

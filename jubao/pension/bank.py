@@ -411,7 +411,7 @@ async def _post(
     owed = adds.personal if adds is not None else 0
     if amount != line.amount or amount != owed:
         raise DomainError(BankError.AMOUNT, amount=format_yuan(amount), due=format_yuan(owed))
-    contribution = await book(
+    contribution_id = await book(
         session,
         person,
         year,
@@ -422,7 +422,7 @@ async def _post(
         paid_on=paid_on,
         reference=reference,
     )
-    line.contribution_id, line.reference, line.posted_at = contribution.id, reference, utcnow()
+    line.contribution_id, line.reference, line.posted_at = contribution_id, reference, utcnow()
     return True
 
 

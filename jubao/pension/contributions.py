@@ -21,7 +21,16 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import BigInteger, Date, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,7 +49,7 @@ from jubao.pension.policy import Hukou, Policy, PolicyBook
 from jubao.pension.workflow import PersonKind, Placement, RegionKind
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.models import check_in_use
-from jubao.tenants.scope import RegionScoped
+from jubao.tenants.scope import RegionScoped, unscoped
 
 MAX_LIST = 1000
 
@@ -187,11 +196,6 @@ class Assessment:
     def credited(self) -> int:
         return self.personal + self.hardship + self.collective + self.aid + self.subsidy
 
-    @classmethod
-    def of(cls, row: Contribution) -> Assessment:
-        """What ``row`` booked."""
-        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
-
     def less(self, booked: Assessment) -> Assessment:
         """What this adds to ``booked``, component by component."""
         return Assessment(
@@ -335,24 +339,44 @@ async def check_not_employee_years(
         raise employee_year_error(person, overlap, field)
 
 
+@dataclass(frozen=True)
+class Booked:
+    """What is booked for a person and year."""
+
+    id: int
+    year: int
+    kind: str
+    channel: str
+    assessment: Assessment
+
+
 async def booked_years(
     session: AsyncSession, person_ids: Sequence[int], year: int | None = None
-) -> dict[tuple[int, int], Contribution]:
+) -> dict[tuple[int, int], Booked]:
     """What is booked, by (person, year): for the given people, in one year or every year.
-    Unscoped facts about the people (they were found through the caller's scope)."""
+    Read unscoped: the people were found through the caller's scope, and what they have paid
+    must be known whole (a year paid is paid, whoever may read the payment)."""
     if not person_ids:
         return {}
-    statement = select(Contribution).where(
-        among(Contribution.person_id, list(person_ids), dialect_of(session))
-    )
+    table = unscoped(Contribution)
+    statement = select(table).where(among(table.c.person_id, list(person_ids), dialect_of(session)))
     if year is not None:
-        statement = statement.where(Contribution.year == year)
-    rows = await session.scalars(statement)
-    return {(row.person_id, row.year): row for row in rows}
+        statement = statement.where(table.c.year == year)
+    rows = await session.execute(statement)
+    return {
+        (row.person_id, row.year): Booked(
+            row.id,
+            row.year,
+            row.kind,
+            row.channel,
+            Assessment(**{f.name: getattr(row, f.name) for f in fields(Assessment)}),
+        )
+        for row in rows
+    }
 
 
 def addition(
-    booked: Contribution | None, assessment: Assessment, channel: Channel, field: str
+    booked: Booked | None, assessment: Assessment, channel: Channel, field: str
 ) -> Assessment | None:
     """What booking ``assessment`` for a year adds to what is already booked: all of it if
     nothing is; over a 代缴 list's booking, the top-up to the person's grade; None when a 代缴
@@ -367,14 +391,14 @@ def addition(
         return None
     if booked.kind != ContributionKind.NORMAL.value or not listed:
         raise DomainError(ContributionError.YEAR_PAID, field=field, year=booked.year)
-    if assessment.grade <= booked.grade:
+    if assessment.grade <= booked.assessment.grade:
         raise DomainError(
             ContributionError.HARDSHIP_PAID,
             field=field,
             year=booked.year,
-            grade=format_yuan(booked.grade),
+            grade=format_yuan(booked.assessment.grade),
         )
-    return assessment.less(Assessment.of(booked))
+    return assessment.less(booked.assessment)
 
 
 async def book(
@@ -382,36 +406,43 @@ async def book(
     person: Person,
     year: int,
     assessment: Assessment,
-    booked: Contribution | None,
+    booked: Booked | None,
     *,
     kind: ContributionKind,
     channel: Channel,
     paid_on: date,
     application_id: int | None = None,
     reference: str | None = None,
-) -> Contribution:
-    """Store the year's contribution as ``assessment`` says it now stands and credit the
-    account with what it adds to ``booked`` (see `addition`)."""
-    added = assessment if booked is None else assessment.less(Assessment.of(booked))
+) -> int:
+    """Store the year's contribution as ``assessment`` says it now stands (the channel is
+    that of the person's own payment: a 代缴 share shows in ``hardship``) and credit the
+    account with what it adds to ``booked`` (see `addition`); returns the contribution's id."""
+    table = unscoped(Contribution)
+    values = {f.name: getattr(assessment, f.name) for f in fields(Assessment)}
+    values["channel"] = channel.value
+    if application_id is not None:
+        values["application_id"] = application_id
+    if reference is not None:
+        values["reference"] = reference
     if booked is None:
-        contribution = Contribution(
-            person_id=person.id,
-            region_code=person.region_code,
-            year=year,
-            kind=kind.value,
-            paid_on=paid_on,
-            created_at=utcnow(),
+        contribution_id = await session.scalar(
+            insert(table)
+            .values(
+                person_id=person.id,
+                region_code=person.region_code,
+                year=year,
+                kind=kind.value,
+                paid_on=paid_on,
+                created_at=utcnow(),
+                **values,
+            )
+            .returning(table.c.id)
         )
-        session.add(contribution)
+        added = assessment
     else:
-        contribution = booked
-    for field in fields(Assessment):
-        setattr(contribution, field.name, getattr(assessment, field.name))
-    # The channel of the person's own payment: a 代缴 share shows in ``hardship``.
-    contribution.channel = channel.value
-    contribution.application_id = application_id or contribution.application_id
-    contribution.reference = reference or contribution.reference
-    await session.flush()
+        await session.execute(update(table).where(table.c.id == booked.id).values(**values))
+        contribution_id, added = booked.id, assessment.less(booked.assessment)
+    assert contribution_id is not None
     await post(
         session,
         person_id=person.id,
@@ -420,9 +451,9 @@ async def book(
         kind=EntryKind.CONTRIBUTION,
         value_date=paid_on,
         year=year,
-        contribution_id=contribution.id,
+        contribution_id=contribution_id,
     )
-    return contribution
+    return contribution_id
 
 
 class ContributionsResult(BaseModel):
@@ -483,7 +514,7 @@ def check_year_range(person: Person, year: int, today: date, field: str = "year"
 
 async def _counter_plan(
     session: AsyncSession, form: CounterForm, today: date
-) -> tuple[Person, Assessment, Contribution | None]:
+) -> tuple[Person, Assessment, Booked | None]:
     person = await visible_person(session, form.person_id)
     require_contributing(person)
     check_year_range(person, form.year, today)
@@ -525,7 +556,7 @@ class CounterContribution(PersonKind):
         today: date,
     ) -> ContributionsResult:
         person, assessment, booked = await _counter_plan(session, form, today)
-        contribution = await book(
+        contribution_id = await book(
             session,
             person,
             form.year,
@@ -537,7 +568,7 @@ class CounterContribution(PersonKind):
             application_id=application.id,
         )
         person.grade = form.grade
-        return ContributionsResult(contribution_ids=[contribution.id])
+        return ContributionsResult(contribution_ids=[contribution_id])
 
 
 # --- back-payment ------------------------------------------------------------------------------
@@ -627,7 +658,7 @@ class BackPayment(PersonKind):
         person, plan = await _back_payment_plan(session, form, today)
         ids = []
         for year, assessment in plan:
-            contribution = await book(
+            contribution_id = await book(
                 session,
                 person,
                 year,
@@ -638,7 +669,7 @@ class BackPayment(PersonKind):
                 paid_on=form.paid_on,
                 application_id=application.id,
             )
-            ids.append(contribution.id)
+            ids.append(contribution_id)
         return ContributionsResult(contribution_ids=ids)
 
 
@@ -673,7 +704,7 @@ class HardshipResult(ContributionsResult):
 class _Listed:
     person: Person
     assessment: Assessment
-    booked: Contribution | None
+    booked: Booked | None
     adds: Assessment | None  # None: already carried by the person's own payment
 
 
@@ -773,7 +804,7 @@ class HardshipList(RegionKind):
             if listed.adds is None:
                 already.append(listed.person.id)
                 continue
-            contribution = await book(
+            contribution_id = await book(
                 session,
                 listed.person,
                 form.year,
@@ -784,5 +815,5 @@ class HardshipList(RegionKind):
                 paid_on=form.paid_on,
                 application_id=application.id,
             )
-            ids.append(contribution.id)
+            ids.append(contribution_id)
         return HardshipResult(contribution_ids=ids, already_paid_person_ids=already)

@@ -33,6 +33,7 @@ from jubao.pension.policy import Hukou, Policy, PolicyBook
 from jubao.pension.workflow import Placement
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import check_in_use
+from jubao.tenants.scope import unscoped
 from jubao.text import ADDRESS, PERSON_NAME, quoted
 
 
@@ -145,7 +146,7 @@ async def check_not_enrolled(
     """One person per ID number in the province: checked across every region (a Core query,
     outside the caller's scope). Where the record is held is said only to a caller who may
     read people there."""
-    table = Person.__table__
+    table = unscoped(Person)
     existing = (
         await session.execute(select(table.c.region_code).where(table.c.id_number == id_number))
     ).first()
@@ -156,7 +157,7 @@ async def check_not_enrolled(
 
 
 async def check_no_open_enrollment(session: AsyncSession, id_number: str) -> None:
-    table = Application.__table__
+    table = unscoped(Application)
     found = await session.execute(
         select(table.c.id).where(
             table.c.kind == Kind.ENROLLMENT.value,

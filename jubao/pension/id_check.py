@@ -17,6 +17,7 @@ from jubao.errors import DomainError, ErrorCode, Lang
 from jubao.pension.crosscheck import EmployeeInsured
 from jubao.pension.idnumber import canonical_id_number, is_canonical
 from jubao.pension.people import Person
+from jubao.tenants.scope import unscoped
 
 # What a canonical number looks like (every way in has verified the check character too).
 _CANONICAL = "^[0-9]{17}[0-9X]$"
@@ -75,7 +76,7 @@ async def non_canonical_id_numbers(session: AsyncSession) -> list[IdFinding]:
     """Every stored number (people, the employees'-scheme list) not in canonical form, with
     the person who already holds its canonical form, if any. The database matches the pattern
     (one scan per table); only the rows it finds come to Python."""
-    people, employees = Person.__table__, EmployeeInsured.__table__
+    people, employees = unscoped(Person), EmployeeInsured.__table__
     findings: list[IdFinding] = []
     odd_people = await session.execute(
         select(people.c.id, people.c.id_number, people.c.region_code).where(

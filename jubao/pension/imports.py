@@ -46,6 +46,7 @@ from jubao.pension.policy import Hukou, PolicyBook
 from jubao.tabular import Row, columns, read_table
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import Region
+from jubao.tenants.scope import unscoped
 
 BATCH = 1000
 UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
@@ -230,7 +231,7 @@ class _Checker:
 
 
 async def _villages(session: AsyncSession) -> set[str]:
-    table = Region.__table__
+    table = unscoped(Region)
     rows = await session.scalars(
         select(table.c.code).where(table.c.level == int(Level.VILLAGE), table.c.valid_to.is_(None))
     )
@@ -239,7 +240,7 @@ async def _villages(session: AsyncSession) -> set[str]:
 
 async def _existing(session: AsyncSession, id_numbers: Sequence[str]) -> dict[str, str | None]:
     """ID numbers already in the database, with the SHA-256 of the file that imported them."""
-    person, batch = Person.__table__, ImportBatch.__table__
+    person, batch = unscoped(Person), ImportBatch.__table__
     dialect = dialect_of(session)
     found: dict[str, str | None] = {}
     for start in range(0, len(id_numbers), BATCH):
@@ -259,10 +260,9 @@ async def import_persons(
     path: Path,
     *,
     all_or_nothing: bool = False,
-    today: date | None = None,
+    today: date,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    today = today or date.today()
     digest = file_digest(path)
     table = read_table(path)
     positions = columns(table.header, HEADINGS)

@@ -7,9 +7,12 @@ For each account, with the year's rules where its person lives:
 where B is the balance brought forward (all components) and months_held are the whole months
 left in the year after a credit (none if the policy says this year's money earns nothing).
 Each part is rounded by the policy's rule (HALF_UP to the fen, or 见分进角). The account's
-interest is then booked per component, in proportion to what each component earned, with the
-fen left over by truncation handed out by largest remainder — so the components add up to the
-account's interest exactly.
+interest is then shared out to its components in proportion to what each earned. Whole fen
+cannot follow a proportion exactly, so each component keeps the fraction of a fen it was owed
+or given beyond its share (``account_balance.interest_carry``) and that fraction counts in the
+next year's sharing: no component gains on another year after year (two subsidies with the
+same credits stay within a fen of each other, and of their exact share, however long), and the
+components always add up to the account's interest exactly.
 
 All arithmetic is integer (fen × parts per million), done by the database in chunks of
 accounts; each chunk is one statement for the entries and one for the balances. A partial
@@ -34,6 +37,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -60,7 +64,7 @@ from jubao.pension.policy import PPM, CurrentYearCredits, PolicyBook
 from jubao.pension.workflow import Placement, RegionKind
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.models import check_in_use
-from jubao.tenants.scope import RegionScoped, Scope
+from jubao.tenants.scope import RegionScoped, Scope, unscoped
 
 CHUNK = 50_000  # accounts per statement
 
@@ -128,8 +132,8 @@ def _interest_rows(run_id: int, year: int, lo: int, hi: int, scope: Scope) -> An
     """SELECT (person_id, component, region_code, amount) of the interest to book for the
     accounts with ids in [lo, hi) inside ``scope`` that have none for ``year`` yet."""
     start, end = date(year, 1, 1), date(year, 12, 31)
-    e = AccountEntry.__table__.alias("e")
-    b = AccountBalance.__table__.alias("b")
+    e = unscoped(AccountEntry).alias("e")
+    b = unscoped(AccountBalance).alias("b")
     r = InterestRate.__table__.alias("r")
     # Every sum is cast back to BIGINT: PostgreSQL's SUM(bigint) is NUMERIC, and NUMERIC
     # division is not the integer division this arithmetic relies on.
@@ -154,9 +158,9 @@ def _interest_rows(run_id: int, year: int, lo: int, hi: int, scope: Scope) -> An
         .cte("this_year")
     )
     credited = exists().where(
-        AccountEntry.__table__.c.person_id == b.c.person_id,
-        AccountEntry.__table__.c.kind == EntryKind.INTEREST.value,
-        AccountEntry.__table__.c.year == year,
+        unscoped(AccountEntry).c.person_id == b.c.person_id,
+        unscoped(AccountEntry).c.kind == EntryKind.INTEREST.value,
+        unscoped(AccountEntry).c.year == year,
     )
     prior = b.c.balance - func.coalesce(this_year.c.since_start, 0)
     amount_months = func.coalesce(this_year.c.amount_months, 0)
@@ -171,6 +175,7 @@ def _interest_rows(run_id: int, year: int, lo: int, hi: int, scope: Scope) -> An
             case((amount_months > 0, amount_months * r.c.current_rate), else_=0).label(
                 "on_current"
             ),
+            b.c.interest_carry.label("carry"),
         )
         .select_from(b)
         .join(r, and_(r.c.run_id == run_id, r.c.region_code == b.c.region_code))
@@ -186,27 +191,59 @@ def _interest_rows(run_id: int, year: int, lo: int, hi: int, scope: Scope) -> An
     account_total = _round(
         _total(earning.c.on_prior, over=by_person), PPM, earning.c.rounding
     ) + _round(_total(earning.c.on_current, over=by_person), 12 * PPM, earning.c.rounding)
-    base = earning.c.on_prior // PPM + earning.c.on_current // (12 * PPM)
-    remainder_key = (earning.c.on_prior % PPM) * 12 + earning.c.on_current % (12 * PPM)
-    ranked = select(
+    # Exact interest in units of 1/(12·PPM) fen, where both parts are whole numbers.
+    exact = earning.c.on_prior * 12 + earning.c.on_current
+    weighed = select(
         earning.c.person_id,
         earning.c.component,
         earning.c.region_code,
+        earning.c.carry,
+        exact.label("exact"),
+        account_total.label("account_total"),
+        _total(exact, over=by_person).label("exact_sum"),
+        func.row_number()
+        .over(partition_by=earning.c.person_id, order_by=(exact.desc(), earning.c.component))
+        .label("size_rank"),
+    ).cte("weighed")
+    # The account's rounding (what it was booked beyond or short of its exact interest) is
+    # borne by its components by weight, so that their carried fractions always add up to 0.
+    by_account = {"partition_by": weighed.c.person_id}
+    residual = weighed.c.exact_sum - weighed.c.account_total * _UNIT
+    weight = weighed.c.exact // (weighed.c.exact_sum // PPM + 1)  # at most ~a million
+    part = _floor_div(residual * weight, _total(weight, over=by_account))
+    borne = select(weighed, residual.label("residual"), part.label("part")).cte("borne")
+    fixed = case(
+        (
+            borne.c.size_rank == 1,
+            borne.c.residual - _total(borne.c.part, over={"partition_by": borne.c.person_id}),
+        ),
+        else_=0,
+    )
+    desired = borne.c.exact + borne.c.carry - borne.c.part - fixed
+    aimed = select(borne, desired.label("desired")).cte("aimed")
+    base = _floor_div(aimed.c.desired, _UNIT)
+    ranked = select(
+        aimed.c.person_id,
+        aimed.c.component,
+        aimed.c.region_code,
+        aimed.c.desired,
         base.label("base"),
-        (account_total - _total(base, over=by_person)).label("left"),
+        (aimed.c.account_total - _total(base, over={"partition_by": aimed.c.person_id})).label(
+            "left"
+        ),
         (
             func.row_number().over(
-                partition_by=earning.c.person_id,
-                order_by=(remainder_key.desc(), earning.c.component),
+                partition_by=aimed.c.person_id,
+                order_by=((aimed.c.desired - base * _UNIT).desc(), aimed.c.component),
             )
             - 1
         ).label("rank"),
-        func.count().over(**by_person).label("n"),
+        func.count().over(partition_by=aimed.c.person_id).label("n"),
     ).cte("ranked")
     share = (
         ranked.c.base
-        + ranked.c.left // ranked.c.n
-        + case((ranked.c.rank < ranked.c.left % ranked.c.n, 1), else_=0)
+        + _floor_div(ranked.c.left, ranked.c.n)
+        + case((ranked.c.rank < _floor_mod(ranked.c.left, ranked.c.n), 1), else_=0)
     )
     return select(
         ranked.c.person_id,
@@ -219,14 +256,28 @@ def _interest_rows(run_id: int, year: int, lo: int, hi: int, scope: Scope) -> An
         literal(run_id).label("interest_run_id"),
         literal(utcnow(), UtcDateTime()).label("booked_at"),
         literal(f"{year} 年利息").label("memo"),
-    ).where(share > 0)
+        cast(ranked.c.desired - share * _UNIT, BigInteger).label("carry"),
+    )
+
+
+_UNIT = 12 * PPM  # a fen, in the units of the exact interest
+
+
+def _floor_mod(a: Any, b: Any) -> Any:
+    """SQL ``a mod b`` in [0, b) for b > 0 (``%`` keeps the sign of ``a`` on both databases)."""
+    return ((a % b) + b) % b
+
+
+def _floor_div(a: Any, b: Any) -> Any:
+    """SQL floor(a / b) for b > 0, negative ``a`` included (``/`` truncates toward zero)."""
+    return (a - _floor_mod(a, b)) // b
 
 
 async def _rates(session: AsyncSession, run: InterestRun, scope: Scope, year: int) -> None:
     """Resolve the interest rules for every village with money in the region."""
     regions = await session.scalars(
-        select(AccountBalance.__table__.c.region_code)
-        .where(scope.clause(AccountBalance.__table__.c.region_code))
+        select(unscoped(AccountBalance).c.region_code)
+        .where(scope.clause(unscoped(AccountBalance).c.region_code))
         .distinct()
     )
     book = PolicyBook(session)
@@ -252,7 +303,7 @@ async def _rates(session: AsyncSession, run: InterestRun, scope: Scope, year: in
 
 
 async def _check_order(session: AsyncSession, scope: Scope, region: RegionCode, year: int) -> None:
-    entries = AccountEntry.__table__
+    entries = unscoped(AccountEntry)
     earlier_money = await session.scalar(
         select(
             exists().where(
@@ -262,7 +313,7 @@ async def _check_order(session: AsyncSession, scope: Scope, region: RegionCode, 
     )
     if not earlier_money:
         return
-    runs = InterestRun.__table__
+    runs = unscoped(InterestRun)
     previous_runs = await session.scalars(
         select(runs.c.region_code).where(runs.c.year == year - 1, runs.c.finished_at.is_not(None))
     )
@@ -275,14 +326,14 @@ async def _check_order(session: AsyncSession, scope: Scope, region: RegionCode, 
 def _finished_over(region: RegionCode) -> ColumnElement[bool]:
     """Runs that finished over ``region`` or a region above it (an interrupted run has no
     finish time: running its year again completes it)."""
-    runs = InterestRun.__table__
+    runs = unscoped(InterestRun)
     covering = [region.code, *(a.code for a in region.ancestors)]
     return runs.c.region_code.in_(covering) & runs.c.finished_at.is_not(None)
 
 
 async def last_posted_year(session: AsyncSession, region: RegionCode) -> int | None:
     """The latest year whose interest is posted for ``region``."""
-    runs = InterestRun.__table__
+    runs = unscoped(InterestRun)
     return await session.scalar(select(func.max(runs.c.year)).where(_finished_over(region)))
 
 
@@ -301,7 +352,7 @@ class ClosedYears:
 
 
 async def _check_not_posted(session: AsyncSession, region: RegionCode, year: int) -> None:
-    runs = InterestRun.__table__
+    runs = unscoped(InterestRun)
     found = (
         await session.execute(
             select(runs.c.id, runs.c.region_code).where(runs.c.year == year, _finished_over(region))
@@ -358,10 +409,10 @@ async def post_interest(
         session.add(run)
         await session.flush()
         await _rates(session, run, scope, year)
-        ids = AccountBalance.__table__.c.person_id
+        ids = unscoped(AccountBalance).c.person_id
         bounds = await session.execute(
             select(func.min(ids), func.max(ids)).where(
-                scope.clause(AccountBalance.__table__.c.region_code)
+                scope.clause(unscoped(AccountBalance).c.region_code)
             )
         )
         low, high = bounds.one()
@@ -420,59 +471,73 @@ _COLUMNS = (
 async def _post_chunk(
     session: AsyncSession, run_id: int, year: int, lo: int, hi: int, scope: Scope
 ) -> tuple[int, int]:
-    """Book one chunk's interest and move the balances; returns (accounts, fen)."""
-    entries, balances = AccountEntry.__table__, AccountBalance.__table__
-    rows = _interest_rows(run_id, year, lo, hi, scope).subquery()
-    booking = insert(entries).from_select(_COLUMNS, select(*(rows.c[c] for c in _COLUMNS)))
-    this_run = and_(
-        entries.c.kind == EntryKind.INTEREST.value,
-        entries.c.year == year,
-        entries.c.person_id >= lo,
-        entries.c.person_id < hi,
-        entries.c.interest_run_id == run_id,
-    )
-    postgresql = dialect_of(session) == "postgresql"
-    if postgresql:
+    """Book one chunk's interest, move the balances and keep each component's carried
+    fraction; returns (accounts, fen)."""
+    entries, balances = unscoped(AccountEntry), unscoped(AccountBalance)
+    rows = _interest_rows(run_id, year, lo, hi, scope)
+    if dialect_of(session) == "postgresql":
         # The window sorts of a chunk need tens of megabytes; 4 MB (the default) spills them
         # to disk. For this transaction only.
         await session.execute(text("SET LOCAL work_mem = '64MB'"))
         # A lost chunk is simply posted again (the run is idempotent), so its commit need
         # not wait for the disk.
         await session.execute(text("SET LOCAL synchronous_commit = off"))
-        # One statement: the entries go in and their amounts move the balances on the way.
-        booked = booking.returning(entries.c.person_id, entries.c.component, entries.c.amount).cte(
-            "booked"
-        )
-    else:  # SQLite has no INSERT inside WITH: book, then read back what was booked
-        await session.execute(booking)
-        booked = select(entries.c.person_id, entries.c.component, entries.c.amount)
-        booked = booked.where(this_run).cte("booked")
-    moving = (
-        update(balances)
-        .where(
-            balances.c.person_id == booked.c.person_id,
-            balances.c.component == booked.c.component,
-        )
-        .values(balance=balances.c.balance + booked.c.amount)
-    )
-    if postgresql:
-        moved = moving.returning(balances.c.person_id, booked.c.amount).cte("moved")
-        summary = await session.execute(
-            select(
-                func.count(func.distinct(moved.c.person_id)),
-                func.coalesce(func.sum(moved.c.amount), 0),
+        # One statement: the shares computed once, booked as entries, and the balances and
+        # carried fractions moved with them.
+        shared = rows.cte("shared")
+        booked = (
+            insert(entries)
+            .from_select(
+                _COLUMNS, select(*(shared.c[c] for c in _COLUMNS)).where(shared.c.amount != 0)
             )
+            .returning(entries.c.person_id, entries.c.amount)
+            .cte("booked")
         )
-    else:
-        await session.execute(moving)
+        moved = (
+            update(balances)
+            .where(
+                balances.c.person_id == shared.c.person_id,
+                balances.c.component == shared.c.component,
+            )
+            .values(balance=balances.c.balance + shared.c.amount, interest_carry=shared.c.carry)
+            .cte("moved")
+        )
         summary = await session.execute(
             select(
-                func.count(func.distinct(entries.c.person_id)),
-                func.coalesce(func.sum(entries.c.amount), 0),
-            ).where(this_run)
+                func.count(func.distinct(booked.c.person_id)),
+                func.coalesce(func.sum(booked.c.amount), 0),
+            ).add_cte(moved)
         )
-    accounts, total = summary.one()
-    return int(accounts), int(total)
+        accounts, total = summary.one()
+        return int(accounts), int(total)
+    # SQLite has no INSERT or UPDATE inside WITH: the chunk's shares come to Python (SQLite
+    # serves a county at most) and go back as two batches.
+    found = (await session.execute(rows)).mappings().all()
+    booking = [{c: row[c] for c in _COLUMNS} for row in found if row["amount"]]
+    if booking:
+        await session.execute(insert(entries), booking)
+    if found:
+        await session.execute(
+            update(balances)
+            .where(
+                balances.c.person_id == bindparam("whose"),
+                balances.c.component == bindparam("which"),
+            )
+            .values(
+                balance=balances.c.balance + bindparam("amount_"),
+                interest_carry=bindparam("carry_"),
+            ),
+            [
+                {
+                    "whose": row["person_id"],
+                    "which": row["component"],
+                    "amount_": row["amount"],
+                    "carry_": row["carry"],
+                }
+                for row in found
+            ],
+        )
+    return len({row["person_id"] for row in booking}), sum(row["amount"] for row in booking)
 
 
 class InterestForm(BaseModel):

@@ -124,6 +124,9 @@ class AccountBalance(Base, RegionScoped):
     component: Mapped[str] = mapped_column(String(20), primary_key=True)
     region_code: Mapped[str] = mapped_column(String(12), index=True)
     balance: Mapped[int] = mapped_column(BigInteger)
+    # the fraction of a fen (in 1/12,000,000 fen) this component was owed beyond, or given
+    # beyond, its share of the account's interest so far: counted in the next sharing
+    interest_carry: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 @dataclass(frozen=True)

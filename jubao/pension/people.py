@@ -22,7 +22,7 @@ from jubao.pension.idnumber import Sex
 from jubao.pension.policy import Hukou
 from jubao.tenants.abolition import AbolitionError, abolish_subtree
 from jubao.tenants.codes import RegionCode
-from jubao.tenants.scope import RegionScoped, Scope
+from jubao.tenants.scope import RegionScoped, Scope, unscoped
 from jubao.text import ADDRESS, PERSON_NAME, quoted
 
 # GB/T 3304 民族代码: 01–56, then 97 其他 and 98 外国血统中国籍人士
@@ -301,7 +301,7 @@ async def abolish_region(
 ) -> int:
     """Abolish a region and its subtree once nobody insured is registered there any more, so
     that no one belongs to a place that ended."""
-    table = Person.__table__
+    table = unscoped(Person)
     count = await session.scalar(
         select(func.count()).where(
             Scope.of([region.prefix]).clause(table.c.region_code),

@@ -43,7 +43,7 @@ from jubao.pension.applications import Kind
 from jubao.pension.money import Rounding, format_yuan, parse_yuan, split_by_ratio
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import check_in_use
-from jubao.tenants.scope import RegionScoped
+from jubao.tenants.scope import RegionScoped, unscoped
 from jubao.text import GROUP_NAME, TITLE, quoted
 
 PPM = 1_000_000
@@ -773,7 +773,7 @@ class PolicyBook:
     async def for_region(self, region: RegionCode, year: int) -> Policy:
         if self._sets is None:
             # Policy sets are public rules, so they are read unscoped (a Core query).
-            rows = await self._session.execute(select(PolicySet.__table__))
+            rows = await self._session.execute(select(unscoped(PolicySet)))
             self._sets = [PolicySet(**row._mapping) for row in rows]
         applicable = tuple(
             s.id

@@ -13,7 +13,7 @@ from jubao import audit
 from jubao.errors import DomainError, ErrorCode
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.models import Region
-from jubao.tenants.scope import Scope
+from jubao.tenants.scope import Scope, unscoped
 from jubao.text import REASON
 
 
@@ -37,7 +37,7 @@ async def abolish_subtree(
     how many codes ended. The caller checks that nothing still lives there."""
     reason = REASON.clean(reason)
     # Region codes are public: read unscoped, as every region check is.
-    table = Region.__table__
+    table = unscoped(Region)
     found = (
         await session.execute(
             select(table.c.valid_from, table.c.valid_to).where(table.c.code == region.code)

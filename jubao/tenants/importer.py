@@ -151,8 +151,8 @@ async def import_regions(
     actor: audit.AuditActor,
     records: Iterable[tuple[int, list[str]]],
     *,
+    valid_from: date,
     skip_invalid: bool = False,
-    valid_from: date | None = None,
 ) -> ImportReport:
     """Check every row, then write the accepted ones (unless any was rejected and
     ``skip_invalid`` is off, in which case nothing is written)."""
@@ -177,7 +177,6 @@ async def import_regions(
     if report.rejected and not skip_invalid:
         return report
 
-    valid_from = valid_from or date.today()
     new: list[dict[str, object]] = []
     for row in accepted:
         current = existing.get(row.region.code)

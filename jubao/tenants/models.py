@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from jubao.errors import DomainError
 from jubao.orm import Base
 from jubao.tenants.codes import Level, RegionCode, RegionCodeError
-from jubao.tenants.scope import RegionScoped
+from jubao.tenants.scope import RegionScoped, unscoped
 
 URBAN_RURAL_CLASSES = {
     "111": "主城区",
@@ -55,7 +55,7 @@ async def check_in_use(session: AsyncSession, code: RegionCode, field: str = "re
     across the whole province (a Core query, which the scope does not filter): callers decide
     the caller's right from the code before they ask, so that the answer cannot tell anyone
     what exists outside their region."""
-    table = Region.__table__
+    table = unscoped(Region)
     found = (
         await session.execute(select(table.c.valid_to).where(table.c.code == code.code))
     ).first()

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, Table, and_, false, or_
 
 from jubao.tenants.codes import RegionCode
 
@@ -56,6 +56,17 @@ class Scope:
             for p in sorted(self.prefixes)
         ]
         return ranges[0] if len(ranges) == 1 else or_(*ranges)
+
+
+def unscoped(model: type[RegionScoped]) -> Table:
+    """The table of a region-scoped class, for a Core statement that deliberately reads or
+    writes across the caller's scope: only ORM statements are scoped (``jubao.authz.scoping``),
+    so this is the one way past it. Each use is a decision (a fact about the whole province,
+    such as whether an ID number is enrolled anywhere; a system batch bounded by its own
+    region), and tests/test_architecture.py lists every place that makes it, with why."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
 
 
 class RegionScoped:

@@ -1,4 +1,5 @@
-"""bank collection batches: a result line is posted only against a line of its batch
+"""bank collection batches (a result line is posted only against a line of its batch); the
+fraction of a fen each account component carries between interest sharings
 
 Revision ID: 0005
 Revises: 0004
@@ -71,8 +72,16 @@ def upgrade() -> None:
     with op.batch_alter_table("bank_batch_line", schema=None) as batch_op:
         batch_op.create_index("ix_bank_batch_line_person_id", ["person_id"], unique=False)
 
+    with op.batch_alter_table("account_balance", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("interest_carry", sa.BigInteger(), server_default="0", nullable=False)
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("account_balance", schema=None) as batch_op:
+        batch_op.drop_column("interest_carry")
+
     with op.batch_alter_table("bank_batch_line", schema=None) as batch_op:
         batch_op.drop_index("ix_bank_batch_line_person_id")
 

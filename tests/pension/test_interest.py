@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -310,3 +311,65 @@ async def test_money_cannot_be_dated_into_a_year_already_closed(
             session, SYSTEM, CounterForm(**counter, paid_on=date(2024, 1, 2)), TODAY
         )
     assert placed.person_id == person.id
+
+
+async def test_sharing_has_no_fixed_bias_between_components(
+    services: Services, world: World
+) -> None:
+    """Item 15 of the review: city and county subsidies with the same credits drifted apart by
+    a fen a year (the odd fen always went to the same level). Each component now stays within
+    a fen of its exact proportional share of the account's interest, year after year."""
+    rate = Fraction(173, 10_000)
+    await install_policy(
+        services,
+        PROVINCE,
+        2009,
+        interest={"rate": "0.0173"},
+        subsidy={
+            "brackets": [{"grade": "100", "rural": "60", "urban": "60"}],
+            "split": {"province": 2, "city": 1, "county": 1},
+        },
+    )
+    person = await enrol(
+        services, birth=date(1980, 5, 1), sequence=3, region=VILLAGE_A, enrolled_on=date(2005, 1, 5)
+    )
+    ideal: dict[str, Fraction] = {}
+    booked: dict[str, int] = {}
+    for year in range(2009, 2026):
+        await pay(services, person, year, date(year, 3, 31), grade=30000)
+        if year == 2009:
+            continue
+        await post_interest(unit_of_work(services), SYSTEM, PROVINCE, year - 1, today=TODAY)
+        async with services.db.session(SYSTEM) as session:
+            entries = (
+                await session.execute(
+                    select(
+                        AccountEntry.component,
+                        AccountEntry.kind,
+                        AccountEntry.value_date,
+                        AccountEntry.amount,
+                    ).where(AccountEntry.person_id == person.id)
+                )
+            ).all()
+        # the year's exact interest on the balance brought forward, and the account's share
+        # of it (rounded half up), split in proportion to what each component earned
+        prior: dict[str, int] = {}
+        for component, _, value_date, amount in entries:
+            if value_date < date(year - 1, 1, 1):
+                prior[component] = prior.get(component, 0) + amount
+        exact = {c: b * rate for c, b in prior.items() if b}
+        if exact:
+            account = int(sum(exact.values()) + Fraction(1, 2))
+            for component, amount in exact.items():
+                share = account * amount / sum(exact.values())
+                ideal[component] = ideal.get(component, Fraction(0)) + share
+        booked = {}
+        for component, kind, _, amount in entries:
+            if kind == EntryKind.INTEREST.value:
+                booked[component] = booked.get(component, 0) + amount
+        for component, interest in booked.items():
+            assert abs(interest - ideal[component]) < 1, (year, component, interest, ideal)
+    assert abs(booked["subsidy_city"] - booked["subsidy_county"]) <= 1
+    assert booked["subsidy_city"] > 0
+    async with services.db.session(SYSTEM) as session:
+        assert await check_balances(session) == []

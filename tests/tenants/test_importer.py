@@ -1,3 +1,4 @@
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ async def count(services: Services) -> int:
 
 
 async def run_import(services: Services, path: Path, **options: object):  # type: ignore[no-untyped-def]
+    options.setdefault("valid_from", date(2026, 11, 23))
     async with services.db.transaction(ACTOR) as session:
         return await import_regions(session, ACTOR, read_regions(path), **options)  # type: ignore[arg-type]
 

@@ -1,0 +1,125 @@
+"""Rules of the code that no single behaviour test would catch when broken, read from the
+source: where the data scope is deliberately left, and where "today" comes from."""
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+from jubao.platform import models
+from jubao.tenants.scope import RegionScoped
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "jubao"
+
+# Every function allowed to read or write a region-scoped table past the caller's scope
+# (`jubao.tenants.scope.unscoped`), with why. A new one fails this test until it is listed here
+# — that is, until someone has decided it.
+UNSCOPED = {
+    ("authz/operators.py", "username_taken"): "usernames are unique across the province",
+    ("authz/operators.py", "lock_operator"): "a lock on an operator already found in scope",
+    ("pension/contributions.py", "booked_years"): "a year paid is paid, whoever may read it",
+    ("pension/contributions.py", "book"): "writes the year of a person found in scope",
+    ("pension/enrollment.py", "check_not_enrolled"): "one person per ID number in the province",
+    ("pension/enrollment.py", "check_no_open_enrollment"): "one open enrolment per ID number",
+    ("pension/id_check.py", "non_canonical_id_numbers"): "a data-quality scan of everyone",
+    ("pension/imports.py", "_villages"): "region codes are public",
+    ("pension/imports.py", "_existing"): "one person per ID number in the province",
+    ("pension/interest.py", "_interest_rows"): "a system run bounded by its own region",
+    ("pension/interest.py", "_rates"): "a system run bounded by its own region",
+    ("pension/interest.py", "_check_order"): "a system run bounded by its own region",
+    ("pension/interest.py", "_finished_over"): "whether a year is closed above a region",
+    ("pension/interest.py", "last_posted_year"): "whether a year is closed above a region",
+    ("pension/interest.py", "_check_not_posted"): "whether a year is closed above a region",
+    ("pension/interest.py", "post_interest"): "a system run bounded by its own region",
+    ("pension/interest.py", "_post_chunk"): "a system run bounded by its own region",
+    ("pension/people.py", "abolish_region"): "nobody may be left in an abolished region",
+    ("pension/policy.py", "for_region"): "policy is public within the province",
+    ("tenants/abolition.py", "abolish_subtree"): "region codes are public",
+    ("tenants/models.py", "check_in_use"): "region codes are public (rights come first)",
+}
+
+
+def modules() -> Iterator[tuple[str, ast.Module]]:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        yield str(path.relative_to(PACKAGE)), ast.parse(path.read_text(encoding="utf-8"))
+
+
+def calls_in_functions(tree: ast.Module, name: str) -> Iterator[tuple[str, ast.Call]]:
+    """(enclosing function, call) for every call of ``name``."""
+    for function in ast.walk(tree):
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(function):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == name
+                ):
+                    yield function.name, node
+
+
+def test_the_unscoped_path_is_taken_only_where_listed() -> None:
+    found = {
+        (module, function)
+        for module, tree in modules()
+        for function, _ in calls_in_functions(tree, "unscoped")
+        if module != "tenants/scope.py"
+    }
+    assert found == set(UNSCOPED), (
+        f"not listed: {sorted(found - set(UNSCOPED))}; listed but gone: "
+        f"{sorted(set(UNSCOPED) - found)}"
+    )
+
+
+def test_no_region_scoped_table_is_reached_around_the_helper() -> None:
+    """``Model.__table__`` of a region-scoped model is the unscoped path too: only through
+    `unscoped`, so that the list above is complete."""
+    scoped = {
+        mapper.class_.__name__
+        for mapper in models.Base.registry.mappers
+        if issubclass(mapper.class_, RegionScoped)
+    }
+    assert {"Person", "Contribution", "AccountEntry", "Region"} <= scoped
+    around = [
+        (module, node.lineno)
+        for module, tree in modules()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr == "__table__"
+        and isinstance(node.value, ast.Name)
+        and node.value.id in scoped
+    ]
+    assert around == []
+
+
+def test_today_is_the_business_date_given_by_the_caller() -> None:
+    """No service falls back to the machine's date (a server on UTC dates the first eight
+    hours of a Chinese day to the day before): ``today`` is a required argument, supplied by
+    each adapter from the business clock."""
+    machine_dates = []
+    defaulted = []
+    for module, tree in modules():
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "today"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "date"
+            ):
+                machine_dates.append((module, node.lineno))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                arguments = node.args
+                positional = arguments.posonlyargs + arguments.args
+                with_defaults = positional[len(positional) - len(arguments.defaults) :]
+                keyword = [
+                    arg
+                    for arg, default in zip(
+                        arguments.kwonlyargs, arguments.kw_defaults, strict=True
+                    )
+                    if default is not None
+                ]
+                for arg in [*with_defaults, *keyword]:
+                    if arg.arg in ("today", "valid_from", "on"):
+                        defaulted.append((module, node.name, arg.arg))
+    assert machine_dates == []
+    assert defaulted == []
