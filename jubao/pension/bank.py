@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jubao import audit
 from jubao.authz.actor import Actor
-from jubao.errors import DomainError, ErrorCode, Lang
+from jubao.errors import DomainError, ErrorCode, Lang, Text
 from jubao.orm import Base, BigId, utcnow
 from jubao.pension.contributions import (
     Channel,
@@ -49,7 +49,7 @@ from jubao.tabular import columns, read_table
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.models import check_in_use
 from jubao.tenants.scope import RegionScoped, Scope
-from jubao.text import BANK_REFERENCE, quoted
+from jubao.text import TextField, quoted
 
 HEADINGS = {
     "batch": ("批次号", "batch"),
@@ -86,6 +86,7 @@ IMPORT_REQUIRED = (
     "paid_on",
 )
 _SUCCESS = {"成功", "success", "1", "ok"}
+BANK_REFERENCE = TextField("reference", Text("银行流水号", "The bank reference"), 64)
 
 
 class BankError(ErrorCode):

@@ -512,7 +512,7 @@ def read_policy_file(text: str) -> PolicyFile:
     title = TITLE.optional(str(data.pop("title", "")))
     data.pop("source", None)
     if not isinstance(year, int) or not 2009 <= year <= 2100:
-        raise DomainError(PolicyError.YEAR, field="effective_year")
+        raise DomainError(PolicyError.YEAR)
     region = None if region_text in ("", "national") else RegionCode(region_text)
     return PolicyFile(
         region, year, title or f"{region_text or 'national'} {year}", parse_params(data)

@@ -180,14 +180,14 @@ async def visible(
         Application, application_id, with_for_update=for_update, populate_existing=for_update
     )
     if application is None:
-        raise DomainError(ApplicationError.NOT_FOUND, field="id")
+        raise DomainError(ApplicationError.NOT_FOUND, field="application")
     return application
 
 
 def _require_open(application: Application) -> None:
     status = Status(application.status)
     if status is not Status.IN_REVIEW:
-        raise DomainError(ApplicationError.CLOSED, field="id", status=status_text(status))
+        raise DomainError(ApplicationError.CLOSED, field="application", status=status_text(status))
 
 
 async def review(
@@ -209,12 +209,12 @@ async def review(
     _require_open(application)
     kind = application.current_kind
     if application.submitted_by == actor.operator_id:
-        raise DomainError(ApplicationError.OWN, field="id")
+        raise DomainError(ApplicationError.OWN, field="application")
     level = application.chain[application.step]
     if application.current_prefix not in actor.principal.prefixes(kind.obj, Act.REVIEW):
         raise DomainError(
             ApplicationError.NOT_YOUR_STEP,
-            field="id",
+            field="application",
             level=Level(level).text,
             region=RegionCode.from_prefix(application.current_prefix or "").code,
             obj=kind.obj.text,
@@ -226,7 +226,7 @@ async def review(
         )
     )
     if earlier is not None:
-        raise DomainError(ApplicationError.TWICE, field="id")
+        raise DomainError(ApplicationError.TWICE, field="application")
 
     session.add(
         ApplicationReview(
@@ -259,7 +259,7 @@ async def review(
     except (IntegrityError, StaleDataError):
         # Another reviewer decided this step first (the row lock makes this rare; the unique
         # step and the version check make it certain): exactly one decision counts.
-        raise DomainError(ApplicationError.CONFLICT, field="id") from None
+        raise DomainError(ApplicationError.CONFLICT, field="application") from None
     audit.record(
         session,
         actor,
@@ -285,12 +285,12 @@ async def withdraw(
     application = await visible(session, application_id, for_update=True)
     _require_open(application)
     if application.submitted_by != actor.operator_id:
-        raise DomainError(ApplicationError.NOT_SUBMITTER, field="id")
+        raise DomainError(ApplicationError.NOT_SUBMITTER, field="application")
     _close(application, Status.WITHDRAWN, REASON.or_blank().optional(reason))
     try:
         await session.flush()
     except StaleDataError:
-        raise DomainError(ApplicationError.CONFLICT, field="id") from None
+        raise DomainError(ApplicationError.CONFLICT, field="application") from None
     audit.record(
         session,
         actor,

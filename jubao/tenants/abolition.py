@@ -52,7 +52,6 @@ async def abolish_subtree(
     if on < found.valid_from:
         raise DomainError(
             AbolitionError.BEFORE_START,
-            field="on",
             region=region.code,
             on=on,
             start=found.valid_from,

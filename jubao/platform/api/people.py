@@ -461,7 +461,7 @@ def _filtered(info: Info, where: PersonFilter | None) -> Any:
         conditions.append(Person.birth_date >= date(_birth_year(info, where.born_from), 1, 1))
     if where.born_to is not None:
         conditions.append(Person.birth_date <= date(_birth_year(info, where.born_to), 12, 31))
-    if (prefix := NAME_PREFIX.optional(where.name_prefix, field="where.namePrefix")) is not None:
+    if (prefix := NAME_PREFIX.optional(where.name_prefix)) is not None:
         conditions.append(Person.name.startswith(prefix, autoescape=True))
     if where.id_number is not None:
         conditions.append(Person.id_number == where.id_number.value)

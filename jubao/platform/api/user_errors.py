@@ -25,6 +25,7 @@ from jubao.errors import DomainError, ErrorCode, Lang
 from jubao.pension.applications import ApplicationError
 from jubao.pension.changes import ChangeError
 from jubao.pension.contributions import ContributionError
+from jubao.pension.crosscheck import CrosscheckError
 from jubao.pension.enrollment import EligibilityError
 from jubao.pension.forms import FormError
 from jubao.pension.idnumber import IdNumberError
@@ -33,6 +34,7 @@ from jubao.pension.money import MoneyError
 from jubao.pension.people import PersonError
 from jubao.pension.policy import PolicyError
 from jubao.platform.tokens import TokenError
+from jubao.tabular import TableError
 from jubao.tenants.abolition import AbolitionError
 from jubao.tenants.codes import RegionCodeError
 from jubao.text import TextError
@@ -60,6 +62,9 @@ SOURCES: tuple[type[ErrorCode], ...] = (
     ContributionError,
     InterestError,
     PolicyError,
+    # reached through modules the mutations share with the file imports
+    CrosscheckError,
+    TableError,
 )
 
 
