@@ -100,10 +100,14 @@ def _handlers() -> dict[Kind, Handler]:
 
 def review_levels(steps: Sequence[str], region: RegionCode) -> list[int]:
     """The levels an application placed at ``region`` passes, outermost last: steps below
-    the application's own level are dropped, and a level is taken once."""
+    the application's own level are dropped, and a level is taken once. In a city without
+    counties (东莞, 中山, 儋州, 嘉峪关: townships right under the city) the county step is the
+    city's: its agency is the county agency there."""
     levels: list[int] = []
     for step in steps:
         level = level_of_step(step, region)
+        if len(region.prefix_at(level)) < level.prefix_length:
+            level = Level.CITY  # only the county segment is ever skipped
         if level <= region.level and int(level) not in levels:
             levels.append(int(level))
     return levels
@@ -117,7 +121,7 @@ def _chain(steps: Sequence[str], region: RegionCode, kind: Kind) -> list[int]:
 
 
 def _prefix_at(region_code: str, level: int) -> str:
-    return region_code[: Level(level).prefix_length]
+    return RegionCode(region_code).prefix_at(Level(level))
 
 
 async def submit(

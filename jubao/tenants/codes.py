@@ -137,6 +137,11 @@ class RegionCode:
         four under a city without counties)."""
         return _prefixes_of(self.code, self.level)
 
+    def prefix_at(self, level: Level) -> str:
+        """The prefix of this region's ancestor (or itself) at ``level``, or at the nearest
+        level above where that one is skipped (a city without counties has no county)."""
+        return max((p for p in self.prefixes if len(p) <= level.prefix_length), key=len)
+
     def contains(self, other: RegionCode) -> bool:
         """True if ``other`` is this region or lies below it."""
         return other.code.startswith(self.prefix)
