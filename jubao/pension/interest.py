@@ -49,6 +49,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -70,6 +71,12 @@ CHUNK = 50_000  # accounts per statement
 
 
 class InterestError(ErrorCode):
+    CONCURRENT = (
+        "另一个 {year} 年的结息正在同时进行，本次已停止（已记入的利息保留，不会重复）；"
+        "待其结束后重新运行即可完成",
+        "Another run of {year}'s interest is crediting the same accounts: this one stopped "
+        "(what was credited stays, nothing twice); run it again once that one is done",
+    )
     YEAR_NOT_OVER = (
         "{year} 年尚未结束，不能结息",
         "{year} is not over yet; its interest cannot be posted",
@@ -422,8 +429,13 @@ async def post_interest(
     lanes = asyncio.Semaphore(parallel)
 
     async def post(lo: int, hi: int) -> tuple[int, int]:
-        async with lanes, unit_of_work() as session:
-            result = await _post_chunk(session, run_id, year, lo, hi, scope)
+        try:
+            async with lanes, unit_of_work() as session:
+                result = await _post_chunk(session, run_id, year, lo, hi, scope)
+        except IntegrityError:
+            # Another run of the year is crediting the same accounts at this moment: the
+            # unique index let only one of them do it. This chunk's work is undone.
+            raise DomainError(InterestError.CONCURRENT, year=year) from None
         if progress is not None:
             progress(hi - lo)
         return result

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import uvicorn
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from jubao.authz import grants as grant_rules
@@ -31,7 +34,9 @@ from jubao.pension.money import format_yuan
 from jubao.pension.people import Person, PersonError, abolish_region
 from jubao.pension.policy import describe_policy, policy_for, read_policy_file, save_policy
 from jubao.pension.statements import statement_file
+from jubao.platform.db import database_unavailable, outage
 from jubao.platform.demo import DEMO_PASSWORD, load_demo
+from jubao.platform.logs import log_to_file
 from jubao.platform.migrate import migrate
 from jubao.platform.services import Services
 from jubao.platform.settings import InsecureConfigurationError, Settings
@@ -42,6 +47,17 @@ from jubao.tenants.importer import RegionImportError, import_regions, read_regio
 from jubao.tenants.models import Region
 
 T = TypeVar("T")
+log = logging.getLogger("jubao.cli")
+
+
+class Rerun(Enum):
+    """What a command that failed half-way has left, for the message that says so."""
+
+    NOTHING = ("没有做任何更改，可以重新运行", "nothing was changed; it is safe to run it again")
+    RESUMES = (
+        "已完成的部分已经保存，重新运行会接着完成，不会重复",
+        "what was done is kept; running it again completes the rest without doing anything twice",
+    )
 
 
 class Session:
@@ -49,10 +65,20 @@ class Session:
 
     def __init__(self, lang: Lang) -> None:
         self.lang = lang
-        self.settings = Settings()
+        try:
+            self.settings = Settings()
+        except ValidationError as error:
+            names = ", ".join(f"JUBAO_{str(e['loc'][0]).upper()}" for e in error.errors())
+            raise click.ClickException(
+                f"环境变量的值无效：{names}" if lang is Lang.ZH else f"Invalid settings: {names}"
+            ) from None
         self.actor = Actor.system(f"cli:{getpass.getuser()}")
 
-    def run(self, work: Callable[[Services], Awaitable[T]]) -> T:
+    def run(self, work: Callable[[Services], Awaitable[T]], rerun: Rerun = Rerun.NOTHING) -> T:
+        """Run ``work``; whatever goes wrong, one message says what failed and whether it can
+        be run again — never a traceback, never the data being worked on (the detail goes to
+        the log file)."""
+
         async def main() -> T:
             services = Services.create(self.settings)
             try:
@@ -60,10 +86,27 @@ class Session:
             finally:
                 await services.db.dispose()
 
+        zh = self.lang is Lang.ZH
         try:
             return asyncio.run(main())
         except DomainError as error:
             raise click.ClickException(error.message(self.lang)) from None
+        except KeyboardInterrupt:
+            raise click.ClickException(
+                ("已中断；" if zh else "Interrupted; ") + rerun.value[0 if zh else 1]
+            ) from None
+        except Exception as error:  # anything else: one line, details to the log
+            log_file = log_to_file(self.settings.cli_log)
+            if database_unavailable(error):
+                log.error("database unavailable: %s", outage(error))
+                what = "无法连接数据库" if zh else "The database cannot be reached"
+            else:
+                log.error("command failed", exc_info=error)
+                what = "内部错误" if zh else "Internal error"
+            detail = f"详情已写入 {log_file}" if zh else f"details are in {log_file}"
+            hint = rerun.value[0 if zh else 1]
+            separator = "；" if zh else "; "
+            raise click.ClickException(separator.join((what, hint, detail))) from None
 
     def say(self, zh: str, en: str) -> None:
         click.echo(zh if self.lang is Lang.ZH else en)
@@ -122,7 +165,7 @@ def _run_server(host: str, port: int, workers: int = 1) -> None:
 @pass_session
 def migrate_command(session: Session) -> None:
     """Bring the database schema and the role table up to date."""
-    added, removed = session.run(lambda services: migrate(services.db))
+    added, removed = session.run(lambda services: migrate(services.db), Rerun.RESUMES)
     session.say(
         f"数据库已更新到最新版本；角色权限新增 {added} 条、删除 {removed} 条",
         f"Database is up to date; role permissions: {added} added, {removed} removed",
@@ -159,7 +202,7 @@ def demo(session: Session, host: str, port: int, size: str, no_serve: bool) -> N
         async with services.db.transaction(session.actor) as db:
             return await load_demo(db, services.settings.passwords, size=shape)  # type: ignore[arg-type]
 
-    logins = session.run(work)
+    logins = session.run(work, Rerun.RESUMES)
     url = f"http://{host}:{port}/graphql"
     session.say(f"\n演示省已就绪。GraphQL：{url}", f"\nDemo province ready. GraphQL: {url}")
     session.say(
@@ -510,7 +553,7 @@ def import_persons_command(
                 progress=bar.update,
             )
 
-    result = session.run(work)
+    result = session.run(work, Rerun.RESUMES)
     report = report or file.with_name(file.name + ".rejected.txt")
     _report_lines([r.describe(session.lang) for r in result.rejected], report, file)
     session.say(
@@ -563,7 +606,7 @@ def interest_post(session: Session, year: int, region: str | None, parallel: int
             for where in regions
         ]
 
-    results = session.run(work)
+    results = session.run(work, Rerun.RESUMES)
     accounts, total = sum(r.accounts for r in results), sum(r.total for r in results)
     session.say(
         f"{year} 年结息：{accounts} 个账户，合计 {format_yuan(total)} 元",
@@ -667,11 +710,20 @@ def bank_export(session: Session, region: str, year: int, output: Path) -> None:
     if output.suffix.lower() not in (".csv", ".xlsx"):
         raise click.BadParameter("the output must end in .csv or .xlsx", param_hint="OUTPUT")
 
+    # Written aside and put in place once the batch is stored: a file is never left naming a
+    # batch that does not exist.
+    draft = output.with_name(f".{output.name}.part{output.suffix}")
+
     async def work(services: Services) -> Export:
         async with services.db.transaction(session.actor) as db:
-            return await export_collection(db, session.actor, RegionCode(region), year, output)
+            return await export_collection(db, session.actor, RegionCode(region), year, draft)
 
-    result = session.run(work)
+    try:
+        result = session.run(work)
+    except click.ClickException:
+        draft.unlink(missing_ok=True)
+        raise
+    draft.replace(output)
     for owing in result.skipped:
         click.echo(
             f"{owing.region_code} {owing.person_id}: {owing.reason.message(session.lang)}",

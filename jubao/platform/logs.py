@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -32,3 +33,20 @@ def setup_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def log_to_file(path: str) -> str:
+    """Send the command line's log records to ``path`` (JSON lines, appended), where a failure's
+    detail goes instead of the terminal; returns the path as shown to the user."""
+    root = logging.getLogger()
+    wanted = os.path.abspath(path)
+    for handler in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
+        if handler.baseFilename == wanted:
+            return path
+        root.removeHandler(handler)
+        handler.close()
+    handler = logging.FileHandler(wanted, encoding="utf-8")
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.WARNING, logging.INFO))
+    return path

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=100_000, ge=1_000)
 
     log_level: str = "INFO"
+    # where the command line writes the detail of a failure (the terminal gets one line)
+    cli_log: str = "jubao-cli.log"
 
     @property
     def production(self) -> bool:

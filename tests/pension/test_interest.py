@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 
 from jubao.errors import DomainError
 from jubao.pension.contributions import (
@@ -373,3 +374,24 @@ async def test_sharing_has_no_fixed_bias_between_components(
     assert booked["subsidy_city"] > 0
     async with services.db.session(SYSTEM) as session:
         assert await check_balances(session) == []
+
+
+async def test_a_run_crossing_another_stops_with_a_message(
+    services: Services, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs of one year at once: the unique index lets only one credit an account; the
+    other stops with a message saying to run it again, not with a unique-violation trace."""
+    await install_policy(services, PROVINCE, 2009, interest={"rate": "0.02"})
+    person = await enrol(
+        services, birth=date(1970, 1, 1), sequence=5, region=VILLAGE_A, enrolled_on=date(2020, 1, 1)
+    )
+    await pay(services, person, 2020, date(2020, 3, 1))
+
+    async def crossed(*args: Any) -> tuple[int, int]:
+        raise IntegrityError("INSERT …", {}, Exception("uq_account_entry_interest"))
+
+    monkeypatch.setattr("jubao.pension.interest._post_chunk", crossed)
+    with pytest.raises(DomainError) as caught:
+        await post_interest(unit_of_work(services), SYSTEM, PROVINCE, 2020, today=TODAY)
+    assert caught.value.code is InterestError.CONCURRENT
+    assert "重新运行即可完成" in caught.value.message()

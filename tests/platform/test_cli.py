@@ -230,3 +230,40 @@ def test_demo_sizes_out_of_range(jubao, size: str) -> None:  # type: ignore[no-u
 
 
 __all__ = ["asyncio"]
+
+
+def test_a_lost_database_is_one_line_without_personal_data(
+    jubao, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Item 35: no traceback, none of the file's rows; what failed, and whether to run again."""
+    number = "410121197001010012"
+    (tmp_path / "people.csv").write_text(
+        "身份证号码,姓名,民族,户籍性质,区划代码,户籍地址,缴费档次,参保日期,联系电话\n"
+        f"{number},王秘密,01,农业,410121101201,某村,500,2020-01-01,13912345678\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("JUBAO_DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    result = jubao("import", "persons", "people.csv")
+    assert result.exit_code == 1
+    assert "无法连接数据库" in result.output and "重新运行" in result.output
+    assert "Traceback" not in result.output
+    for secret in (number, "王秘密", "13912345678"):
+        assert secret not in result.output
+    assert len(result.output.strip().splitlines()) <= 2  # the progress bar's label, the message
+
+
+def test_an_unexpected_failure_goes_to_the_log_not_the_terminal(
+    jubao, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    assert jubao("migrate").exit_code == 0
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret 410121197001010012")
+
+    monkeypatch.setattr("jubao.platform.cli.check_balances", broken)
+    result = jubao("--lang", "en", "ledger", "check")
+    assert result.exit_code == 1
+    assert "Internal error; nothing was changed; it is safe to run it again" in result.output
+    assert "410121197001010012" not in result.output and "Traceback" not in result.output
+    logged = (tmp_path / "jubao-cli.log").read_text(encoding="utf-8")
+    assert "RuntimeError" in logged and "Traceback" in logged
