@@ -26,6 +26,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from jubao.errors import DomainError, Lang
+from jubao.platform import idempotency
 from jubao.platform.api.context import Context
 from jubao.platform.api.errors import RETRY_AFTER_SECONDS, Problem, rewrite_errors
 from jubao.platform.api.schema import CACHE_SIZE, build_schema
@@ -81,13 +82,77 @@ class GraphQLView(GraphQL[Context, None]):
             return
         head = scope["method"] == "HEAD"
         request = Request({**scope, "method": "GET"} if head else scope, receive)
+        key = request.headers.get(idempotency.HEADER)
         try:
-            response = await self.run(request)
-        except HTTPException as error:
-            response = refusal(scope, _refused_by_strawberry(error))
+            if key is not None and scope["method"] == "POST":
+                response = await self._once(request, key)
+            else:
+                response = await self._answer(request)
         except Refused as refused:
             response = refusal(scope, refused)
         await response(scope, receive, _without_body(send) if head else send)
+
+    async def _answer(self, request: Request) -> Response:
+        try:
+            return await self.run(request)
+        except HTTPException as error:
+            return refusal(request.scope, _refused_by_strawberry(error))
+        except Refused as refused:
+            return refusal(request.scope, refused)
+
+    async def _once(self, request: Request, key: str) -> Response:
+        """A mutation sent with an Idempotency-Key runs once; a repeat gets its answer
+        (``jubao.platform.idempotency``). Anything else it cannot apply to (a query, a body that
+        is not a request, no valid token) is answered as without the key."""
+        if not idempotency.valid_key(key):
+            raise Refused(400, Problem.IDEMPOTENCY_KEY_INVALID)
+        try:
+            data = decode_json(await request.body(), BODY)
+            token = bearer_token(request.headers.get("authorization"))
+            caller = await authenticate_token(self.services, token) if token else None
+        except (Refused, DomainError):
+            caller = None
+        if (
+            caller is None
+            or not isinstance(data, dict)
+            or not self.operations.is_mutation(data.get("query"), data.get("operationName"))
+        ):
+            return await self._answer(request)
+        operator_id, window = caller.operator.id, self.services.settings.idempotency_window
+        db = self.services.db
+        try:
+            async with db.transaction(caller.actor) as session:
+                replay = await idempotency.begin(
+                    session, operator_id, key, idempotency.fingerprint(data), window
+                )
+        except idempotency.KeyInUse:
+            raise Refused(422, Problem.IDEMPOTENCY_KEY_REUSED) from None
+        except idempotency.StillRunning:
+            seconds = str(RETRY_AFTER_SECONDS)
+            raise Refused(
+                409,
+                Problem.IDEMPOTENCY_IN_PROGRESS,
+                headers={"Retry-After": seconds},
+                seconds=seconds,
+            ) from None
+        if replay is not None:
+            return Response(
+                replay.body,
+                replay.status,
+                {"Idempotent-Replayed": "true"},
+                media_type=replay.media_type,
+            )
+        response = await self._answer(request)
+        async with db.transaction(caller.actor) as session:
+            await idempotency.finish(
+                session,
+                operator_id,
+                key,
+                response.status_code,
+                response.headers.get("content-type", JSON),
+                bytes(response.body),
+            )
+        return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql_page(request)  # served from the package, not strawberry's CDN page

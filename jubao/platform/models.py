@@ -14,6 +14,7 @@ from jubao.pension.interest import InterestRate, InterestRun
 from jubao.pension.ledger import AccountBalance, AccountEntry
 from jubao.pension.people import Person, PersonEvent
 from jubao.pension.policy import PolicySet
+from jubao.platform.idempotency import IdempotencyRecord
 from jubao.platform.tokens import RefreshToken
 from jubao.tenants.models import Region
 
@@ -30,6 +31,7 @@ __all__ = [
     "CasbinRule",
     "Contribution",
     "EmployeeInsured",
+    "IdempotencyRecord",
     "ImportBatch",
     "InterestRate",
     "InterestRun",

@@ -125,10 +125,34 @@ class Operations:
         self._count: Callable[[str], int] = lru_cache(maxsize=cache_size)(
             partial(_operation_count, max_tokens=max_tokens)
         )
+        self._kinds: Callable[[str, str | None], str | None] = lru_cache(maxsize=cache_size)(
+            partial(_operation_kind, max_tokens=max_tokens)
+        )
 
     def check(self, data: GraphQLRequestData) -> None:
         if data.operation_name is None and data.query and self._count(data.query) > 1:
             raise Refused(400, Problem.OPERATION_NAME_REQUIRED)
+
+    def is_mutation(self, query: object, operation_name: object) -> bool:
+        """Whether the operation a request runs is a mutation (False when that cannot be
+        told: the request is then refused for what it is)."""
+        if not isinstance(query, str) or not isinstance(operation_name, str | None):
+            return False
+        return self._kinds(query, operation_name) == "mutation"
+
+
+def _operation_kind(query: str, operation_name: str | None, *, max_tokens: int) -> str | None:
+    try:
+        document = parse(query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    named = [
+        o
+        for o in operations
+        if operation_name is None or (o.name and o.name.value == operation_name)
+    ]
+    return named[0].operation.value if len(named) == 1 else None
 
 
 def _operation_count(query: str, *, max_tokens: int) -> int:

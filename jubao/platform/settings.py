@@ -61,12 +61,18 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=100_000, ge=1_000)
 
     log_level: str = "INFO"
+    # how long an Idempotency-Key's answer is kept (a repeat within it is answered, not run)
+    idempotency_hours: int = Field(default=24, ge=1, le=168)
     # where the command line writes the detail of a failure (the terminal gets one line)
     cli_log: str = "jubao-cli.log"
 
     @property
     def production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def idempotency_window(self) -> timedelta:
+        return timedelta(hours=self.idempotency_hours)
 
     @property
     def access_token_ttl(self) -> timedelta:

@@ -102,6 +102,18 @@ class Problem(ErrorCode):
         "请求体超过 {max} 字节",
         "The request body is larger than {max} bytes",
     )
+    IDEMPOTENCY_KEY_INVALID = (
+        "Idempotency-Key 须为 1–255 个可见的 ASCII 字符",
+        "An Idempotency-Key is 1–255 visible ASCII characters",
+    )
+    IDEMPOTENCY_KEY_REUSED = (
+        "该 Idempotency-Key 已用于另一个请求；新的请求请用新的键",
+        "This Idempotency-Key was used for a different request; use a new key for a new one",
+    )
+    IDEMPOTENCY_IN_PROGRESS = (
+        "使用该 Idempotency-Key 的请求仍在处理中，请 {seconds} 秒后重试",
+        "The request with this Idempotency-Key is still being served; retry in {seconds} s",
+    )
 
 
 # Specific problems reported under a broader code, with the specific one as the reason.

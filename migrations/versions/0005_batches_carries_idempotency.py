@@ -1,5 +1,6 @@
 """bank collection batches (a result line is posted only against a line of its batch); the
-fraction of a fen each account component carries between interest sharings
+fraction of a fen each account component carries between interest sharings; the answers kept
+for Idempotency-Key retries
 
 Revision ID: 0005
 Revises: 0004
@@ -40,6 +41,22 @@ def upgrade() -> None:
     with op.batch_alter_table("bank_batch", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_bank_batch_region_code"), ["region_code"], unique=False
+        )
+
+    op.create_table(
+        "idempotency_record",
+        sa.Column("operator_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("created_at", jubao.orm.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=True),
+        sa.Column("media_type", sa.String(length=100), nullable=True),
+        sa.Column("body", sa.LargeBinary(), nullable=True),
+        sa.PrimaryKeyConstraint("operator_id", "key", name=op.f("pk_idempotency_record")),
+    )
+    with op.batch_alter_table("idempotency_record", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_idempotency_record_created_at"), ["created_at"], unique=False
         )
 
     op.create_table(
@@ -86,6 +103,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_bank_batch_line_person_id")
 
     op.drop_table("bank_batch_line")
+    with op.batch_alter_table("idempotency_record", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_record_created_at"))
+
+    op.drop_table("idempotency_record")
     with op.batch_alter_table("bank_batch", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bank_batch_region_code"))
 
