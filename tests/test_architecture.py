@@ -32,6 +32,8 @@ UNSCOPED = {
     ("pension/interest.py", "_check_not_posted"): "whether a year is closed above a region",
     ("pension/interest.py", "post_interest"): "a system run bounded by its own region",
     ("pension/interest.py", "_post_chunk"): "a system run bounded by its own region",
+    ("pension/interest.py", "_book_chunk"): "a system run bounded by its own region",
+    ("pension/interest.py", "_run_to_complete"): "a system run bounded by its own region",
     ("pension/people.py", "abolish_region"): "nobody may be left in an abolished region",
     ("pension/policy.py", "for_region"): "policy is public within the province",
     ("tenants/abolition.py", "abolish_subtree"): "region codes are public",

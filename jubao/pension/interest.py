@@ -95,7 +95,10 @@ class InterestError(ErrorCode):
 
 
 class InterestRun(Base, RegionScoped):
-    """One posting of a year's interest over a region (re-runs are new rows)."""
+    """One posting of a year's interest over a region. ``accounts`` and ``total`` grow with
+    every chunk, in the chunk's own transaction, so that they always state what the run has
+    credited; an interrupted run is completed by running it again (``attempts`` counts the
+    goes), and is finished once ``finished_at`` is set."""
 
     __tablename__ = "interest_run"
     __scope_object__ = "account"
@@ -109,6 +112,7 @@ class InterestRun(Base, RegionScoped):
     finished_at: Mapped[datetime | None]
     accounts: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(BigInteger, default=0)
+    attempts: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class InterestRate(Base):
@@ -281,10 +285,13 @@ def _floor_div(a: Any, b: Any) -> Any:
 
 
 async def _rates(session: AsyncSession, run: InterestRun, scope: Scope, year: int) -> None:
-    """Resolve the interest rules for every village with money in the region."""
+    """Resolve the interest rules for every village with money in the region that the run has
+    none for yet (a resumed run keeps the rules it began with)."""
+    balances, rates = unscoped(AccountBalance), InterestRate.__table__
+    known = select(rates.c.region_code).where(rates.c.run_id == run.id)
     regions = await session.scalars(
-        select(unscoped(AccountBalance).c.region_code)
-        .where(scope.clause(unscoped(AccountBalance).c.region_code))
+        select(balances.c.region_code)
+        .where(scope.clause(balances.c.region_code), balances.c.region_code.not_in(known))
         .distinct()
     )
     book = PolicyBook(session)
@@ -406,15 +413,7 @@ async def post_interest(
     scope = Scope.of([region.prefix])
     async with unit_of_work() as session:
         await _check_may_post(session, scope, region, year)
-        run = InterestRun(
-            year=year,
-            region_code=region.code,
-            actor=actor.label,
-            application_id=application_id,
-            started_at=utcnow(),
-        )
-        session.add(run)
-        await session.flush()
+        run = await _run_to_complete(session, actor, region, year, application_id)
         await _rates(session, run, scope, year)
         ids = unscoped(AccountBalance).c.person_id
         bounds = await session.execute(
@@ -428,25 +427,23 @@ async def post_interest(
     # (on PostgreSQL; SQLite has one writer at a time anyway).
     lanes = asyncio.Semaphore(parallel)
 
-    async def post(lo: int, hi: int) -> tuple[int, int]:
+    async def post(lo: int, hi: int) -> None:
         try:
             async with lanes, unit_of_work() as session:
-                result = await _post_chunk(session, run_id, year, lo, hi, scope)
+                await _post_chunk(session, run_id, year, lo, hi, scope)
         except IntegrityError:
             # Another run of the year is crediting the same accounts at this moment: the
             # unique index let only one of them do it. This chunk's work is undone.
             raise DomainError(InterestError.CONCURRENT, year=year) from None
         if progress is not None:
             progress(hi - lo)
-        return result
 
-    results = await asyncio.gather(*(post(lo, hi) for lo, hi in _chunks(low, high, chunk)))
-    accounts = sum(done for done, _ in results)
-    total = sum(amount for _, amount in results)
+    await asyncio.gather(*(post(lo, hi) for lo, hi in _chunks(low, high, chunk)))
     async with unit_of_work() as session:
-        run = await session.get(InterestRun, run_id)
+        # (the chunks counted on the record behind the ORM's back: read it afresh)
+        run = await session.get(InterestRun, run_id, populate_existing=True)
         assert run is not None
-        run.accounts, run.total, run.finished_at = accounts, total, utcnow()
+        run.finished_at = utcnow()
         audit.record(
             session,
             actor,
@@ -454,10 +451,57 @@ async def post_interest(
             f"interest_run:{run_id}",
             region_code=region.code,
             year=year,
-            accounts=accounts,
-            total=total,
+            accounts=run.accounts,
+            total=run.total,
+            attempts=run.attempts,
         )
-    return InterestResult(run_id=run_id, accounts=accounts, total=total)
+        return InterestResult(run_id=run_id, accounts=run.accounts, total=run.total)
+
+
+async def _run_to_complete(
+    session: AsyncSession,
+    actor: Actor,
+    region: RegionCode,
+    year: int,
+    application_id: int | None,
+) -> InterestRun:
+    """The year's unfinished run over ``region``, taken up again (an interrupted run is
+    completed, not begun anew: one record states all it did), or a new run."""
+    runs = unscoped(InterestRun)
+    unfinished = await session.scalar(
+        select(runs.c.id).where(
+            runs.c.year == year, runs.c.region_code == region.code, runs.c.finished_at.is_(None)
+        )
+    )
+    if unfinished is not None:
+        run = await session.get(InterestRun, unfinished, with_for_update=True)
+        assert run is not None
+        run.attempts += 1
+        action = "interest.resume"
+    else:
+        run = InterestRun(
+            year=year,
+            region_code=region.code,
+            actor=actor.label,
+            application_id=application_id,
+            started_at=utcnow(),
+            attempts=1,
+        )
+        session.add(run)
+        action = "interest.start"
+    await session.flush()
+    # Recorded as it begins: a run that is then killed is in the audit trail all the same.
+    audit.record(
+        session,
+        actor,
+        action,
+        f"interest_run:{run.id}",
+        region_code=region.code,
+        year=year,
+        accounts=run.accounts,
+        total=run.total,
+    )
+    return run
 
 
 def _chunks(low: int | None, high: int | None, size: int) -> list[tuple[int, int]]:
@@ -481,6 +525,19 @@ _COLUMNS = (
 
 
 async def _post_chunk(
+    session: AsyncSession, run_id: int, year: int, lo: int, hi: int, scope: Scope
+) -> None:
+    """Book one chunk's interest and count it on the run's record, in one transaction."""
+    accounts, total = await _book_chunk(session, run_id, year, lo, hi, scope)
+    runs = unscoped(InterestRun)
+    await session.execute(
+        update(runs)
+        .where(runs.c.id == run_id)
+        .values(accounts=runs.c.accounts + accounts, total=runs.c.total + total)
+    )
+
+
+async def _book_chunk(
     session: AsyncSession, run_id: int, year: int, lo: int, hi: int, scope: Scope
 ) -> tuple[int, int]:
     """Book one chunk's interest, move the balances and keep each component's carried

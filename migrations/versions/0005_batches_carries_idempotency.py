@@ -1,6 +1,6 @@
 """bank collection batches (a result line is posted only against a line of its batch); the
-fraction of a fen each account component carries between interest sharings; the answers kept
-for Idempotency-Key retries
+fraction of a fen each account component carries between interest sharings; the attempts of
+an interest run; the answers kept for Idempotency-Key retries
 
 Revision ID: 0005
 Revises: 0004
@@ -93,9 +93,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("interest_carry", sa.BigInteger(), server_default="0", nullable=False)
         )
+    with op.batch_alter_table("interest_run", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("attempts", sa.Integer(), server_default="1", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("interest_run", schema=None) as batch_op:
+        batch_op.drop_column("attempts")
     with op.batch_alter_table("account_balance", schema=None) as batch_op:
         batch_op.drop_column("interest_carry")
 

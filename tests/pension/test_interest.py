@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
+from jubao.audit import AuditEvent
 from jubao.errors import DomainError
 from jubao.pension.contributions import (
     Channel,
@@ -179,9 +180,28 @@ async def test_an_interrupted_run_is_completed_by_running_it_again(
         await post_interest(failing, SYSTEM, PROVINCE, 2024, today=TODAY, chunk=1)
     posted = [await total_balance(services, p.id) for p in people]
     assert sorted(posted) == [56000, 56000, 57120]  # one account has its 11.20
+    async with services.db.session(SYSTEM) as session:
+        [killed] = (
+            await session.scalars(select(InterestRun).where(InterestRun.year == 2024))
+        ).all()
+    # the interrupted run's record states what it did (in the chunk's own transaction)
+    assert (killed.accounts, killed.total, killed.finished_at) == (1, 1120, None)
     rest = await post_interest(unit_of_work(services), SYSTEM, PROVINCE, 2024, today=TODAY)
-    assert (rest.accounts, rest.total) == (2, 2240)
+    # completed, not begun anew: one record for the year, with everything it credited
+    assert (rest.run_id, rest.accounts, rest.total) == (killed.id, 3, 3360)
     assert [await total_balance(services, p.id) for p in people] == [57120] * 3
+    async with services.db.session(SYSTEM) as session:
+        [run] = (await session.scalars(select(InterestRun).where(InterestRun.year == 2024))).all()
+        events = (
+            await session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.target == f"interest_run:{run.id}")
+                .order_by(AuditEvent.id)
+            )
+        ).all()
+    assert (run.accounts, run.total, run.attempts) == (3, 3360, 2) and run.finished_at
+    assert [e.action for e in events] == ["interest.start", "interest.resume", "interest.post"]
+    assert (events[-1].detail["accounts"], events[-1].detail["total"]) == (3, 3360)
     with pytest.raises(DomainError) as caught:
         await post_interest(unit_of_work(services), SYSTEM, PROVINCE, 2024, today=TODAY)
     assert caught.value.code is InterestError.ALREADY_POSTED
@@ -387,7 +407,7 @@ async def test_a_run_crossing_another_stops_with_a_message(
     )
     await pay(services, person, 2020, date(2020, 3, 1))
 
-    async def crossed(*args: Any) -> tuple[int, int]:
+    async def crossed(*args: Any) -> None:
         raise IntegrityError("INSERT …", {}, Exception("uq_account_entry_interest"))
 
     monkeypatch.setattr("jubao.pension.interest._post_chunk", crossed)

@@ -8,12 +8,15 @@ from datetime import datetime
 from typing import Self
 
 import strawberry
+from sqlalchemy import select
 from strawberry import relay
 
 from jubao.pension.interest import InterestRun as InterestRunRow
 from jubao.platform.api.context import Info
 from jubao.platform.api.forms import register_node
 from jubao.platform.api.ids import INT64, int_key
+from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
+from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.scalars import Money, Year
 from jubao.tenants.codes import RegionCode
 
@@ -64,3 +67,33 @@ async def _runs(info: Info, ids: list[int]) -> list[InterestRunNode | None]:
 
 
 register_node("InterestRun", InterestRunNode, _runs)
+
+
+@strawberry.type
+class AccountQueries:
+    @strawberry.field(
+        description=(
+            "结息批次 — interest runs in your scope, in the order they began (each states what "
+            "it credited, an interrupted one too)"
+        ),
+        permission_classes=[LoggedIn],
+    )
+    async def interest_runs(
+        self,
+        info: Info,
+        year: Year | None = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
+    ) -> Connection[InterestRunNode]:
+        statement = select(InterestRunRow)
+        if year is not None:
+            statement = statement.where(InterestRunRow.year == int(year))
+        return await paginate(
+            info,
+            statement,
+            InterestRunRow.id,
+            first=first,
+            after=after,
+            to_node=InterestRunNode.of,
+            key_type=lambda text: int_key(text, INT64),
+        )

@@ -20,7 +20,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from jubao.platform.api.accounts import InterestRunNode
+from jubao.platform.api.accounts import AccountQueries, InterestRunNode
 from jubao.platform.api.applications import Application, ApplicationMutations, ApplicationQueries
 from jubao.platform.api.auth import AuthMutations, AuthQueries
 from jubao.platform.api.context import Context
@@ -47,6 +47,7 @@ class Query(
     PersonQueries,
     ApplicationQueries,
     PolicyQueries,
+    AccountQueries,
 ):
     pass
 

@@ -1,0 +1,39 @@
+"""Interest runs through the API: the result names the run, and the runs in one's scope say
+what each credited."""
+
+from datetime import date
+
+from jubao.platform.services import Services
+from tests.helpers import COUNTY_A, PROVINCE, VILLAGE_A, Api, World
+from tests.pension.support import enrol, install_policy
+from tests.pension.test_interest import pay
+
+POST = """mutation ($r: RegionCode!, $y: Year!) { interestPostingSubmit(input: {region: $r, year: $y}) {
+  application { id } userErrors { code } } }"""
+DECIDE = """mutation ($id: ID!) { applicationReview(input: {application: $id, decision: APPROVE}) {
+  application { result { ... on InterestPostingResult { accounts total run { id year total accounts finishedAt } } } }
+  userErrors { code } } }"""
+RUNS = "{ interestRuns(first: 10) { totalCount edges { node { id year regionCode accounts total } } } }"
+
+
+async def test_a_posting_names_its_run_and_the_runs_are_listed(
+    api: Api, services: Services, world: World
+) -> None:
+    await install_policy(services, PROVINCE, 2014, interest={"rate": "0.02"})
+    person = await enrol(
+        services, birth=date(1970, 1, 1), sequence=3, region=VILLAGE_A, enrolled_on=date(2024, 1, 1)
+    )
+    await pay(services, person, 2024, date(2024, 3, 1))
+    await pay(services, person, 2025, date(2025, 3, 1))
+    for year in (2024, 2025):
+        submitted = await api.as_("finance", POST, {"r": COUNTY_A.code, "y": year})
+        application = submitted["interestPostingSubmit"]["application"]["id"]
+        decided = await api.as_("county.reviewer", DECIDE, {"id": application})
+    result = decided["applicationReview"]["application"]["result"]
+    assert (result["accounts"], result["total"]) == (1, "11.20")
+    assert result["run"]["year"] == 2025 and result["run"]["finishedAt"]
+    runs = await api.as_("auditor", RUNS)
+    assert runs["interestRuns"]["totalCount"] == 2
+    assert [e["node"]["total"] for e in runs["interestRuns"]["edges"]] == ["0.00", "11.20"]
+    elsewhere = await api.as_("countyb.reviewer", RUNS)
+    assert elsewhere["interestRuns"]["totalCount"] == 0
