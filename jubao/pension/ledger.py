@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -22,6 +23,7 @@ from sqlalchemy import (
     String,
     and_,
     func,
+    insert,
     literal,
     select,
     text,
@@ -135,10 +137,12 @@ class Credit:
     amount: int
 
 
-def upsert_balances(dialect: str, rows: Sequence[dict[str, Any]]) -> Any:
-    """``INSERT … ON CONFLICT DO UPDATE balance = balance + new`` for SQLite or PostgreSQL."""
+@lru_cache(maxsize=2)
+def upsert_balances(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO UPDATE balance = balance + new`` for SQLite or PostgreSQL, one
+    statement whatever the rows (executed for many: compiled once, not per batch size)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(AccountBalance).values(list(rows))
+    statement = insert(AccountBalance)
     return statement.on_conflict_do_update(
         index_elements=["person_id", "component"],
         set_={"balance": AccountBalance.balance + statement.excluded.balance},
@@ -156,43 +160,42 @@ async def post(
     year: int,
     contribution_id: int | None = None,
     memo: str | None = None,
-) -> list[AccountEntry]:
-    """Append entries (zero amounts are skipped) and move the balances with them."""
+) -> None:
+    """Append entries (zero amounts are skipped) and move the balances with them: two
+    statements for all of them (no object per entry: entries are never read back here)."""
+    booked_at = utcnow()
     entries = [
-        AccountEntry(
-            person_id=person_id,
-            region_code=region_code,
-            component=credit.component.value,
-            kind=kind.value,
-            amount=credit.amount,
-            value_date=value_date,
-            year=year,
-            contribution_id=contribution_id,
-            booked_at=utcnow(),
-            memo=memo,
-        )
+        {
+            "person_id": person_id,
+            "region_code": region_code,
+            "component": credit.component.value,
+            "kind": kind.value,
+            "amount": credit.amount,
+            "value_date": value_date,
+            "year": year,
+            "contribution_id": contribution_id,
+            "booked_at": booked_at,
+            "memo": memo,
+        }
         for credit in credits
         if credit.amount
     ]
     if not entries:
-        return []
-    session.add_all(entries)
-    await session.flush()
+        return
+    await session.execute(insert(AccountEntry), entries)
     await session.execute(
-        upsert_balances(
-            dialect_of(session),
-            [
-                {
-                    "person_id": person_id,
-                    "component": e.component,
-                    "region_code": region_code,
-                    "balance": e.amount,
-                }
-                for e in entries
-            ],
-        )
+        upsert_balances(dialect_of(session)),
+        [
+            {
+                "person_id": person_id,
+                "component": e["component"],
+                "region_code": region_code,
+                "balance": e["amount"],
+                "interest_carry": 0,
+            }
+            for e in entries
+        ],
     )
-    return entries
 
 
 async def balances(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, dict[str, int]]:

@@ -106,9 +106,11 @@ def review_levels(steps: Sequence[str], region: RegionCode) -> list[int]:
     levels: list[int] = []
     for step in steps:
         level = level_of_step(step, region)
-        if len(region.prefix_at(level)) < level.prefix_length:
-            level = Level.CITY  # only the county segment is ever skipped
-        if level <= region.level and int(level) not in levels:
+        if level > region.level:
+            continue
+        if level is Level.COUNTY and len(region.prefix_at(level)) < level.prefix_length:
+            level = Level.CITY
+        if int(level) not in levels:
             levels.append(int(level))
     return levels
 

@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import json
 import logging
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from enum import Enum
@@ -36,12 +37,13 @@ from jubao.pension.policy import describe_policy, policy_for, read_policy_file, 
 from jubao.pension.statements import statement_file
 from jubao.platform.db import database_unavailable, outage
 from jubao.platform.demo import DEMO_PASSWORD, load_demo
+from jubao.platform.demo_people import seed_people
 from jubao.platform.logs import log_to_file
-from jubao.platform.migrate import migrate
+from jubao.platform.migrate import SchemaOutOfDateError, check_schema_current, migrate
 from jubao.platform.services import Services
 from jubao.platform.settings import InsecureConfigurationError, Settings
 from jubao.tabular import read_table
-from jubao.tenants.codes import RegionCode
+from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.demo import DEMO_LIMITS
 from jubao.tenants.importer import RegionImportError, import_regions, read_regions
 from jubao.tenants.models import Region
@@ -91,6 +93,8 @@ class Session:
             return asyncio.run(main())
         except DomainError as error:
             raise click.ClickException(error.message(self.lang)) from None
+        except click.ClickException:
+            raise  # already said clearly
         except KeyboardInterrupt:
             raise click.ClickException(
                 ("已中断；" if zh else "Interrupted; ") + rerun.value[0 if zh else 1]
@@ -144,7 +148,32 @@ def serve(session: Session, host: str, port: int, workers: int) -> None:
         session.settings.check_safe_for_production()
     except InsecureConfigurationError as error:
         raise click.ClickException(str(error)) from None
+    _check_port_free(session, host, port)
+
+    async def ready(services: Services) -> None:
+        try:
+            await check_schema_current(services.db)
+        except SchemaOutOfDateError as error:
+            raise click.ClickException(str(error)) from None
+
+    session.run(ready)
     _run_server(host, port, workers)
+
+
+def _check_port_free(session: Session, host: str, port: int) -> None:
+    """Say so before any work if the address is taken (uvicorn would log a traceback and
+    stop after the demo had announced itself ready)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            zh = f"地址 {host}:{port} 已被占用（另一个程序正在使用）；请用 --port 选择其他端口"
+            en = f"{host}:{port} is in use by another program; choose another with --port"
+            example = (
+                f"（如 --port {port + 1}）" if session.lang is Lang.ZH else f" (--port {port + 1})"
+            )
+            raise click.ClickException((zh if session.lang is Lang.ZH else en) + example) from None
 
 
 def _run_server(host: str, port: int, workers: int = 1) -> None:
@@ -179,9 +208,11 @@ def migrate_command(session: Session) -> None:
     "--size", default="3,3,3,4", show_default=True, help="cities,counties,townships,villages"
 )
 @click.option("--no-serve", is_flag=True, help="Set up the demo data and stop.")
+@click.option("--empty", is_flag=True, help="Only the region tree and the logins: no people.")
 @pass_session
-def demo(session: Session, host: str, port: int, size: str, no_serve: bool) -> None:
-    """Migrate, create a demo province with one operator per role, then serve."""
+def demo(session: Session, host: str, port: int, size: str, no_serve: bool, empty: bool) -> None:
+    """Migrate, create a demo province with one operator per role and a few hundred people
+    with years of contributions and interest (unless --empty), then serve."""
     if session.settings.production:
         raise click.ClickException("jubao demo refuses to run with JUBAO_ENV=production")
     try:
@@ -197,13 +228,35 @@ def demo(session: Session, host: str, port: int, size: str, no_serve: bool) -> N
             param_hint="--size",
         )
 
-    async def work(services: Services) -> list[Any]:
+    if not no_serve:
+        _check_port_free(session, host, port)
+
+    async def work(services: Services) -> tuple[list[Any], int]:
         await migrate(services.db)
         async with services.db.transaction(session.actor) as db:
-            return await load_demo(db, services.settings.passwords, size=shape)  # type: ignore[arg-type]
+            logins = await load_demo(db, services.settings.passwords, size=shape)  # type: ignore[arg-type]
+        people = 0
+        if not empty:
+            village = next(login.region for login in logins if login.region.level is Level.VILLAGE)
+            people = await seed_people(
+                services.db, session.actor, today=services.clock.today(), waiting_in=village
+            )
+        return logins, people
 
-    logins = session.run(work, Rerun.RESUMES)
+    if not empty:
+        session.say(
+            "正在准备演示省（参保人、历年缴费和利息，约需半分钟）…",
+            "Preparing the demo province (people, years of contributions and interest; about "
+            "half a minute)…",
+        )
+    logins, people = session.run(work, Rerun.RESUMES)
     url = f"http://{host}:{port}/graphql"
+    if people:
+        session.say(
+            f"已生成 {people} 名演示参保人及其缴费、利息和几件待审核的申请",
+            f"{people} demo people enrolled, with their contributions, interest and a few "
+            "applications waiting for review",
+        )
     session.say(f"\n演示省已就绪。GraphQL：{url}", f"\nDemo province ready. GraphQL: {url}")
     session.say(
         f"所有演示账号的密码：{DEMO_PASSWORD}", f"Password of every demo login: {DEMO_PASSWORD}"

@@ -22,7 +22,7 @@ _COUNTIES = (
 ).split()
 _PLACE_FIRST = "石柳红杨李王黄高新长永安和太平丰东西南北大小上下前后金银青白双三".replace(" ", "")
 _PLACE_SECOND = "桥园旗庄集店庙河山湖岗坪口寨铺营湾沟坡岭堡渡"
-_SURNAMES = (
+SURNAMES = (
     "张李王刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾田董潘袁蔡蒋余于杜叶程"
     "魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛"
 )
@@ -53,7 +53,7 @@ def _township_name(rng: random.Random) -> str:
 
 
 def _village_name(rng: random.Random) -> str:
-    return rng.choice(_SURNAMES) + rng.choice(_VILLAGE_SUFFIX) + "村"
+    return rng.choice(SURNAMES) + rng.choice(_VILLAGE_SUFFIX) + "村"
 
 
 # The most cities, counties per city, townships per county and villages per township that

@@ -4,6 +4,7 @@ placed — cities without counties (东莞 4419, 中山 4420, 儋州 4604, 嘉�
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jubao.pension.policy import level_of_step
 from jubao.pension.workflow import _prefix_at, review_levels
 from jubao.tenants.codes import Level, RegionCode
 
@@ -32,9 +33,13 @@ def regions(draw: st.DrawFn) -> RegionCode:
 def test_every_step_of_every_chain_is_a_region_above_or_at_the_application(
     region: RegionCode, steps: list[str]
 ) -> None:
-    for level in review_levels(steps, region):
+    levels = review_levels(steps, region)
+    for level in levels:
         # a prefix of the region itself or one of its ancestors: a region a grant can name
         assert _prefix_at(region.code, level) in region.prefixes, (region, steps, level)
+    if region.code[4:6] != "00":  # elsewhere every step keeps its level, if above the region
+        named = [level_of_step(step, region) for step in steps]
+        assert levels == list(dict.fromkeys(int(n) for n in named if n <= region.level))
 
 
 def test_in_a_city_without_counties_the_city_agency_takes_the_county_step() -> None:
@@ -44,3 +49,5 @@ def test_in_a_city_without_counties_the_city_agency_takes_the_county_step() -> N
     assert review_levels(["county", "city"], village) == [Level.CITY]  # one step, not two
     ordinary = RegionCode("410121101201")
     assert review_levels(["township", "county"], ordinary) == [Level.TOWNSHIP, Level.COUNTY]
+    county = RegionCode("410121000000")  # placed at the county: the township step falls away
+    assert review_levels(["township", "county"], county) == [Level.COUNTY]

@@ -32,7 +32,7 @@ def live_server(workdir: Path, *, workers: int = 1, demo: bool = True, **env: st
         "JUBAO_ARGON2_TIME_COST": "1",
         **env,
     }
-    setup = ["demo", "--no-serve"] if demo else ["migrate"]
+    setup = ["demo", "--no-serve", "--empty"] if demo else ["migrate"]
     subprocess.run([*JUBAO, *setup], env=env, cwd=workdir, check=True, capture_output=True)
     port = free_port()
     process = subprocess.Popen(

@@ -1,6 +1,7 @@
 """The `jubao` command, run in-process with click's runner against a fresh database."""
 
 import asyncio
+import socket
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from jubao.authz.actor import Actor
 from jubao.authz.operators import Operator
 from jubao.authz.policy import grants_of
+from jubao.pension.people import Person
 from jubao.platform.services import Services
 from jubao.tenants.models import Region
 from tests.conftest import make_settings, run_aside
@@ -194,14 +196,41 @@ def test_users_create_refuses_bad_input(jubao) -> None:  # type: ignore[no-untyp
 
 
 def test_demo_sets_up_a_province_and_logins(jubao) -> None:  # type: ignore[no-untyped-def]
-    result = jubao("demo", "--no-serve", "--size", "2,2,2,3")
+    result = jubao("demo", "--no-serve", "--size", "1,2,1,2")
     assert result.exit_code == 0, result.output
     assert "province.admin" in result.output
     assert "village.assistant" in result.output
-    assert query(jubao.url, select(func.count()).select_from(Region)) == 39
-    again = jubao("demo", "--no-serve", "--size", "2,2,2,3")  # idempotent
-    assert again.exit_code == 0
+    people = query(jubao.url, select(func.count()).select_from(Person))
+    assert people >= 8 and f"已生成 {people} 名演示参保人" in result.output
+    again = jubao("demo", "--no-serve", "--size", "1,2,1,2")  # idempotent
+    assert again.exit_code == 0 and "名演示参保人" not in again.output
     assert query(jubao.url, select(func.count()).select_from(Operator)) == 10
+    assert query(jubao.url, select(func.count()).select_from(Person)) == people
+
+
+def test_demo_can_be_empty(jubao) -> None:  # type: ignore[no-untyped-def]
+    result = jubao("demo", "--no-serve", "--size", "2,2,2,3", "--empty")
+    assert result.exit_code == 0, result.output
+    assert query(jubao.url, select(func.count()).select_from(Region)) == 39
+    assert query(jubao.url, select(func.count()).select_from(Person)) == 0
+
+
+def test_a_busy_port_is_said_before_anything_is_done(jubao) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for command in (["demo", "--empty"], ["serve"]):
+            result = jubao(*command, "--port", port)
+            assert result.exit_code == 1, result.output
+            assert f"127.0.0.1:{port} 已被占用" in result.output and "--port" in result.output
+            assert "演示省已就绪" not in result.output
+
+
+def test_serve_on_an_unmigrated_database_says_so(jubao) -> None:  # type: ignore[no-untyped-def]
+    result = jubao("serve", "--port", "0")
+    assert result.exit_code == 1
+    assert "jubao migrate" in result.output and "Traceback" not in result.output
 
 
 def test_schema_export_and_check(jubao, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
