@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Self
 
 import strawberry
+from sqlalchemy import or_, select
 from strawberry import relay
 
 from jubao.authz import grants as grant_rules
@@ -14,10 +15,12 @@ from jubao.authz.grants import GrantError, grant_visible
 from jubao.authz.operators import OperatorError
 from jubao.authz.roles import CATALOGUE, ROLES
 from jubao.authz.roles import Role as RoleDef
+from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, Lang
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import AuthzAction, AuthzObject, RegionLevel, RoleName
 from jubao.platform.api.ids import int_key, int_key_of
+from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region, region_by_code
 from jubao.platform.api.user_errors import attempt, user_error_type
@@ -101,9 +104,15 @@ class Grant(relay.Node):
     async def region(self, info: Info) -> Region | None:
         return await region_by_code(info, self.region_code.code)
 
-    @strawberry.field(description="持有人 — the operator (null if outside your scope)")
+    @strawberry.field(
+        description=(
+            "持有人 — the operator holding it, also when homed outside your region (who holds "
+            "power in your region is what the grant says; their home region itself shows only "
+            "if in your scope)"
+        )
+    )
     async def user(self, info: Info) -> User | None:
-        row = await info.context.loaders.operator.load(self.user_pk)
+        row = await info.context.loaders.holder.load(self.user_pk)
         return User.of(row) if row else None
 
 
@@ -135,11 +144,63 @@ class RoleRevokePayload:
     user_errors: list[RoleGrantError] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
 
 
+@strawberry.input(description="授权查询条件 — filters for the grant list")
+class GrantFilter:
+    user: strawberry.ID | None = strawberry.field(default=None, description="操作员 ID")
+    role: RoleName | None = strawberry.field(default=None, description="角色")  # type: ignore[valid-type]
+    region: RegionCode | None = strawberry.field(
+        default=None, description="区划：该区划及其下级的授权"
+    )
+
+
 @strawberry.type
 class RoleQueries:
     @strawberry.field(description="角色目录 — the role catalogue", permission_classes=[LoggedIn])
     def roles(self, info: Info) -> list[Role]:
         return [Role.of(role, info.context.lang) for role in ROLES]
+
+    @strawberry.field(
+        description=(
+            "授权列表 — grants at regions in your grant-read scope (and your own), by user, "
+            "role or region"
+        ),
+        permission_classes=[LoggedIn],
+    )
+    async def grants(
+        self,
+        info: Info,
+        where: GrantFilter | None = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
+    ) -> Connection[Grant]:
+        actor = info.context.actor
+        rule = policy.CasbinRule
+        statement = select(rule).where(rule.ptype == "g")
+        scope = actor.scope(Obj.GRANT, Act.READ)
+        if scope is not None:
+            own = rule.v0 == policy.subject(actor.operator_id or 0)
+            statement = statement.where(
+                or_(own, *(rule.v2.startswith(p, autoescape=True) for p in scope.prefixes))
+            )
+        if where is not None:
+            if where.user is not None:
+                user_id = int_key_of(where.user, "User")
+                statement = statement.where(rule.v0 == policy.subject(user_id or 0))
+            if where.role is not None:
+                statement = statement.where(rule.v1 == where.role.value)
+            if where.region is not None:
+                statement = statement.where(
+                    rule.v2.startswith(where.region.prefix, autoescape=True)
+                )
+        return await paginate(
+            info,
+            statement,
+            rule.id,
+            first=first,
+            after=after,
+            to_node=lambda row: Grant.of(policy.grant_of(row)),
+            key_type=int_key,
+        )
 
 
 @strawberry.type

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 
+from jubao.audit import AuditEvent
 from jubao.authz.operators import Operator
 from jubao.authz.policy import CasbinRule, Grant, grant_of, subject
 from jubao.orm import among
@@ -20,6 +21,7 @@ from jubao.pension.ledger import balances as ledger_balances
 from jubao.pension.ledger import statements as ledger_statements
 from jubao.pension.people import Person, PersonEvent
 from jubao.tenants.models import Region
+from jubao.tenants.scope import unscoped
 
 if TYPE_CHECKING:
     from jubao.platform.api.context import Context
@@ -48,6 +50,8 @@ class Loaders:
         self.contributions = DataLoader[int, list[Contribution]](self._contributions)
         self.contribution = DataLoader[int, Contribution | None](self._contributions_by_id)
         self.interest_run = DataLoader[int, InterestRun | None](self._interest_runs)
+        self.audit_event = DataLoader[int, AuditEvent | None](self._audit_events)
+        self.holder = DataLoader[int, Operator | None](self._holders)
         self.applications = DataLoader[int, list[Application]](self._applications)
         self.application = DataLoader[int, Application | None](self._applications_by_id)
         self.events = DataLoader[int, list[PersonEvent]](self._events)
@@ -88,6 +92,18 @@ class Loaders:
 
     async def _applications_by_id(self, ids: list[int]) -> list[Application | None]:
         return await self._by_key(Application.id, ids)
+
+    async def _audit_events(self, ids: list[int]) -> list[AuditEvent | None]:
+        return await self._by_key(AuditEvent.id, ids)
+
+    async def _holders(self, ids: list[int]) -> list[Operator | None]:
+        """The operators holding grants the caller may see, wherever they are homed: who holds
+        power in one's region is what a grant list is for (unscoped, by id)."""
+        table = unscoped(Operator)
+        async with self._context.session() as session:
+            rows = await session.execute(select(table).where(self._among(table.c.id, ids)))
+            found = {row.id: Operator(**row._mapping) for row in rows}
+        return [found.get(i) for i in ids]
 
     async def _interest_runs(self, ids: list[int]) -> list[InterestRun | None]:
         return await self._by_key(InterestRun.id, ids)

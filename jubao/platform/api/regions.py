@@ -58,6 +58,15 @@ class Region(relay.Node):
     async def parent(self, info: Info) -> Region | None:
         return await region_by_code(info, self.parent_code)
 
+    @strawberry.field(description="下级区划 — the children in your scope, by code")
+    async def children(
+        self, info: Info, first: First = DEFAULT_PAGE, after: After = None
+    ) -> Connection[Region]:
+        statement = select(models.Region).where(models.Region.parent_code == self.code.code)
+        return await paginate(
+            info, statement, models.Region.code, first=first, after=after, to_node=Region.of
+        )
+
 
 async def region_by_code(info: Info, code: str | None) -> Region | None:
     if code is None:

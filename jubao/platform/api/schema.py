@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 
 from jubao.platform.api.accounts import AccountQueries, InterestRunNode
 from jubao.platform.api.applications import Application, ApplicationMutations, ApplicationQueries
+from jubao.platform.api.audit import AuditEventNode, AuditQueries
 from jubao.platform.api.auth import AuthMutations, AuthQueries
 from jubao.platform.api.context import Context
 from jubao.platform.api.grants import Grant, RoleMutations, RoleQueries
@@ -48,6 +49,7 @@ class Query(
     ApplicationQueries,
     PolicyQueries,
     AccountQueries,
+    AuditQueries,
 ):
     pass
 
@@ -119,6 +121,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             ContributionNode,
             StatementNode,
             InterestRunNode,
+            AuditEventNode,
         ],
         extensions=extensions,
         config=StrawberryConfig(
