@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -141,7 +141,7 @@ def read_table(path: Path) -> Table:
     raise DomainError(TableError.FORMAT, suffix=suffix or "-")
 
 
-def columns(header: list[str], names: dict[str, tuple[str, ...]]) -> dict[str, int]:
+def columns(header: list[str], names: Mapping[str, Sequence[str]]) -> dict[str, int]:
     """Column positions by field, matching each field's accepted headings (any case)."""
     found: dict[str, int] = {}
     lowered = [h.strip().lower() for h in header]

@@ -7,6 +7,7 @@ tests check that, and that every right to act on an object comes with the right 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import Text
@@ -41,9 +42,24 @@ def _grant(act: Act, *objects: Obj) -> frozenset[Permission]:
     return frozenset((obj, act) for obj in objects)
 
 
+class RoleName(StrEnum):
+    """The catalogue's roles by name (the name a grant stores)."""
+
+    PROVINCE_ADMIN = "province_admin"
+    CITY_SUPERVISOR = "city_supervisor"
+    AGENCY_PROCESSOR = "agency_processor"
+    AGENCY_REVIEWER = "agency_reviewer"
+    TOWNSHIP_PROCESSOR = "township_processor"
+    TOWNSHIP_REVIEWER = "township_reviewer"
+    VILLAGE_ASSISTANT = "village_assistant"
+    FINANCE_OFFICER = "finance_officer"
+    AUDITOR = "auditor"
+    PERMISSION_ADMIN = "permission_admin"
+
+
 @dataclass(frozen=True)
 class Role:
-    name: str
+    name: RoleName
     zh: str
     en: str
     min_level: Level  # the highest level (smallest number) it may be granted at
@@ -69,7 +85,7 @@ _TOWNSHIP_READ = _grant(Act.READ, *_COMMON_READ, *TOWNSHIP_WORK, Obj.ACCOUNT, Ob
 
 ROLES: tuple[Role, ...] = (
     Role(
-        "province_admin",
+        RoleName.PROVINCE_ADMIN,
         "省级管理员",
         "Province administrator",
         Level.PROVINCE,
@@ -78,7 +94,7 @@ ROLES: tuple[Role, ...] = (
         | _grant(Act.ADMIN, Obj.REGION, Obj.USER, Obj.GRANT),
     ),
     Role(
-        "city_supervisor",
+        RoleName.CITY_SUPERVISOR,
         "市级监管员",
         "City supervisor",
         Level.CITY,
@@ -88,7 +104,7 @@ ROLES: tuple[Role, ...] = (
     # The social-insurance agency (经办机构) sits at county level, and at city and province
     # level for the work done there (policy, province-wide interest).
     Role(
-        "agency_processor",
+        RoleName.AGENCY_PROCESSOR,
         "经办机构经办员",
         "Agency processor",
         Level.PROVINCE,
@@ -96,7 +112,7 @@ ROLES: tuple[Role, ...] = (
         _COUNTY_READ | _PII | _grant(Act.PROCESS, *BUSINESS, Obj.POLICY),
     ),
     Role(
-        "agency_reviewer",
+        RoleName.AGENCY_REVIEWER,
         "经办机构审核员",
         "Agency reviewer",
         Level.PROVINCE,
@@ -104,7 +120,7 @@ ROLES: tuple[Role, ...] = (
         _COUNTY_READ | _PII | _grant(Act.REVIEW, *BUSINESS, Obj.POLICY),
     ),
     Role(
-        "township_processor",
+        RoleName.TOWNSHIP_PROCESSOR,
         "乡镇经办员",
         "Township processor",
         Level.TOWNSHIP,
@@ -112,7 +128,7 @@ ROLES: tuple[Role, ...] = (
         _TOWNSHIP_READ | _PII | _grant(Act.PROCESS, *TOWNSHIP_WORK),
     ),
     Role(
-        "township_reviewer",
+        RoleName.TOWNSHIP_REVIEWER,
         "乡镇初审员",
         "Township first reviewer",
         Level.TOWNSHIP,
@@ -120,7 +136,7 @@ ROLES: tuple[Role, ...] = (
         _TOWNSHIP_READ | _PII | _grant(Act.REVIEW, *TOWNSHIP_WORK),
     ),
     Role(
-        "village_assistant",
+        RoleName.VILLAGE_ASSISTANT,
         "村协办员",
         "Village assistant",
         Level.VILLAGE,
@@ -130,7 +146,7 @@ ROLES: tuple[Role, ...] = (
         | _grant(Act.PROCESS, *VILLAGE_WORK),
     ),
     Role(
-        "finance_officer",
+        RoleName.FINANCE_OFFICER,
         "财务人员",
         "Finance officer",
         Level.PROVINCE,
@@ -149,7 +165,7 @@ ROLES: tuple[Role, ...] = (
         | _grant(Act.PROCESS, Obj.ACCOUNT, Obj.PAYROLL),
     ),
     Role(
-        "auditor",
+        RoleName.AUDITOR,
         "稽核员",
         "Auditor",
         Level.PROVINCE,
@@ -157,7 +173,7 @@ ROLES: tuple[Role, ...] = (
         _grant(Act.READ, *Obj),
     ),
     Role(
-        "permission_admin",
+        RoleName.PERMISSION_ADMIN,
         "权限管理员",
         "Permission administrator",
         Level.PROVINCE,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 from jubao.pension.money import format_yuan
 
@@ -76,14 +76,15 @@ class _ExcelSheet:
         for value in row:
             cell: Any
             if isinstance(value, Yuan):
-                cell = WriteOnlyCell(self._sheet, value=Decimal(value.fen) / 100)
+                # exact yuan (openpyxl writes a Decimal as a number; its stubs list floats only)
+                cell = WriteOnlyCell(self._sheet, value=cast("Any", Decimal(value.fen) / 100))
                 cell.number_format = "0.00"
             elif isinstance(value, str):
                 cell = WriteOnlyCell(self._sheet, value=value)
                 cell.data_type = "s"  # never a formula, whatever it begins with
                 cell.quotePrefix = value.startswith(_FORMULA_STARTS)
             else:
-                cell = WriteOnlyCell(self._sheet, value=value)
+                cell = WriteOnlyCell(self._sheet, value=cast("Any", value))  # ints and dates too
             cells.append(cell)
         self._sheet.append(cells)
 
@@ -95,7 +96,7 @@ def format_of(path: Path) -> Format:
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in ("csv", "xlsx"):
         raise ValueError(f"not a .csv or .xlsx file: {path.name}")
-    return suffix  # type: ignore[return-value]
+    return cast("Format", suffix)
 
 
 @contextmanager

@@ -250,7 +250,7 @@ async def _existing(session: AsyncSession, id_numbers: Sequence[str]) -> dict[st
             .select_from(person.outerjoin(batch, person.c.import_batch_id == batch.c.id))
             .where(among(person.c.id_number, chunk, dialect))
         )
-        found.update(dict(rows.all()))  # type: ignore[arg-type]
+        found.update(dict(rows.all()))
     return found
 
 
@@ -327,9 +327,9 @@ async def import_persons(
             # rather than whenever autovacuum gets to it (until then, look-ups by ID number
             # may be planned as scans of a table the planner thinks is small).
             await session.execute(text("ANALYZE person"))
-        batch = await session.get(ImportBatch, report.batch_id)
-        assert batch is not None
-        batch.imported, batch.rejected, batch.finished_at = (
+        finished = await session.get(ImportBatch, report.batch_id)
+        assert finished is not None
+        finished.imported, finished.rejected, finished.finished_at = (
             report.imported,
             len(report.rejected),
             utcnow(),
@@ -338,7 +338,7 @@ async def import_persons(
             session,
             actor,
             "person.import",
-            f"import_batch:{batch.id}",
+            f"import_batch:{finished.id}",
             file=path.name,
             sha256=digest,
             imported=report.imported,

@@ -441,9 +441,9 @@ async def post_interest(
     await asyncio.gather(*(post(lo, hi) for lo, hi in _chunks(low, high, chunk)))
     async with unit_of_work() as session:
         # (the chunks counted on the record behind the ORM's back: read it afresh)
-        run = await session.get(InterestRun, run_id, populate_existing=True)
-        assert run is not None
-        run.finished_at = utcnow()
+        done = await session.get(InterestRun, run_id, populate_existing=True)
+        assert done is not None
+        done.finished_at = utcnow()
         audit.record(
             session,
             actor,
@@ -451,11 +451,11 @@ async def post_interest(
             f"interest_run:{run_id}",
             region_code=region.code,
             year=year,
-            accounts=run.accounts,
-            total=run.total,
-            attempts=run.attempts,
+            accounts=done.accounts,
+            total=done.total,
+            attempts=done.attempts,
         )
-        return InterestResult(run_id=run_id, accounts=run.accounts, total=run.total)
+        return InterestResult(run_id=run_id, accounts=done.accounts, total=done.total)
 
 
 async def _run_to_complete(

@@ -34,7 +34,7 @@ class Rounding(StrEnum):
     JIAO_UP = "jiao_up"  # 见分进角: any fen rounds up to the next jiao (0.10 yuan)
 
 
-def parse_yuan(value: str | int | Decimal) -> int:
+def parse_yuan(value: str | int | float | Decimal) -> int:
     """Fen from a yuan amount given as text ("1234.5", ASCII, nothing around it), an integer
     or a Decimal. No floats: a binary fraction is not an amount of money."""
     if isinstance(value, float):

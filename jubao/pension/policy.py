@@ -385,7 +385,7 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
         back_payment=policy.back_payment,
         interest=policy.interest_rules,
         account=policy.account,
-        review_chains=policy.review_chains,  # type: ignore[arg-type]
+        review_chains=policy.review_chains,
     )
     layers = policy.basic_pension_rules.layers
     basic_pension = {

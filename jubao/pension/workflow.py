@@ -58,8 +58,11 @@ class Handler(Protocol):
     definition of what it holds, see `jubao.pension.forms`), ``result`` what carrying it out
     produced."""
 
-    form: type[BaseModel]
-    result: type[BaseModel]
+    @property
+    def form(self) -> type[BaseModel]: ...
+
+    @property
+    def result(self) -> type[BaseModel]: ...
 
     async def locate(self, session: AsyncSession, form: Any) -> RegionCode:
         """Where the application belongs, from the form alone: checked for ``process`` rights
@@ -308,7 +311,7 @@ async def withdraw(
     return application
 
 
-def review_queue(actor: Actor) -> Select[tuple[Application]]:
+def review_queue(actor: Actor) -> Select[Application]:
     """Applications waiting for a step this actor may take, oldest first."""
     principal = actor.principal
     if principal is None or actor.operator_id is None:

@@ -26,6 +26,7 @@ from jubao.authz.roles import ROLES
 from jubao.errors import DomainError, Lang
 from jubao.pension.bank import Export, export_collection, import_results, write_owing
 from jubao.pension.crosscheck import import_employees
+from jubao.pension.exports import format_of
 from jubao.pension.id_check import IdCheckError, IdFinding, non_canonical_id_numbers
 from jubao.pension.idnumber import IdNumber
 from jubao.pension.imports import PersonImportError, import_persons
@@ -234,7 +235,7 @@ def demo(session: Session, host: str, port: int, size: str, no_serve: bool, empt
     async def work(services: Services) -> tuple[list[Any], int]:
         await migrate(services.db)
         async with services.db.transaction(session.actor) as db:
-            logins = await load_demo(db, services.settings.passwords, size=shape)  # type: ignore[arg-type]
+            logins = await load_demo(db, services.settings.passwords, size=shape)
         people = 0
         if not empty:
             village = next(login.region for login in logins if login.region.level is Level.VILLAGE)
@@ -447,7 +448,7 @@ async def _operator(db: Any, username: str) -> Any:
 
 @roles.command(name="grant")
 @click.argument("username")
-@click.argument("role", type=click.Choice([r.name for r in ROLES]))
+@click.argument("role", type=click.Choice([r.name.value for r in ROLES]))
 @click.argument("region")
 @click.option("--reason", required=True, help="Why (recorded in the audit trail).")
 @pass_session
@@ -474,7 +475,7 @@ def roles_grant(session: Session, username: str, role: str, region: str, reason:
 
 @roles.command(name="revoke")
 @click.argument("username")
-@click.argument("role", type=click.Choice([r.name for r in ROLES]))
+@click.argument("role", type=click.Choice([r.name.value for r in ROLES]))
 @click.argument("region")
 @click.option("--reason", required=True, help="Why (recorded in the audit trail).")
 @pass_session
@@ -708,9 +709,10 @@ def ledger_check(session: Session) -> None:
 @pass_session
 def ledger_statement(session: Session, id_number: str, year: int, output: Path) -> None:
     """Write a person's account statement (对账单) for YEAR."""
-    fmt = output.suffix.lower().lstrip(".")
-    if fmt not in ("csv", "xlsx"):
-        raise click.BadParameter("the output must end in .csv or .xlsx")
+    try:
+        fmt = format_of(output)
+    except ValueError:
+        raise click.BadParameter("the output must end in .csv or .xlsx") from None
 
     async def work(services: Services) -> bytes:
         async with services.db.transaction(session.actor) as db:
@@ -719,7 +721,7 @@ def ledger_statement(session: Session, id_number: str, year: int, output: Path) 
             )
             if person is None:
                 raise DomainError(PersonError.NOT_FOUND)
-            return await statement_file(db, session.actor, person, year, fmt, session.lang)  # type: ignore[arg-type]
+            return await statement_file(db, session.actor, person, year, fmt, session.lang)
 
     output.write_bytes(session.run(work))
     session.say(f"已写入 {output}", f"Wrote {output}")

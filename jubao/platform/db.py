@@ -60,14 +60,15 @@ def database_unavailable(error: BaseException) -> bool:
     (a retry later may succeed), as opposed to a mistake in a statement."""
     if isinstance(error, ConnectionError | TimeoutError | socket.gaierror | exc.TimeoutError):
         return True  # refused, reset, timed out (the driver's own); no pooled connection free
+    cause: BaseException | None = error
     if isinstance(error, exc.DBAPIError):
         if error.connection_invalidated:
             return True
-        error = error.orig
-    sqlstate = getattr(error, "sqlstate", None)  # asyncpg's errors, raw or adapted
+        cause = error.orig
+    sqlstate = getattr(cause, "sqlstate", None)  # asyncpg's errors, raw or adapted
     if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
         return True
-    sqlite_name = getattr(error, "sqlite_errorname", None)
+    sqlite_name = getattr(cause, "sqlite_errorname", None)
     return isinstance(sqlite_name, str) and sqlite_name.startswith(_UNAVAILABLE_SQLITE)
 
 

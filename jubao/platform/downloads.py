@@ -54,7 +54,7 @@ async def download_statement(request: Request) -> Response:
         person = await session.get(Person, person_id)
         if person is None or not actor.can(Obj.ACCOUNT, Act.READ, person.region):
             return refusal(request.scope, not_found)
-        body = await statement_file(session, actor, person, year, fmt, lang)  # type: ignore[arg-type]
+        body = await statement_file(session, actor, person, year, fmt, lang)
     filename = f"statement-{person.id}-{year}.{fmt}"
     return Response(
         body,

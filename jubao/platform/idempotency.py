@@ -77,13 +77,14 @@ async def begin(
     """Claim ``key`` for this request: None if it is new (the request runs), the first
     answer if it is a repeat; `KeyInUse` or `StillRunning` otherwise."""
     now = utcnow()
-    table = IdempotencyRecord.__table__
-    await session.execute(delete(table).where(table.c.created_at < now - window))
+    await session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - window)
+    )
     claimed = await session.execute(
-        upsert(dialect_of(session), table)
+        upsert(dialect_of(session), IdempotencyRecord)
         .values(operator_id=operator_id, key=key, fingerprint=print_, created_at=now)
         .on_conflict_do_nothing(index_elements=["operator_id", "key"])
-        .returning(table.c.key)
+        .returning(IdempotencyRecord.key)
     )
     if claimed.first() is not None:
         return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jubao import audit
@@ -61,6 +61,7 @@ async def abolish_subtree(
         .where(Scope.of([region.prefix]).clause(table.c.code), table.c.valid_to.is_(None))
         .values(valid_to=on)
     )
+    assert isinstance(ended, CursorResult)  # an UPDATE's result counts its rows
     audit.record(
         session,
         actor,

@@ -3,18 +3,18 @@ auditors read it back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Self
 
 import strawberry
 from sqlalchemy import select
-from strawberry import relay
 
 from jubao.pension.interest import InterestRun as InterestRunRow
 from jubao.platform.api.context import Info
 from jubao.platform.api.forms import register_node
 from jubao.platform.api.ids import INT64, int_key
+from jubao.platform.api.keyed import KeyedNode
 from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.scalars import Money, Year
@@ -22,7 +22,7 @@ from jubao.tenants.codes import RegionCode
 
 
 @strawberry.type(name="InterestRun", description="结息批次 — one posting of a year's interest")
-class InterestRunNode(relay.Node):
+class InterestRunNode(KeyedNode):
     year: Year = strawberry.field(description="结息年度")
     region_code: RegionCode = strawberry.field(description="结息区划 — the region it covers")
     actor: str = strawberry.field(description="经办 — who ran it")
@@ -52,13 +52,8 @@ class InterestRunNode(relay.Node):
         return str(root.pk)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        keys = [int_key(k, INT64) for k in node_ids]
-        rows = await info.context.loaders.interest_run.load_many([k for k in keys if k])
-        found = {row.id: row for row in rows if row is not None}
-        return [cls.of(found[k]) if k in found else None for k in keys]
+    def load(cls, info: Info, keys: list[int]) -> Awaitable[list[InterestRunRow | None]]:
+        return info.context.loaders.interest_run.load_many(keys)
 
 
 async def _runs(info: Info, ids: list[int]) -> list[InterestRunNode | None]:

@@ -6,13 +6,12 @@ definition (`jubao.pension.forms`, `jubao.platform.api.forms`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated, Any, Self, Union
 
 import strawberry
 from sqlalchemy import and_, select
-from strawberry import relay
 
 from jubao.errors import DomainError
 from jubao.pension import workflow
@@ -24,17 +23,22 @@ from jubao.platform.api.context import Info
 from jubao.platform.api.enums import ApplicationKind, ApplicationStatus, Decision, RegionLevel
 from jubao.platform.api.forms import Owner, input_type, instance, output_type, to_payload
 from jubao.platform.api.ids import INT64, int_key, int_key_of
+from jubao.platform.api.keyed import KeyedNode
 from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
 from jubao.platform.api.people import PersonNode, person_by_id
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region, region_by_code
-from jubao.platform.api.user_errors import attempt, user_error_type
+from jubao.platform.api.user_errors import UserError, attempt
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.scope import Scope
 
-ApplicationUserError = user_error_type(
-    "ApplicationError", "业务申请错误 — submission or decision refused"
+
+@strawberry.type(
+    name="ApplicationError", description="业务申请错误 — submission or decision refused"
 )
+class ApplicationUserError(UserError):
+    pass
+
 
 # The GraphQL names of each kind's input and form (kept as front ends know them).
 _NAMES = {
@@ -50,11 +54,12 @@ _NAMES = {
 INPUTS = {kind: input_type(HANDLERS[kind].form, names[0]) for kind, names in _NAMES.items()}
 _FORMS = {kind: output_type(HANDLERS[kind].form, names[1]) for kind, names in _NAMES.items()}
 _RESULTS = {kind: output_type(HANDLERS[kind].result, names[2]) for kind, names in _NAMES.items()}
-ApplicationForm = Annotated[
+# Unions built from the derived types (a value, for strawberry; not a static type).
+ApplicationForm: Any = Annotated[
     Union[tuple(_FORMS.values())],  # noqa: UP007 - a union built from a tuple of types
     strawberry.union("ApplicationForm", description="申请内容 — the form, by kind"),
 ]
-ApplicationResult = Annotated[
+ApplicationResult: Any = Annotated[
     Union[tuple(dict.fromkeys(_RESULTS.values()))],  # noqa: UP007
     strawberry.union("ApplicationResult", description="办理结果 — what carrying it out did"),
 ]
@@ -70,24 +75,24 @@ InterestPostingInput = INPUTS[Kind.INTEREST]
 
 @strawberry.type(description="审核记录 — one decision on one step")
 class Review:
-    level: RegionLevel  # type: ignore[valid-type]
+    level: RegionLevel
     reviewer: str = strawberry.field(description="审核人")
-    decision: Decision  # type: ignore[valid-type]
+    decision: Decision
     comment: str | None = strawberry.field(description="审核意见")
     at: datetime
 
 
 @strawberry.type(name="Application", description="业务申请 — an application (maker-checker)")
-class Application(relay.Node):
-    kind: ApplicationKind  # type: ignore[valid-type]
-    status: ApplicationStatus  # type: ignore[valid-type]
+class Application(KeyedNode):
+    kind: ApplicationKind
+    status: ApplicationStatus
     region_code: RegionCode = strawberry.field(description="所属区划")
     submitted_by: str = strawberry.field(description="经办人 — who submitted it")
     submitted_at: datetime
-    chain: list[RegionLevel] = strawberry.field(  # type: ignore[valid-type]
+    chain: list[RegionLevel] = strawberry.field(
         description="审核流程 — the review steps, one level each"
     )
-    current_level: RegionLevel | None = strawberry.field(  # type: ignore[valid-type]
+    current_level: RegionLevel | None = strawberry.field(
         description="待审核环节 — the level whose reviewers it waits for (null when closed)"
     )
     closed_at: datetime | None
@@ -99,8 +104,8 @@ class Application(relay.Node):
         open_ = row.current_prefix is not None
         return cls(
             row=row,
-            kind=row.kind,  # type: ignore[arg-type]
-            status=row.status,  # type: ignore[arg-type]
+            kind=ApplicationKind(row.kind),
+            status=ApplicationStatus(row.status),
             region_code=RegionCode(row.region_code),
             submitted_by=row.submitted_by_name,
             submitted_at=row.submitted_at,
@@ -115,13 +120,8 @@ class Application(relay.Node):
         return str(root.row.id)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        keys = [int_key(k, INT64) for k in node_ids]
-        rows = await info.context.loaders.application.load_many([k for k in keys if k is not None])
-        found = {row.id: row for row in rows if row is not None}
-        return [cls.of(found[k]) if k in found else None for k in keys]
+    def load(cls, info: Info, keys: list[int]) -> Awaitable[list[ApplicationRow | None]]:
+        return info.context.loaders.application.load_many(keys)
 
     @property
     def _owner(self) -> Owner:
@@ -136,18 +136,22 @@ class Application(relay.Node):
         return await region_by_code(info, self.row.region_code)
 
     @strawberry.field(
-        description="申请内容 — the form as submitted (personal data masked without the right)"
+        graphql_type=ApplicationForm,
+        description="申请内容 — the form as submitted (personal data masked without the right)",
     )
-    def form(self) -> ApplicationForm:  # type: ignore[valid-type]
+    def form(self) -> Any:
         model = HANDLERS[Kind(self.row.kind)].form
-        return instance(model, model.model_validate(self.row.payload), self._owner)  # type: ignore[no-any-return]
+        return instance(model, model.model_validate(self.row.payload), self._owner)
 
-    @strawberry.field(description="办理结果 — what carrying it out did (null until applied)")
-    def result(self) -> ApplicationResult | None:  # type: ignore[valid-type]
+    @strawberry.field(
+        graphql_type=ApplicationResult | None,
+        description="办理结果 — what carrying it out did (null until applied)",
+    )
+    def result(self) -> Any:
         if self.row.result is None:
             return None
         model = HANDLERS[Kind(self.row.kind)].result
-        return instance(model, model.model_validate(self.row.result), self._owner)  # type: ignore[no-any-return]
+        return instance(model, model.model_validate(self.row.result), self._owner)
 
     @strawberry.field(description="审核记录 — the decisions so far")
     async def reviews(self, info: Info) -> list[Review]:
@@ -156,7 +160,7 @@ class Application(relay.Node):
             Review(
                 level=Level(r.level),
                 reviewer=r.reviewer_name,
-                decision=r.decision,  # type: ignore[arg-type]
+                decision=Decision(r.decision),
                 comment=r.comment,
                 at=r.at,
             )
@@ -167,13 +171,13 @@ class Application(relay.Node):
 @strawberry.type
 class ApplicationPayload:
     application: Application | None = None
-    user_errors: list[ApplicationUserError] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
+    user_errors: list[ApplicationUserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description="审核 — decide the current step")
 class ApplicationReviewInput:
     application: strawberry.ID
-    decision: Decision  # type: ignore[valid-type]
+    decision: Decision
     comment: str | None = strawberry.field(default=None, description="审核意见（退回时必填）")
 
 
@@ -285,7 +289,7 @@ class ApplicationQueries:
     async def review_queue(
         self,
         info: Info,
-        kind: ApplicationKind | None = None,  # type: ignore[valid-type]
+        kind: ApplicationKind | None = None,
         first: First = DEFAULT_PAGE,
         after: After = None,
     ) -> Connection[Application]:
@@ -309,8 +313,8 @@ class ApplicationQueries:
         self,
         info: Info,
         region: RegionCode | None = None,
-        kind: ApplicationKind | None = None,  # type: ignore[valid-type]
-        status: ApplicationStatus | None = None,  # type: ignore[valid-type]
+        kind: ApplicationKind | None = None,
+        status: ApplicationStatus | None = None,
         first: First = DEFAULT_PAGE,
         after: After = None,
     ) -> Connection[Application]:

@@ -4,19 +4,19 @@ belong to no region and are read from the logs)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 import strawberry
 from sqlalchemy import select
-from strawberry import relay
 from strawberry.scalars import JSON
 
 from jubao.audit import AuditEvent as AuditEventRow
 from jubao.errors import Text
 from jubao.platform.api.context import Info
 from jubao.platform.api.ids import INT64, int_key, int_key_of
+from jubao.platform.api.keyed import KeyedNode
 from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region, region_by_code
@@ -28,7 +28,7 @@ ACTION = TextField("where.action", Text("操作类型", "The action"), 50)
 
 
 @strawberry.type(name="AuditEvent", description="审计记录 — one event of the audit trail")
-class AuditEventNode(relay.Node):
+class AuditEventNode(KeyedNode):
     at: datetime = strawberry.field(description="时间 — when")
     actor: str = strawberry.field(description="操作人 — who (user:id username, or the system)")
     action: str = strawberry.field(
@@ -40,7 +40,9 @@ class AuditEventNode(relay.Node):
     target: str = strawberry.field(description="对象 — what it was done to, e.g. application:12")
     region_code: RegionCode | None = strawberry.field(description="区划 — where")
     reason: str | None = strawberry.field(description="原因 — why, when one was given")
-    detail: JSON = strawberry.field(description="详情 — what else the event records (by action)")
+    detail: dict[str, Any] = strawberry.field(
+        graphql_type=JSON, description="详情 — what else the event records (by action)"
+    )
     pk: strawberry.Private[int]
     actor_id: strawberry.Private[int | None]
 
@@ -63,13 +65,8 @@ class AuditEventNode(relay.Node):
         return str(root.pk)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        keys = [int_key(k, INT64) for k in node_ids]
-        rows = await info.context.loaders.audit_event.load_many([k for k in keys if k])
-        found = {row.id: row for row in rows if row is not None}
-        return [cls.of(found[k]) if k in found else None for k in keys]
+    def load(cls, info: Info, keys: list[int]) -> Awaitable[list[AuditEventRow | None]]:
+        return info.context.loaders.audit_event.load_many(keys)
 
     @strawberry.field(description="区划 — null if none, or outside your scope")
     async def region(self, info: Info) -> Region | None:

@@ -12,14 +12,14 @@ from jubao.platform.api.context import Info
 from jubao.platform.api.enums import AuthzAction, AuthzObject
 from jubao.platform.api.grants import Grant
 from jubao.platform.api.permissions import LoggedIn
-from jubao.platform.api.user_errors import attempt, user_error_type
+from jubao.platform.api.user_errors import UserError, attempt
 from jubao.platform.api.users import User
 from jubao.platform.tokens import TokenPair
 
-AuthenticationError = user_error_type(
-    "AuthenticationError",
-    "登录与密码错误 — login, refresh or password change refused",
-)
+
+@strawberry.type(description="登录与密码错误 — login, refresh or password change refused")
+class AuthenticationError(UserError):
+    pass
 
 
 @strawberry.type(description="令牌 — send `Authorization: Bearer <accessToken>` with each request")
@@ -62,25 +62,25 @@ class PasswordChangeInput:
 class LoginPayload:
     tokens: AuthTokens | None = None
     user: User | None = None
-    user_errors: list[AuthenticationError] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
+    user_errors: list[AuthenticationError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class TokenRefreshPayload:
     tokens: AuthTokens | None = None
-    user_errors: list[AuthenticationError] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
+    user_errors: list[AuthenticationError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class PasswordChangePayload:
     tokens: AuthTokens | None = None
-    user_errors: list[AuthenticationError] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
+    user_errors: list[AuthenticationError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type(description="一项有效权限 — an effective permission and where it applies")
 class Permission:
-    object: AuthzObject  # type: ignore[valid-type]
-    action: AuthzAction  # type: ignore[valid-type]
+    object: AuthzObject
+    action: AuthzAction
     region_prefixes: list[str] = strawberry.field(
         description="区划前缀 — applies to every region whose code starts with one of these"
     )

@@ -96,6 +96,7 @@ def input_type(model: type[BaseModel], name: str | None = None) -> type:
     namespace: dict[str, Any] = {}
     for field_name, info in model.model_fields.items():
         nested = nested_model(info.annotation)
+        graphql_type: Any
         if marker(info, Ref) is not None:
             graphql_type = strawberry.ID
         elif nested is not None:
@@ -192,7 +193,7 @@ def output_type(model: type[BaseModel], name: str | None = None) -> type:
 
 
 def instance(model: type[BaseModel], form: BaseModel, owner: Owner) -> Any:
-    return output_type(model)(form=form, owner=owner)  # type: ignore[call-arg]
+    return output_type(model)(form=form, owner=owner)
 
 
 def _output_field(field_name: str, info: FieldInfo) -> Any:

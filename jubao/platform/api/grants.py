@@ -23,28 +23,31 @@ from jubao.platform.api.ids import int_key, int_key_of
 from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region, region_by_code
-from jubao.platform.api.user_errors import attempt, user_error_type
+from jubao.platform.api.user_errors import UserError, attempt
 from jubao.platform.api.users import User
 from jubao.tenants.codes import RegionCode
 
-RoleGrantError = user_error_type("RoleGrantError", "授权错误 — grant or revoke refused")
+
+@strawberry.type(description="授权错误 — grant or revoke refused")
+class RoleGrantError(UserError):
+    pass
 
 
 @strawberry.type(description="角色的一项权限 — one permission of a role")
 class RolePermission:
-    object: AuthzObject  # type: ignore[valid-type]
-    action: AuthzAction  # type: ignore[valid-type]
+    object: AuthzObject
+    action: AuthzAction
 
 
 @strawberry.type(name="Role", description="角色 — a role in the catalogue")
 class Role:
-    name: RoleName = strawberry.field(description="角色标识 — role identifier")  # type: ignore[valid-type]
+    name: RoleName = strawberry.field(description="角色标识 — role identifier")
     title: str = strawberry.field(description="角色名称 — role title in the request's language")
     title_zh: str = strawberry.field(description="中文名称 — Chinese title")
-    min_level: RegionLevel = strawberry.field(  # type: ignore[valid-type]
+    min_level: RegionLevel = strawberry.field(
         description="可授予的最高级别 — highest level it may be granted at"
     )
-    max_level: RegionLevel = strawberry.field(  # type: ignore[valid-type]
+    max_level: RegionLevel = strawberry.field(
         description="可授予的最低级别 — lowest level it may be granted at"
     )
     permissions: list[RolePermission] = strawberry.field(description="权限 — permissions")
@@ -86,7 +89,7 @@ class Grant(relay.Node):
         return str(root.pk)
 
     @classmethod
-    async def resolve_nodes(
+    async def resolve_nodes(  # type: ignore[override]  # one signature for strawberry's overloads
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
         actor = info.context.actor
@@ -119,7 +122,7 @@ class Grant(relay.Node):
 @strawberry.input(description="授予角色 — grant a role over a region")
 class RoleGrantInput:
     user: strawberry.ID = strawberry.field(description="操作员 ID — the user's ID")
-    role: RoleName = strawberry.field(description="角色 — the role")  # type: ignore[valid-type]
+    role: RoleName = strawberry.field(description="角色 — the role")
     region: RegionCode = strawberry.field(
         description="区划 — where; the grant reaches the whole subtree"
     )
@@ -135,19 +138,19 @@ class RoleRevokeInput:
 @strawberry.type
 class RoleGrantPayload:
     grant: Grant | None = None
-    user_errors: list[RoleGrantError] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
+    user_errors: list[RoleGrantError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class RoleRevokePayload:
     grant: Grant | None = None
-    user_errors: list[RoleGrantError] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
+    user_errors: list[RoleGrantError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description="授权查询条件 — filters for the grant list")
 class GrantFilter:
     user: strawberry.ID | None = strawberry.field(default=None, description="操作员 ID")
-    role: RoleName | None = strawberry.field(default=None, description="角色")  # type: ignore[valid-type]
+    role: RoleName | None = strawberry.field(default=None, description="角色")
     region: RegionCode | None = strawberry.field(
         default=None, description="区划：该区划及其下级的授权"
     )

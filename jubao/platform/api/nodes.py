@@ -7,6 +7,7 @@ the caller's scope all give the same answer, null — so IDs reveal nothing abou
 from __future__ import annotations
 
 import asyncio
+from inspect import isawaitable
 
 import strawberry
 from strawberry import relay
@@ -44,7 +45,8 @@ async def _resolve(info: Info, global_id: str) -> relay.Node | None:
     node_type = NODE_TYPES.get(parsed.type_name)
     if node_type is None:
         return None
-    [node] = await node_type.resolve_nodes(info=info, node_ids=[parsed.node_id])
+    found = node_type.resolve_nodes(info=info, node_ids=[parsed.node_id])
+    [node] = await found if isawaitable(found) else found
     return node
 
 

@@ -16,7 +16,7 @@ from strawberry.types.nodes import SelectedField, Selection
 from jubao.platform.api.context import Info
 from jubao.platform.api.errors import Problem, problem
 
-NodeT = TypeVar("NodeT")
+NodeT = TypeVar("NodeT", bound=relay.Node)
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 

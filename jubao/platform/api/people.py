@@ -40,6 +40,7 @@ from jubao.platform.api.enums import (
 from jubao.platform.api.errors import Problem, problem
 from jubao.platform.api.forms import Owner, instance, output_type, register_node
 from jubao.platform.api.ids import INT64, int_key
+from jubao.platform.api.keyed import KeyedNode
 from jubao.platform.api.loaders import known
 from jubao.platform.api.pagination import (
     DEFAULT_PAGE,
@@ -65,7 +66,7 @@ PersonValuesType = output_type(PersonValues)
 
 @strawberry.type(description="账户某一组成部分的余额 — the balance of one account component")
 class ComponentBalance:
-    component: AccountComponent  # type: ignore[valid-type]
+    component: AccountComponent
     balance: Money
 
 
@@ -101,10 +102,10 @@ async def _account_later(amounts: Awaitable[dict[str, int]]) -> Account:
 
 
 @strawberry.type(name="Contribution", description="缴费记录 — one year's contribution")
-class ContributionNode(relay.Node):
+class ContributionNode(KeyedNode):
     year: Year
-    kind: ContributionKind  # type: ignore[valid-type]
-    channel: ContributionChannel = strawberry.field(  # type: ignore[valid-type]
+    kind: ContributionKind
+    channel: ContributionChannel = strawberry.field(
         description="征收方式 — how the person's own payment came (a 代缴 share shows in hardship)"
     )
     grade: Money = strawberry.field(description="缴费档次 — the grade")
@@ -125,8 +126,8 @@ class ContributionNode(relay.Node):
         return cls(
             row=row,
             year=Year(row.year),
-            kind=row.kind,  # type: ignore[arg-type]
-            channel=row.channel,  # type: ignore[arg-type]
+            kind=ContributionKind(row.kind),
+            channel=ContributionChannel(row.channel),
             grade=Money(row.grade),
             personal=Money(row.personal),
             hardship=Money(row.hardship),
@@ -145,10 +146,8 @@ class ContributionNode(relay.Node):
         return str(root.row.id)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        return await _nodes(info, node_ids, info.context.loaders.contribution.load_many, cls.of)
+    def load(cls, info: Info, keys: list[int]) -> Awaitable[list[ContributionRow | None]]:
+        return info.context.loaders.contribution.load_many(keys)
 
     @strawberry.field(description="参保人 — the person (null if outside your scope)")
     async def person(self, info: Info) -> PersonNode | None:
@@ -166,8 +165,8 @@ async def _nodes(info: Info, node_ids: Iterable[str], load_many: Any, to_node: A
 class StatementLine:
     value_date: date
     year: Year = strawberry.field(description="所属年度 — the year it belongs to")
-    component: AccountComponent  # type: ignore[valid-type]
-    kind: EntryKind  # type: ignore[valid-type]
+    component: AccountComponent
+    kind: EntryKind
     amount: Money
     memo: str | None
 
@@ -195,8 +194,8 @@ class StatementNode(relay.Node):
                 StatementLine(
                     value_date=line.value_date,
                     year=Year(line.year),
-                    component=line.component,  # type: ignore[arg-type]
-                    kind=line.kind,  # type: ignore[arg-type]
+                    component=line.component,
+                    kind=line.kind,
                     amount=Money(line.amount),
                     memo=line.memo,
                 )
@@ -213,10 +212,10 @@ class StatementNode(relay.Node):
         return f"{root.person_id}:{root.year}"
 
     @classmethod
-    async def resolve_nodes(
+    async def resolve_nodes(  # type: ignore[override]  # one signature for strawberry's overloads
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        found: list[Self | None] = []
+    ) -> list[StatementNode | None]:
+        found: list[StatementNode | None] = []
         for node_id in node_ids:
             person_text, _, year_text = node_id.partition(":")
             person_id, year = int_key(person_text, INT64), int_key(year_text)
@@ -241,14 +240,16 @@ async def _statement_of(info: Info, person: Person, year: int) -> StatementNode 
 
 @strawberry.type(name="PersonEvent", description="档案记录 — an entry of the person's archive")
 class PersonEventNode:
-    kind: PersonEventKind  # type: ignore[valid-type]
+    kind: PersonEventKind
     at: datetime
     actor: str = strawberry.field(description="经手人 — who did it")
-    before: PersonValuesType | None = strawberry.field(  # type: ignore[valid-type]
-        description="变更前 — the values before (what changed)"
+    before: Any = strawberry.field(
+        graphql_type=PersonValuesType | None,
+        description="变更前 — the values before (what changed)",
     )
-    after: PersonValuesType | None = strawberry.field(  # type: ignore[valid-type]
-        description="变更后 — the values after (what changed)"
+    after: Any = strawberry.field(
+        graphql_type=PersonValuesType | None,
+        description="变更后 — the values after (what changed)",
     )
     application_id: strawberry.Private[int | None]
 
@@ -265,17 +266,17 @@ class PersonEventNode:
 
 
 @strawberry.type(name="Person", description="参保人 — an insured person")
-class PersonNode(relay.Node):
+class PersonNode(KeyedNode):
     name: str = strawberry.field(description="姓名")
-    sex: Sex  # type: ignore[valid-type]
+    sex: Sex
     birth_year: int = strawberry.field(description="出生年份")
     ethnicity: str = strawberry.field(description="民族代码 — GB/T 3304 code")
-    hukou: Hukou  # type: ignore[valid-type]
+    hukou: Hukou
     region_code: RegionCode = strawberry.field(description="参保村（社区） — village code")
     address: str = strawberry.field(description="户籍地址")
     special_group: str | None = strawberry.field(description="参保身份/特殊群体代码")
     grade: Money = strawberry.field(description="选择的缴费档次 — the grade chosen")
-    status: PersonStatus  # type: ignore[valid-type]
+    status: PersonStatus
     enrolled_on: date = strawberry.field(description="参保日期")
     row: strawberry.Private[Person]
 
@@ -284,15 +285,15 @@ class PersonNode(relay.Node):
         return cls(
             row=row,
             name=row.name,
-            sex=row.sex,  # type: ignore[arg-type]
+            sex=Sex(row.sex),
             birth_year=row.birth_date.year,
             ethnicity=row.ethnicity,
-            hukou=row.hukou,  # type: ignore[arg-type]
+            hukou=Hukou(row.hukou),
             region_code=RegionCode(row.region_code),
             address=row.address,
             special_group=row.special_group,
             grade=Money(row.grade),
-            status=row.status,  # type: ignore[arg-type]
+            status=PersonStatus(row.status),
             enrolled_on=row.enrolled_on,
         )
 
@@ -308,24 +309,22 @@ class PersonNode(relay.Node):
         return str(root.row.id)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        return await _nodes(info, node_ids, info.context.loaders.person.load_many, cls.of)
+    def load(cls, info: Info, keys: list[int]) -> Awaitable[list[Person | None]]:
+        return info.context.loaders.person.load_many(keys)
 
     @strawberry.field(
         description="公民身份号码（无权限时脱敏） — ID number, masked without the right"
     )
     def id_number(self, info: Info) -> str:
-        return self._shown(info, "id_number", self.row.id_number)  # type: ignore[no-any-return]
+        return self._shown(info, "id_number", self.row.id_number)
 
     @strawberry.field(description="联系电话（无权限时脱敏）")
     def phone(self, info: Info) -> str | None:
-        return self._shown(info, "phone", self.row.phone)  # type: ignore[no-any-return]
+        return self._shown(info, "phone", self.row.phone)
 
     @strawberry.field(description="银行账号或社保卡号（无权限时脱敏）")
     def bank_account(self, info: Info) -> str | None:
-        return self._shown(info, "bank_account", self.row.bank_account)  # type: ignore[no-any-return]
+        return self._shown(info, "bank_account", self.row.bank_account)
 
     @strawberry.field(
         description=(
@@ -381,7 +380,7 @@ class PersonNode(relay.Node):
         rows: list[PersonEvent] = await info.context.loaders.events.load(self.row.id)
         return [
             PersonEventNode(
-                kind=e.kind,  # type: ignore[arg-type]
+                kind=PersonEventKind(e.kind),
                 at=e.at,
                 actor=e.actor,
                 before=self._values(e.before),
@@ -427,8 +426,8 @@ register_node("Contribution", ContributionNode, _contributions)
 @strawberry.input(description="参保人查询条件 — filters for the person list")
 class PersonFilter:
     region: RegionCode | None = strawberry.field(default=None, description="区划（含下级）")
-    status: PersonStatus | None = None  # type: ignore[valid-type]
-    hukou: Hukou | None = None  # type: ignore[valid-type]
+    status: PersonStatus | None = None
+    hukou: Hukou | None = None
     special_group: str | None = strawberry.field(default=None, description="参保身份代码")
     born_from: int | None = strawberry.field(default=None, description="出生年份起（1900–2100）")
     born_to: int | None = strawberry.field(default=None, description="出生年份止（1900–2100）")

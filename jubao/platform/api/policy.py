@@ -81,11 +81,11 @@ class BasicPension:
 
 @strawberry.type(description="审核流程 — the review chain of a kind of application")
 class ReviewChain:
-    kind: ApplicationKind  # type: ignore[valid-type]
+    kind: ApplicationKind
     steps: list[str] = strawberry.field(
         description="审核层级，依次 — province | city | county | township | region (its own level)"
     )
-    levels: list[RegionLevel] = strawberry.field(  # type: ignore[valid-type]
+    levels: list[RegionLevel] = strawberry.field(
         description="对本区划的申请实际经过的层级 — the levels an application placed here passes"
     )
 
@@ -160,9 +160,9 @@ class PolicyRules:
             else None,
             review_chains=[
                 ReviewChain(
-                    kind=Kind(kind),  # type: ignore[arg-type]
+                    kind=Kind(kind),
                     steps=steps,
-                    levels=[Level(n) for n in review_levels(steps, policy.region)],  # type: ignore[misc]
+                    levels=[Level(n) for n in review_levels(steps, policy.region)],
                 )
                 for kind, steps in sorted(policy.review_chains.items())
             ],

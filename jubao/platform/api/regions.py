@@ -23,7 +23,7 @@ from jubao.tenants.codes import Level, RegionCode
 class Region(relay.Node):
     code: RegionCode = strawberry.field(description="区划代码 — statistical code")
     name: str = strawberry.field(description="名称 — name")
-    level: RegionLevel = strawberry.field(description="级别 — level")  # type: ignore[valid-type]
+    level: RegionLevel = strawberry.field(description="级别 — level")
     urban_rural_class: str | None = strawberry.field(
         description="城乡分类代码 — urban-rural class (111 主城区 … 220 村庄), villages only"
     )
@@ -48,7 +48,7 @@ class Region(relay.Node):
         return root.code.code
 
     @classmethod
-    async def resolve_nodes(
+    async def resolve_nodes(  # type: ignore[override]  # one signature for strawberry's overloads
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
         rows = await info.context.loaders.region.load_many(list(node_ids))
@@ -95,7 +95,7 @@ class RegionQueries:
         self,
         info: Info,
         parent: RegionCode | None = None,
-        level: RegionLevel | None = None,  # type: ignore[valid-type]
+        level: RegionLevel | None = None,
         first: First = DEFAULT_PAGE,
         after: After = None,
     ) -> Connection[Region]:

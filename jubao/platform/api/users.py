@@ -2,35 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from sqlalchemy import select
-from strawberry import relay
 
 from jubao.authz import operators
 from jubao.authz.grants import grant_visible
 from jubao.authz.operators import Operator, OperatorError
 from jubao.errors import DomainError
 from jubao.platform.api.context import Info
-from jubao.platform.api.ids import int_key, int_key_of
+from jubao.platform.api.ids import INT32, int_key, int_key_of
+from jubao.platform.api.keyed import KeyedNode
 from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region, region_by_code
-from jubao.platform.api.user_errors import attempt, user_error_type
+from jubao.platform.api.user_errors import UserError, attempt
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.scope import Scope
 
 if TYPE_CHECKING:
     from jubao.platform.api.grants import Grant
 
-UserAccountError = user_error_type("UserAccountError", "操作员管理错误 — operator change refused")
+
+@strawberry.type(description="操作员管理错误 — operator change refused")
+class UserAccountError(UserError):
+    pass
 
 
 @strawberry.type(name="User", description="操作员 — an operator account")
-class User(relay.Node):
+class User(KeyedNode):
     username: str = strawberry.field(description="用户名 — login name")
     display_name: str = strawberry.field(description="姓名 — name")
     region_code: RegionCode = strawberry.field(description="所属区划 — home region")
@@ -59,14 +62,11 @@ class User(relay.Node):
     def resolve_id(cls, root: Self, *, info: Info) -> str:
         return str(root.pk)
 
+    largest = INT32
+
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        keys = [int_key(k) for k in node_ids]
-        rows = await info.context.loaders.operator.load_many([k for k in keys if k is not None])
-        found = {row.id: row for row in rows if row is not None}
-        return [cls.of(found[k]) if k in found else None for k in keys]
+    def load(cls, info: Info, keys: list[int]) -> Awaitable[list[Operator | None]]:
+        return info.context.loaders.operator.load_many(keys)
 
     @strawberry.field(description="所属区划 — home region (null if outside your scope)")
     async def region(self, info: Info) -> Region | None:
@@ -94,7 +94,7 @@ class UserCreateInput:
 @strawberry.type
 class UserCreatePayload:
     user: User | None = None
-    user_errors: list[UserAccountError] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
+    user_errors: list[UserAccountError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description="停用操作员 — deactivate an operator; ends their sessions")
@@ -106,7 +106,7 @@ class UserDeactivateInput:
 @strawberry.type
 class UserDeactivatePayload:
     user: User | None = None
-    user_errors: list[UserAccountError] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
+    user_errors: list[UserAccountError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
