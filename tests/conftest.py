@@ -51,6 +51,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "argon2_time_cost": 1,
         "argon2_parallelism": 1,
         "database_pool_size": 5,
+        # set, so that no test writes a generated secret file (least of all into the project)
+        "secret_key": "test-signing-key-not-for-any-deployment",
         # on, as in production (changes made through the API must still take effect at
         # once), and long enough that no test sees an entry expire between two requests
         "auth_cache_seconds": 5,

@@ -287,6 +287,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = services.settings if services else (settings or Settings())
     settings.check_safe_for_production()
     services = services or Services.create(settings)
+    # At start, not on the first login: an unusable secret file fails here, and workers
+    # started together settle on one generated secret before any of them signs a token.
+    services.tokens.signing_key()
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from jubao.authz.login import Throttle
 from jubao.authz.passwords import Passwords
 
-DEVELOPMENT_SECRET = "jubao-development-secret-change-me-in-production"  # noqa: S105
+MIN_SECRET_LENGTH = 32
 
 
 class Environment(StrEnum):
@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite+aiosqlite:///./jubao.db"
     database_pool_size: int = Field(default=10, ge=1)
-    secret_key: str = DEVELOPMENT_SECRET
+    # unset in development: a random key generated once per data folder (jubao.platform.secret)
+    secret_key: str | None = None
     jwt_issuer: str = "jubao"
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=7, ge=1, le=90)
@@ -100,11 +101,12 @@ class Settings(BaseSettings):
         )
 
     def check_safe_for_production(self) -> None:
-        """Refuse to run a production service with development secrets."""
+        """Refuse to run a production service without a strong secret of its own."""
         if not self.production:
             return
-        if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
+        if not self.secret_key or len(self.secret_key) < MIN_SECRET_LENGTH:
             raise InsecureConfigurationError(
-                "JUBAO_ENV=production needs JUBAO_SECRET_KEY set to a random value of at "
-                "least 32 characters (生产环境必须设置至少 32 个字符的随机 JUBAO_SECRET_KEY)"
+                f"JUBAO_ENV=production needs JUBAO_SECRET_KEY set to a random value of at "
+                f"least {MIN_SECRET_LENGTH} characters "
+                f"(生产环境必须设置至少 {MIN_SECRET_LENGTH} 个字符的随机 JUBAO_SECRET_KEY)"
             )

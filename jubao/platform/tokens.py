@@ -23,6 +23,7 @@ from jubao.authz.operators import Operator
 from jubao.errors import DomainError, ErrorCode
 from jubao.orm import Base, BigId, utcnow
 from jubao.platform.api.ids import int_key
+from jubao.platform.secret import signing_secret
 from jubao.platform.settings import Settings
 
 ALGORITHM = "HS256"  # pinned: a token naming any other algorithm (or "none") is refused
@@ -76,11 +77,19 @@ def _digest(token: str) -> str:
 
 class Tokens:
     def __init__(self, settings: Settings) -> None:
-        self._key = settings.secret_key
+        self._settings = settings
+        self._key: str | None = None
         self._issuer = settings.jwt_issuer
         self._access_ttl = settings.access_token_ttl
         self._refresh_ttl = settings.refresh_token_ttl
         self._reuse_grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
+
+    def signing_key(self) -> str:
+        """The key, read (or in development generated) on first use: a command that signs no
+        token leaves no secret file behind."""
+        if self._key is None:
+            self._key = signing_secret(self._settings)
+        return self._key
 
     def access_token(self, operator: Operator) -> tuple[str, datetime]:
         now = utcnow()
@@ -92,13 +101,13 @@ class Tokens:
             "exp": int(expires.timestamp()),
             "ver": operator.token_version,
         }
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM), expires
+        return jwt.encode(claims, self.signing_key(), algorithm=ALGORITHM), expires
 
     def decode_access(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
                 token,
-                self._key,
+                self.signing_key(),
                 algorithms=[ALGORITHM],
                 issuer=self._issuer,
                 options={"require": ["exp", "iat", "iss", "sub", "ver"]},

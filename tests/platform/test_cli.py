@@ -244,9 +244,10 @@ def test_schema_export_and_check(jubao, tmp_path: Path) -> None:  # type: ignore
 
 def test_demo_refuses_production(jubao, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("JUBAO_ENV", "production")
+    monkeypatch.delenv("JUBAO_SECRET_KEY")
     result = jubao("demo", "--no-serve")
     assert result.exit_code == 1
-    # and serve refuses the development secret with a message, not a traceback
+    # and serve refuses to run without a secret, with a message, not a traceback
     served = jubao("serve")
     assert served.exit_code == 1 and "JUBAO_SECRET_KEY" in served.output
     assert served.exception is None or isinstance(served.exception, SystemExit)
