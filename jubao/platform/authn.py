@@ -6,7 +6,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import event
@@ -18,7 +18,8 @@ from jubao.authz.policy import grants_of
 from jubao.authz.principal import Principal
 from jubao.authz.scoping import ScopedSession
 from jubao.errors import DomainError
-from jubao.platform.tokens import AccessClaims, TokenError
+from jubao.orm import utcnow
+from jubao.platform.tokens import AccessClaims, TokenError, token_holder
 
 if TYPE_CHECKING:
     from jubao.platform.services import Services
@@ -30,6 +31,9 @@ AUTHENTICATOR = Actor.system("authentication")
 class Authenticated:
     operator: Operator
     actor: Actor
+    # the operator's token families revoked recently (a replayed refresh token): their access
+    # tokens are refused, the operator's others are not
+    revoked_families: frozenset[str] = field(default=frozenset())
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -42,20 +46,33 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 async def authenticate_token(services: Services, token: str) -> Authenticated:
-    """Who holds ``token``: two indexed queries, the operator row and its grants, unless the
-    same operator was authenticated a moment ago (``AuthCache``)."""
+    """Who holds ``token``: two indexed queries, the operator row (with their recently revoked
+    token families) and their grants, unless the same operator was authenticated a moment ago
+    (``AuthCache``)."""
     claims = services.tokens.decode_access(token)
     auth = services.auth_cache.get(claims)
-    if auth is not None:
-        return auth
+    if auth is None:
+        auth = await _read_caller(services, claims)
+    if claims.family in auth.revoked_families:
+        raise DomainError(TokenError.REVOKED)
+    return auth
+
+
+async def _read_caller(services: Services, claims: AccessClaims) -> Authenticated:
     generation = services.auth_cache.generation
     async with services.db.session(AUTHENTICATOR) as session:
-        operator = await session.get(Operator, claims.operator_id)
+        operator, revoked = await token_holder(
+            session,
+            claims.operator_id,
+            revoked_since=utcnow() - services.tokens.revocations_kept,
+        )
         if not operator or not operator.active or operator.token_version != claims.token_version:
             raise DomainError(TokenError.REVOKED)
         grants = await grants_of(session, operator.id)
     principal = Principal(operator.id, grants)
-    auth = Authenticated(operator, Actor.operator(operator.id, operator.username, principal))
+    auth = Authenticated(
+        operator, Actor.operator(operator.id, operator.username, principal), revoked
+    )
     services.auth_cache.put(auth, generation)
     return auth
 

@@ -15,7 +15,7 @@ from jubao.pension.ledger import AccountBalance, AccountEntry
 from jubao.pension.people import Person, PersonEvent
 from jubao.pension.policy import PolicySet
 from jubao.platform.idempotency import IdempotencyRecord
-from jubao.platform.tokens import RefreshToken
+from jubao.platform.tokens import RefreshToken, RevokedFamily
 from jubao.tenants.models import Region
 
 metadata = Base.metadata
@@ -42,5 +42,6 @@ __all__ = [
     "PolicySet",
     "RefreshToken",
     "Region",
+    "RevokedFamily",
     "metadata",
 ]

@@ -71,7 +71,13 @@ async def test_a_token_that_is_not_ours_refuses_the_whole_request(
 
 async def test_expired_and_unsigned_tokens(api: Api, services: Services, world: World) -> None:
     now = datetime.now(UTC)
-    base = {"iss": "jubao", "sub": str(world.ids["auditor"]), "ver": 0, "iat": int(now.timestamp())}
+    base = {
+        "iss": "jubao",
+        "sub": str(world.ids["auditor"]),
+        "ver": 0,
+        "fam": "f" * 32,
+        "iat": int(now.timestamp()),
+    }
     expired = jwt.encode(
         {**base, "exp": int((now - timedelta(minutes=1)).timestamp())},
         services.settings.secret_key,
@@ -152,3 +158,30 @@ async def test_token_refresh_through_the_api(api: Api, services: Services) -> No
         "tokens": None,
         "userErrors": [{"code": "REFRESH_INVALID", "field": "refreshToken"}],
     }
+
+
+REFRESH = """mutation ($t: String!) { tokenRefresh(input: {refreshToken: $t}) {
+    tokens { accessToken refreshToken } userErrors { code } } }"""
+
+
+async def test_a_replayed_refresh_token_ends_its_familys_access_tokens_at_once(
+    api: Api, services: Services
+) -> None:
+    """Someone copied a refresh token: the session it belongs to ends, access tokens included
+    (not 15 minutes later); the same operator's other sessions go on."""
+    stolen = (await api.login("auditor"))["data"]["login"]["tokens"]
+    other_device = (await api.login("auditor"))["data"]["login"]["tokens"]["accessToken"]
+    rotated = (await api.post(REFRESH, {"t": stolen["refreshToken"]}))["data"]["tokenRefresh"]
+    for token in (stolen["accessToken"], rotated["tokens"]["accessToken"], other_device):
+        assert "errors" not in await api.post(ME, token=token)  # remembered by the auth cache
+    await used_long_ago(services)
+    replay = (await api.post(REFRESH, {"t": stolen["refreshToken"]}))["data"]["tokenRefresh"]
+    assert replay["userErrors"] == [{"code": "REFRESH_INVALID"}]
+    for token in (stolen["accessToken"], rotated["tokens"]["accessToken"]):
+        refused = await api.post(ME, token=token, lang="en")
+        assert refused["errors"][0]["extensions"] == {
+            "code": "UNAUTHENTICATED",
+            "reason": "REVOKED",
+        }
+        assert "refresh token used twice" in refused["errors"][0]["message"]
+    assert (await api.post(ME, token=other_device))["data"]["me"]["user"]["username"] == "auditor"

@@ -122,7 +122,7 @@ def test_a_zero_memory_remembers_nothing(clock: FakeClock) -> None:
 def _claims(operator_id: int, version: int = 1):  # type: ignore[no-untyped-def]
     from jubao.platform.tokens import AccessClaims
 
-    return AccessClaims(operator_id=operator_id, token_version=version)
+    return AccessClaims(operator_id=operator_id, token_version=version, family="f" * 32)
 
 
 def _authenticated(operator_id: int):  # type: ignore[no-untyped-def]
@@ -134,3 +134,34 @@ def _authenticated(operator_id: int):  # type: ignore[no-untyped-def]
     return Authenticated(
         operator, Actor.operator(operator_id, operator.username, Principal(operator_id, []))
     )
+
+
+async def test_a_revoked_token_family_is_refused_from_memory_and_elsewhere_within_a_second(
+    remembering: tuple[Api, Services], world: World, clock: FakeClock
+) -> None:
+    """Families revoked recently are read with the operator row (no query of their own), so a
+    remembered caller's revoked family is refused without reading anything, and one revoked by
+    another process is refused once the memory expires."""
+    api, services = remembering
+    first, second = (await api.login("auditor"), await api.login("auditor"))
+    token_a = first["data"]["login"]["tokens"]["accessToken"]
+    token_b = second["data"]["login"]["tokens"]["accessToken"]
+    family_a = services.tokens.decode_access(token_a).family
+    assert "errors" not in await api.post(PERMISSIONS, token=token_a)
+    # Another process finds family A's refresh token replayed and revokes the family.
+    async with services.db.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO revoked_token_family (family, operator_id, revoked_at) "
+                "VALUES (:family, :operator, CURRENT_TIMESTAMP)"
+            ),
+            {"family": family_a, "operator": world.ids["auditor"]},
+        )
+    assert "errors" not in await api.post(PERMISSIONS, token=token_a)  # still remembered
+    clock.now += 1.01
+    with counting(services) as read:
+        assert "errors" not in await api.post(PERMISSIONS, token=token_b)
+    with counting(services) as remembered:
+        refused = await api.post(PERMISSIONS, token=token_a)
+    assert refused["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": "REVOKED"}
+    assert (len(read), len(remembered)) == (2, 0)

@@ -77,7 +77,7 @@ def test_an_in_memory_database_gets_a_secret_for_the_process_only(
 def test_tokens_signed_before_a_restart_still_verify(tmp_path: Path) -> None:
     settings = development(f"sqlite+aiosqlite:///{tmp_path / 'jubao.db'}")
     before = Tokens(settings)
-    token, _ = before.access_token(Operator(id=7, username="u", token_version=2))
+    token, _ = before.access_token(Operator(id=7, username="u", token_version=2), "f" * 32)
     after = Tokens(settings)  # the next start of the server
     assert after.decode_access(token).operator_id == 7
 

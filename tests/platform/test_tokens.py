@@ -2,13 +2,13 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from jubao.authz.actor import Actor
 from jubao.authz.operators import Operator
 from jubao.errors import DomainError
 from jubao.platform.services import Services
-from jubao.platform.tokens import RefreshToken, TokenError
+from jubao.platform.tokens import RefreshToken, RevokedFamily, TokenError
 from tests.helpers import World
 
 
@@ -20,6 +20,7 @@ def claims(**overrides: object) -> dict[str, object]:
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=5)).timestamp()),
         "ver": 0,
+        "fam": "f" * 32,
     }
     values.update(overrides)
     return {k: v for k, v in values.items() if v is not None}
@@ -48,9 +49,18 @@ def test_a_good_token_decodes(services: Services) -> None:
         ({}, None, "HS512", TokenError.INVALID),  # the algorithm is pinned
         ({"iss": "someone-else"}, None, "HS256", TokenError.INVALID),
         ({"ver": None}, None, "HS256", TokenError.INVALID),
+        ({"fam": None}, None, "HS256", TokenError.INVALID),  # every token has a family
         ({"sub": "not-a-number"}, None, "HS256", TokenError.INVALID),
     ],
-    ids=["expired", "forged", "other-algorithm", "wrong-issuer", "no-version", "bad-subject"],
+    ids=[
+        "expired",
+        "forged",
+        "other-algorithm",
+        "wrong-issuer",
+        "no-version",
+        "no-family",
+        "bad-subject",
+    ],
 )
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 def test_bad_tokens_are_refused(
@@ -142,3 +152,26 @@ async def test_refresh_ends_with_the_token_version_and_expiry(
             update(RefreshToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
         )
     await refused_rotation(services, pair.refresh_token)
+
+
+async def test_revoked_families_are_kept_only_while_their_access_tokens_could_live(
+    services: Services, world: World
+) -> None:
+    async def revoke_a_family() -> str:
+        pair = await issue(services, world.ids["auditor"])
+        await rotate(services, pair.refresh_token)
+        await used_long_ago(services)
+        await refused_rotation(services, pair.refresh_token)
+        return services.tokens.decode_access(pair.access_token).family
+
+    first = await revoke_a_family()
+    async with services.db.transaction(Actor.system("t")) as session:
+        await session.execute(
+            update(RevokedFamily).values(
+                revoked_at=datetime.now(UTC) - services.tokens.revocations_kept
+            )
+        )
+    second = await revoke_a_family()
+    async with services.db.session(Actor.system("t")) as session:
+        kept = set(await session.scalars(select(RevokedFamily.family)))
+    assert kept == {second} and first != second
