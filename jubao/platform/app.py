@@ -31,6 +31,7 @@ from jubao.platform.api.context import Context
 from jubao.platform.api.errors import RETRY_AFTER_SECONDS, Problem, rewrite_errors
 from jubao.platform.api.schema import CACHE_SIZE, build_schema
 from jubao.platform.authn import Authenticated, authenticate_token, bearer_token
+from jubao.platform.client_address import client_address
 from jubao.platform.downloads import download_statement
 from jubao.platform.graphiql import graphiql_page, graphiql_route
 from jubao.platform.http import (
@@ -250,6 +251,11 @@ class GraphQLView(GraphQL[Context, None]):
             request_id=request_id_of(request.scope),
             auth=auth,
             auth_error=auth_error,
+            client_address=client_address(
+                request.client.host if request.client else None,
+                request.headers.getlist("x-forwarded-for"),
+                self.services.settings.trusted_proxy_networks,
+            ),
         )
         # Close the request's session once the response is out (whatever happened).
         response.background = BackgroundTask(context.close)

@@ -1,9 +1,9 @@
 """Every mapped class, imported in one place so that the metadata is complete (for alembic)."""
 
 from jubao.audit import AuditEvent
-from jubao.authz.login import LoginThrottle
 from jubao.authz.operators import Operator
 from jubao.authz.policy import CasbinRule
+from jubao.authz.throttle import LoginThrottle
 from jubao.orm import Base
 from jubao.pension.applications import Application, ApplicationReview
 from jubao.pension.bank import BankBatch, BankBatchLine

@@ -7,11 +7,12 @@ from enum import StrEnum
 from functools import cached_property
 
 from argon2 import PasswordHasher
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from jubao.authz.login import Throttle
 from jubao.authz.passwords import Passwords
+from jubao.authz.throttle import Throttle
+from jubao.platform.client_address import Network, parse_networks
 
 MIN_SECRET_LENGTH = 32
 
@@ -43,9 +44,16 @@ class Settings(BaseSettings):
     # change made in another process (a revoked grant) takes effect within this time
     auth_cache_seconds: float = Field(default=1.0, ge=0, le=5)
 
-    login_max_failures: int = Field(default=5, ge=1)
-    login_window_minutes: int = Field(default=15, ge=1)
-    login_lockout_minutes: int = Field(default=15, ge=1)
+    # Login throttling (jubao.authz.throttle): waits double from 1 s after the free failures.
+    login_free_failures: int = Field(default=3, ge=1, le=20)  # per username and address
+    login_max_delay_minutes: int = Field(default=15, ge=1, le=60)
+    login_username_free_failures: int = Field(default=10, ge=1, le=100)  # from any address
+    login_username_max_delay_seconds: int = Field(default=60, ge=1, le=900)
+    login_address_free_failures: int = Field(default=20, ge=1, le=1000)  # any username
+    login_window_minutes: int = Field(default=60, ge=2, le=24 * 60)
+    login_trusted_days: int = Field(default=30, ge=0, le=365)
+    # proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed
+    trusted_proxies: str = ""
     password_min_length: int = Field(default=10, ge=8, le=64)
     # argon2id cost; the defaults are RFC 9106's low-memory profile (64 MiB, 3 passes, 4 lanes).
     argon2_memory_kib: int = Field(default=65536, ge=8)
@@ -66,6 +74,23 @@ class Settings(BaseSettings):
     idempotency_hours: int = Field(default=24, ge=1, le=168)
     # where the command line writes the detail of a failure (the terminal gets one line)
     cli_log: str = "jubao-cli.log"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @model_validator(mode="after")
+    def _window_outlasts_the_waits(self) -> Settings:
+        longest = max(self.login_max_delay_minutes * 60, self.login_username_max_delay_seconds)
+        if self.login_window_minutes * 60 <= longest:
+            raise ValueError(
+                "JUBAO_LOGIN_WINDOW_MINUTES must be longer than the longest login wait "
+                "(JUBAO_LOGIN_MAX_DELAY_MINUTES, JUBAO_LOGIN_USERNAME_MAX_DELAY_SECONDS): "
+                "failures forgotten before the wait ends would never slow anyone down"
+            )
+        return self
 
     @property
     def production(self) -> bool:
@@ -95,10 +120,18 @@ class Settings(BaseSettings):
     @property
     def throttle(self) -> Throttle:
         return Throttle(
-            max_failures=self.login_max_failures,
+            free_failures=self.login_free_failures,
+            max_delay=timedelta(minutes=self.login_max_delay_minutes),
+            username_free_failures=self.login_username_free_failures,
+            username_max_delay=timedelta(seconds=self.login_username_max_delay_seconds),
+            address_free_failures=self.login_address_free_failures,
             window=timedelta(minutes=self.login_window_minutes),
-            lockout=timedelta(minutes=self.login_lockout_minutes),
+            trusted=timedelta(days=self.login_trusted_days),
         )
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     def check_safe_for_production(self) -> None:
         """Refuse to run a production service without a strong secret of its own."""

@@ -1,9 +1,13 @@
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import jwt
 import pytest
 
+from jubao.platform.app import create_app
 from jubao.platform.services import Services
+from tests.conftest import make_settings
 from tests.helpers import PASSWORD, Api, World
 from tests.platform.test_tokens import used_long_ago
 
@@ -35,12 +39,66 @@ async def test_wrong_password_in_chinese_and_english(api: Api) -> None:
     ]
 
 
-async def test_lockout_through_the_api(api: Api) -> None:
-    for _ in range(5):
+THROTTLED_LOGIN = """mutation ($u: String!, $p: String!) { login(input: {username: $u, password: $p}) {
+    tokens { accessToken } userErrors { field message code retryAfter } } }"""
+
+
+def client_at(services: Services, address: str) -> Api:
+    transport = httpx.ASGITransport(app=create_app(services=services), client=(address, 4711))
+    return Api(httpx.AsyncClient(transport=transport, base_url="http://jubao.test"))
+
+
+async def test_throttling_through_the_api(api: Api, services: Services) -> None:
+    """Guesses from one address make that address wait, with a code and the seconds to wait;
+    the owner elsewhere is not locked out."""
+    for _ in range(3):
         await api.login("auditor", "guess")
-    locked = (await api.login("auditor"))["data"]["login"]
-    assert locked["userErrors"][0]["code"] == "LOCKED"
-    assert locked["tokens"] is None
+    refused = (await api.login("auditor"))["data"]["login"]
+    assert refused["tokens"] is None
+    assert refused["userErrors"] == [
+        {"field": None, "message": "尝试次数过多，请 1 秒后再试", "code": "THROTTLED"}
+    ]
+    english = await api.post(THROTTLED_LOGIN, {"u": "auditor", "p": PASSWORD}, lang="en")
+    assert english["data"]["login"]["userErrors"] == [
+        {
+            "field": None,
+            "message": "Too many attempts; try again in 1 seconds",
+            "code": "THROTTLED",
+            "retryAfter": 1,
+        }
+    ]
+    elsewhere = client_at(services, "198.51.100.20")
+    async with elsewhere.client:
+        assert (await elsewhere.login("auditor"))["data"]["login"]["userErrors"] == []
+
+
+async def test_forwarded_addresses_are_believed_only_from_trusted_proxies(
+    services: Services, world: World
+) -> None:
+    async def refused_after_guesses(api: Api, forwarded: list[str]) -> list[bool]:
+        """Four attempts, each claiming another client: which were throttled."""
+        outcomes = []
+        for address in forwarded:
+            response = await api.client.post(
+                "/graphql",
+                json={"query": THROTTLED_LOGIN, "variables": {"u": "finance", "p": "guess"}},
+                headers={"X-Forwarded-For": f"10.9.9.9, {address}"},
+            )
+            errors = response.json()["data"]["login"]["userErrors"]
+            outcomes.append(errors[0]["code"] == "THROTTLED")
+        return outcomes
+
+    forwarded = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"]
+    direct = client_at(services, "192.0.2.50")  # no proxy: the header is the client's to write
+    async with direct.client:
+        assert await refused_after_guesses(direct, forwarded) == [False, False, False, True]
+    proxied = dataclasses.replace(
+        services,
+        settings=make_settings(services.settings.database_url, trusted_proxies="192.0.2.0/24"),
+    )
+    behind = client_at(proxied, "192.0.2.60")  # our load balancer: each client counts alone
+    async with behind.client:
+        assert await refused_after_guesses(behind, forwarded) == [False] * 4
 
 
 async def test_a_request_without_a_token_is_refused_field_by_field(api: Api) -> None:

@@ -19,7 +19,10 @@ from jubao.platform.tokens import TokenPair
 
 @strawberry.type(description="登录与密码错误 — login, refresh or password change refused")
 class AuthenticationError(UserError):
-    pass
+    retry_after: int | None = strawberry.field(
+        default=None,
+        description="稍后再试 — with THROTTLED: seconds to wait before the next attempt",
+    )
 
 
 @strawberry.type(description="令牌 — send `Authorization: Bearer <accessToken>` with each request")
@@ -112,7 +115,9 @@ class AuthQueries:
 
 @strawberry.type
 class AuthMutations:
-    @strawberry.mutation(description="登录 — log in; 5 failures in 15 minutes lock the username")
+    @strawberry.mutation(
+        description="登录 — log in; repeated failures make the next attempts wait (THROTTLED)"
+    )
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         context = info.context
         services = context.services
@@ -124,6 +129,7 @@ class AuthMutations:
                 services.settings.throttle,
                 input.username,
                 input.password,
+                address=context.client_address,
             )
             async with context.system_transaction() as session:
                 pair = await services.tokens.issue(session, operator)
@@ -162,6 +168,7 @@ class AuthMutations:
                 context.operator,
                 current_password=input.current_password,
                 new_password=input.new_password,
+                address=context.client_address,
             )
             async with context.system_transaction() as session:
                 pair = await services.tokens.issue(session, operator)

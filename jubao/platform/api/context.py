@@ -17,6 +17,7 @@ from jubao.pension.personal import Disclosure
 from jubao.platform.api.errors import unauthenticated
 from jubao.platform.api.loaders import Loaders
 from jubao.platform.authn import Authenticated
+from jubao.platform.client_address import UNKNOWN
 from jubao.platform.services import Services
 from jubao.platform.tokens import TokenError
 
@@ -32,10 +33,13 @@ class Context:
         request_id: str,
         auth: Authenticated | None = None,
         auth_error: DomainError | None = None,
+        client_address: str = UNKNOWN,
     ) -> None:
         self.services = services
         self.lang = lang
         self.request_id = request_id
+        # what login throttling counts by (logging in, changing one's password)
+        self.client_address = client_address
         self._auth = auth
         self._auth_error = auth_error
         self._session: AsyncSession | None = None

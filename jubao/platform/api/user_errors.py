@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from enum import Enum
+from inspect import get_annotations
 from typing import TypeVar
 
 import strawberry
@@ -104,8 +105,11 @@ class UserError:
 
 
 def to_user_error(error_type: type[UserError], error: DomainError, lang: Lang) -> UserError:
-    return error_type(
-        field=error.field, message=error.message(lang), code=UserErrorCode[error.code.name]
+    """The error as ``error_type``; a field of the type's own (such as ``retryAfter``) takes
+    the error's parameter of the same name."""
+    own = {name: error.params[name] for name in get_annotations(error_type) if name in error.params}
+    return error_type(  # type: ignore[call-arg]
+        field=error.field, message=error.message(lang), code=UserErrorCode[error.code.name], **own
     )
 
 
