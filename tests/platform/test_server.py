@@ -1,7 +1,9 @@
 """The real thing: `jubao demo` then `jubao serve --workers 2` on a socket."""
 
+import stat
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,9 +15,14 @@ AUTH_CACHE_SECONDS = 1.0
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("server")
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[str]:
     with live_server(
-        tmp_path_factory.mktemp("server"),
+        workdir,
         workers=2,
         JUBAO_AUTH_CACHE_SECONDS=str(AUTH_CACHE_SECONDS),
     ) as url:
@@ -43,6 +50,20 @@ def login(url: str, username: str) -> str:
 def test_health_and_readiness(server: str) -> None:
     assert httpx.get(f"{server}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{server}/readyz").json() == {"status": "ready"}
+
+
+def test_workers_started_together_sign_with_one_generated_secret(
+    server: str, workdir: Path
+) -> None:
+    """No JUBAO_SECRET_KEY in development: the two workers generated the data folder's secret
+    together and agree on it, so a token from one is good at the other."""
+    token = login(server, "auditor")
+    for _ in range(20):
+        me = graphql(server, "{ me { user { username } } }", token=token)
+        assert me["data"]["me"]["user"]["username"] == "auditor"
+    secret = workdir / "jubao.secret"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert sorted(p.name for p in workdir.iterdir() if "secret" in p.name) == ["jubao.secret"]
 
 
 def permissions(url: str, token: str) -> list[dict[str, str]]:
