@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -219,6 +220,8 @@ async def main() -> None:
             "JUBAO_ARGON2_MEMORY_KIB": "8",
             "JUBAO_ARGON2_TIME_COST": "1",
             "JUBAO_ARGON2_PARALLELISM": "1",
+            # set, or the server would keep a generated one in the working directory
+            "JUBAO_SECRET_KEY": secrets.token_urlsafe(48),
             "PYTHONPATH": str(ROOT),
         }
         api_port, bare_port = free_port(), free_port()
