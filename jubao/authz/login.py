@@ -42,9 +42,9 @@ class LoginError(ErrorCode):
 def throttled(wait: timedelta) -> DomainError:
     seconds = max(1, math.ceil(wait.total_seconds()))
     if seconds < 120:
-        text = Text(f"{seconds} 秒", f"{seconds} seconds")
+        text = Text(f"{seconds} 秒", f"{seconds} second" + ("s" if seconds > 1 else ""))
     else:
-        minutes = -(-seconds // 60)
+        minutes = math.ceil(seconds / 60)
         text = Text(f"{minutes} 分钟", f"{minutes} minutes")
     return DomainError(LoginError.THROTTLED, retry_after=seconds, wait=text)
 

@@ -62,7 +62,7 @@ async def test_throttling_through_the_api(api: Api, services: Services) -> None:
     assert english["data"]["login"]["userErrors"] == [
         {
             "field": None,
-            "message": "Too many attempts; try again in 1 seconds",
+            "message": "Too many attempts; try again in 1 second",
             "code": "THROTTLED",
             "retryAfter": 1,
         }

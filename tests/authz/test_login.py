@@ -230,7 +230,7 @@ async def test_the_message_says_how_long_to_wait(services: Services, world: Worl
     refused = await attempt(services, "auditor", PASSWORD)
     assert isinstance(refused, Throttled)
     assert refused.error.message() == "尝试次数过多，请 1 秒后再试"
-    assert refused.error.message(Lang.EN) == "Too many attempts; try again in 1 seconds"
+    assert refused.error.message(Lang.EN) == "Too many attempts; try again in 1 second"
     for _ in range(10):
         await guess(services, "auditor", HOME)
     refused = await attempt(services, "auditor", PASSWORD)
