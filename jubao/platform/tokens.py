@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jubao.authz.operators import Operator, rights_changed
 from jubao.errors import DomainError, ErrorCode
-from jubao.orm import Base, BigId, utcnow
+from jubao.orm import Base, BigId, dialect_of, upsert, utcnow
 from jubao.platform.api.ids import int_key
 from jubao.platform.secret import signing_secret
 from jubao.platform.settings import Settings
@@ -217,7 +217,11 @@ class Tokens:
         await session.execute(
             delete(RevokedFamily).where(RevokedFamily.revoked_at < now - self.revocations_kept)
         )
-        session.add(RevokedFamily(family=row.family, operator_id=row.operator_id, revoked_at=now))
+        await session.execute(
+            upsert(dialect_of(session), RevokedFamily)
+            .values(family=row.family, operator_id=row.operator_id, revoked_at=now)
+            .on_conflict_do_nothing(index_elements=["family"])  # two replays at once
+        )
         # Whoever remembers this operator as authenticated must read them again (at once in
         # this process, within the auth cache's time in the others).
         rights_changed(session, row.operator_id)
