@@ -1,6 +1,6 @@
 """a replayed refresh token ends its family's access tokens too: revoked families are recorded
 
-Revision ID: 0005_token_family
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-08 10:00:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import jubao.orm
 
-revision: str = "0005_token_family"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,8 +1,8 @@
 """login throttling by username and client address with growing waits instead of a lock: the
 old per-username rows (kept forever for unknown names) give way to expiring hashed buckets
 
-Revision ID: 0005_login_throttle
-Revises: 0005_token_family
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-08 11:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import jubao.orm
 
-revision: str = "0005_login_throttle"
-down_revision: str | None = "0005_token_family"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
