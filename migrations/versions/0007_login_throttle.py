@@ -3,7 +3,7 @@ old per-username rows (kept forever for unknown names) give way to expiring hash
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-12-08 11:00:00
+Create Date: 2026-12-04 11:00:00
 """
 
 from collections.abc import Sequence
