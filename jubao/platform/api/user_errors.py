@@ -108,7 +108,7 @@ def to_user_error(error_type: type[UserError], error: DomainError, lang: Lang) -
     """The error as ``error_type``; a field of the type's own (such as ``retryAfter``) takes
     the error's parameter of the same name."""
     own = {name: error.params[name] for name in get_annotations(error_type) if name in error.params}
-    return error_type(  # type: ignore[call-arg]
+    return error_type(
         field=error.field, message=error.message(lang), code=UserErrorCode[error.code.name], **own
     )
 
