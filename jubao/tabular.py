@@ -1,16 +1,17 @@
 """Reading the tables people bring: CSV (UTF-8 or GB18030) and Excel (.xlsx).
 
-Every row comes with its line number (as a spreadsheet program shows it), so that a rejected
-row can be found again. Cells come back as trimmed text; Excel dates become ``YYYY-MM-DD``.
-A number where text belongs (an 18-digit ID number typed into a numeric Excel cell has already
-lost its last digits) is passed on as the text Excel shows, for the caller to refuse.
+Rows are read one at a time, never the whole file at once. Every row comes with its line
+number (as a spreadsheet program shows it), so that a rejected row can be found again. Cells
+come back as trimmed text; Excel dates become ``YYYY-MM-DD``. A number where text belongs (an
+18-digit ID number typed into a numeric Excel cell has already lost its last digits) is passed
+on as the text Excel shows, for the caller to refuse.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -43,8 +44,18 @@ class Row:
 
 @dataclass(frozen=True)
 class Table:
+    """The header, and the rows as they are read. Reading to the end closes the file; a
+    reader that stops early closes it with ``close`` (or by using the table in ``with``)."""
+
     header: list[str]
     rows: Iterator[Row]
+    close: Callable[[], None]
+
+    def __enter__(self) -> Table:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def _text(value: object) -> str:
@@ -63,19 +74,33 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _csv(path: Path) -> Table:
-    raw = path.read_bytes()
+def _encoding(path: Path) -> str:
+    """UTF-8 (with or without a byte-order mark) or GB18030, whichever decodes the whole file:
+    checked to the end before a row is read, a block at a time (a file is never half read in
+    the wrong encoding, nor held in memory whole)."""
     for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            text = raw.decode(encoding)
-            break
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    decoder.decode(block)
+            decoder.decode(b"", final=True)
+            return encoding
         except UnicodeDecodeError:
             continue
-    else:
-        raise DomainError(TableError.ENCODING)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    raise DomainError(TableError.ENCODING)
+
+
+def _csv(path: Path) -> Table:
+    handle = path.open(encoding=_encoding(path), newline="")
+    reader = csv.reader(handle)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        handle.close()
+        raise DomainError(TableError.DAMAGED, line=reader.line_num, detail=str(error)) from None
     if header is None:
+        handle.close()
         raise DomainError(TableError.EMPTY)
 
     def rows() -> Iterator[Row]:
@@ -85,8 +110,10 @@ def _csv(path: Path) -> Table:
                     yield Row(reader.line_num, [f.strip() for f in fields])
         except csv.Error as error:
             raise DomainError(TableError.DAMAGED, line=reader.line_num, detail=str(error)) from None
+        finally:
+            handle.close()
 
-    return Table([h.strip() for h in header], rows())
+    return Table([h.strip() for h in header], rows(), handle.close)
 
 
 def _xlsx(path: Path) -> Table:
@@ -129,7 +156,7 @@ def _xlsx(path: Path) -> Table:
         finally:
             workbook.close()
 
-    return Table([_text(h) for h in first], rows())
+    return Table([_text(h) for h in first], rows(), workbook.close)
 
 
 def read_table(path: Path) -> Table:

@@ -29,7 +29,7 @@ from jubao.pension.crosscheck import import_employees
 from jubao.pension.exports import format_of
 from jubao.pension.id_check import IdCheckError, IdFinding, non_canonical_id_numbers
 from jubao.pension.idnumber import IdNumber
-from jubao.pension.imports import PersonImportError, import_persons
+from jubao.pension.imports import ImportReport, PersonImportError, import_persons
 from jubao.pension.interest import post_interest
 from jubao.pension.ledger import LedgerError, check_balances
 from jubao.pension.money import format_yuan
@@ -593,37 +593,51 @@ def import_persons_command(
     session: Session, file: Path, all_or_nothing: bool, report: Path | None
 ) -> None:
     """Import enrolled people from CSV or Excel, checking every row."""
-
-    async def work(services: Services) -> Any:
-        with click.progressbar(
-            length=_count_rows(file), label="检查 / checking", file=sys.stderr
-        ) as bar:
-            return await import_persons(
-                lambda: services.db.transaction(session.actor),
-                session.actor,
-                file,
-                all_or_nothing=all_or_nothing,
-                today=services.clock.today(),
-                progress=bar.update,
-            )
-
-    result = session.run(work, Rerun.RESUMES)
     report = report or file.with_name(file.name + ".rejected.txt")
-    _report_lines([r.describe(session.lang) for r in result.rejected], report, file)
+    # Written as the refused rows come (in line order) and put in place once the run is
+    # through, so that an interrupted run leaves no half report behind.
+    partial = report.with_name(report.name + ".part")
+
+    async def work(services: Services) -> ImportReport:
+        with (
+            partial.open("w", encoding="utf-8") as out,
+            click.progressbar(
+                length=_count_rows(file), label="检查 / checking", file=sys.stderr
+            ) as bar,
+        ):
+            async with services.db.one_connection(session.actor) as units:
+                return await import_persons(
+                    units,
+                    session.actor,
+                    file,
+                    all_or_nothing=all_or_nothing,
+                    today=services.clock.today(),
+                    progress=bar.update,
+                    rejected=lambda row: out.write(row.describe(session.lang) + "\n"),
+                )
+
+    try:
+        result = session.run(work)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(report)
     session.say(
         f"导入 {result.imported} 人，此前已导入 {result.already_done} 人，"
-        f"拒绝 {len(result.rejected)} 行（见 {report}）",
+        f"拒绝 {result.rejected} 行（见 {report}）；本文件累计导入 {result.file_imported} 人",
         f"{result.imported} imported, {result.already_done} imported before, "
-        f"{len(result.rejected)} rejected (see {report})",
+        f"{result.rejected} rejected (see {report}); {result.file_imported} imported from "
+        "this file in all",
     )
     if all_or_nothing and result.rejected:
         raise click.ClickException(
-            PersonImportError.REJECTED.message(session.lang, count=len(result.rejected))
+            PersonImportError.REJECTED.message(session.lang, count=result.rejected)
         )
 
 
 def _count_rows(file: Path) -> int:
-    return sum(1 for _ in read_table(file).rows)
+    with read_table(file) as table:
+        return sum(1 for _ in table.rows)
 
 
 @main.group()

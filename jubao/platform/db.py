@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, exc, text
@@ -103,9 +103,11 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=ScopedSession
         )
-        writer = self.engine.execution_options(**_SQLITE_WRITE) if self.is_sqlite else self.engine
+        self._writer = (
+            self.engine.execution_options(**_SQLITE_WRITE) if self.is_sqlite else self.engine
+        )
         self._write_sessions = async_sessionmaker(
-            writer, expire_on_commit=False, sync_session_class=ScopedSession
+            self._writer, expire_on_commit=False, sync_session_class=ScopedSession
         )
 
     def open_session(self, actor: Actor) -> AsyncSession:
@@ -129,6 +131,24 @@ class Database:
         """A writing session whose caller commits (for work that commits more than once)."""
         async with self._write_sessions(info={"actor": actor}) as session:
             yield session
+
+    @asynccontextmanager
+    async def one_connection(
+        self, actor: Actor
+    ) -> AsyncIterator[Callable[[], AbstractAsyncContextManager[AsyncSession]]]:
+        """Units of work like :meth:`transaction`, one after another on a single connection:
+        for work that keeps a temporary table from one transaction to the next."""
+        async with self._writer.connect() as connection:
+            sessions = async_sessionmaker(
+                connection, expire_on_commit=False, sync_session_class=ScopedSession
+            )
+
+            @asynccontextmanager
+            async def unit() -> AsyncIterator[AsyncSession]:
+                async with sessions(info={"actor": actor}) as session, session.begin():
+                    yield session
+
+            yield unit
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -1,23 +1,39 @@
 """Bulk import of historical data (the 通江 county story)."""
 
+import logging
+import weakref
 import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
+from jubao.audit import AuditEvent
 from jubao.errors import DomainError, Lang
+from jubao.pension import imports
 from jubao.pension.contributions import ContributionError
+from jubao.pension.crosscheck import EmployeeInsured
 from jubao.pension.idnumber import IdNumberError
-from jubao.pension.imports import PersonImportError, import_persons
+from jubao.pension.imports import (
+    ImportBatch,
+    ImportReport,
+    PersonImportError,
+    Rejected,
+    import_persons,
+)
 from jubao.pension.people import Person
 from jubao.platform.services import Services
-from jubao.tabular import TableError
+from jubao.tabular import Row, Table, TableError
 from tests.helpers import VILLAGE_A, VILLAGE_X, World
 from tests.pension.support import SYSTEM, enrol, id_number
 
+TODAY = date(2026, 11, 23)
 HEADER = "身份证号码,姓名,性别,民族,户籍性质,区划代码,户籍地址,联系电话,参保身份,银行账号,缴费档次,参保日期"
 
 
@@ -57,10 +73,25 @@ async def people(services: Services) -> int:
         return int(await session.scalar(select(func.count()).select_from(Person)) or 0)
 
 
-def run(services: Services, path: Path, **options: object):  # type: ignore[no-untyped-def]
-    return import_persons(
-        lambda: services.db.transaction(SYSTEM), SYSTEM, path, today=date(2026, 11, 23), **options
-    )  # type: ignore[arg-type]
+@dataclass
+class Run:
+    """What an import run reported, with the rows it refused (in the order it gave them)."""
+
+    report: ImportReport
+    rejected: list[Rejected]
+
+    @property
+    def refusals(self) -> list[tuple[int, object]]:
+        return [(r.line, r.error.code) for r in self.rejected]
+
+
+async def run(services: Services, path: Path, **options: Any) -> Run:
+    rejected: list[Rejected] = []
+    async with services.db.one_connection(SYSTEM) as units:
+        report = await import_persons(
+            units, SYSTEM, path, today=TODAY, rejected=rejected.append, **options
+        )
+    return Run(report, rejected)
 
 
 async def test_valid_rows_go_in_and_every_rejection_has_its_line(
@@ -85,9 +116,9 @@ async def test_valid_rows_go_in_and_every_rejection_has_its_line(
         row(existing.id_number),  # line 12: enrolled before, not by this file
         row(id_number(date(1960, 6, 1), 17), sex="女"),  # line 13: an odd sequence is male
     )
-    report = await run(services, path)
-    assert report.imported == 3 and report.already_done == 0
-    assert [(r.line, r.error.code) for r in report.rejected] == [
+    first = await run(services, path)
+    assert (first.report.imported, first.report.already_done, first.report.rejected) == (3, 0, 9)
+    assert first.refusals == [
         (5, PersonImportError.DUPLICATE_IN_FILE),
         (6, IdNumberError.CHECK_DIGIT),
         (7, PersonImportError.NOT_A_VILLAGE),
@@ -98,7 +129,7 @@ async def test_valid_rows_go_in_and_every_rejection_has_its_line(
         (12, PersonImportError.ALREADY_ENROLLED),
         (13, IdNumberError.SEX_MISMATCH),
     ]
-    assert report.rejected[0].describe(Lang.ZH) == "5: 身份证号码与第 2 行重复"
+    assert first.rejected[0].describe(Lang.ZH) == "5: 身份证号码与第 2 行重复"
     assert await people(services) == 4
     async with services.db.session(SYSTEM) as session:
         imported = await session.scalar(select(Person).where(Person.id_number == good[2]))
@@ -107,24 +138,29 @@ async def test_valid_rows_go_in_and_every_rejection_has_its_line(
         150000,
         date(2020, 1, 1),
         "contributing",
-        report.batch_id,
+        first.report.batch_id,
     )
 
     # run again (say it was interrupted): nobody is added twice
     again = await run(services, path)
-    assert (again.imported, again.already_done, len(again.rejected)) == (0, 3, 9)
+    assert (again.report.imported, again.report.already_done, again.report.rejected) == (0, 3, 9)
+    assert again.refusals == first.refusals
     assert await people(services) == 4
 
 
 async def test_all_or_nothing(services: Services, world: World, tmp_path: Path) -> None:
     path = write(tmp_path, row(id_number(date(1960, 1, 1), 1)), row("41012119600101001X"))
-    report = await run(services, path, all_or_nothing=True)
-    assert (report.imported, len(report.rejected), report.batch_id) == (0, 1, None)
+    refused = await run(services, path, all_or_nothing=True)
+    assert (refused.report.imported, refused.report.rejected, refused.report.batch_id) == (
+        0,
+        1,
+        None,
+    )
     assert await people(services) == 0
     clean = write(
         tmp_path, row(id_number(date(1960, 1, 1), 1)), row(id_number(date(1960, 1, 1), 3))
     )
-    assert (await run(services, clean, all_or_nothing=True)).imported == 2
+    assert (await run(services, clean, all_or_nothing=True)).report.imported == 2
 
 
 async def test_excel_and_numbers_that_were_id_numbers(
@@ -140,9 +176,9 @@ async def test_excel_and_numbers_that_were_id_numbers(
     sheet.append(mangled)
     path = tmp_path / "people.xlsx"
     workbook.save(path)
-    report = await run(services, path)
-    assert report.imported == 1
-    assert [(r.line, r.error.code) for r in report.rejected] == [(3, IdNumberError.MALFORMED)]
+    done = await run(services, path)
+    assert done.report.imported == 1
+    assert done.refusals == [(3, IdNumberError.MALFORMED)]
 
 
 async def test_a_file_without_the_required_columns(
@@ -163,16 +199,20 @@ async def test_all_or_nothing_when_someone_enrols_a_row_meanwhile(
         services, birth=date(1950, 1, 1), sequence=5, region=VILLAGE_A, enrolled_on=date(2014, 1, 1)
     )
 
-    async def not_yet(session: object, id_numbers: object) -> dict[str, str | None]:
-        return {}  # as the check saw it, before the counter enrolled them
+    compare = imports._mark_against_database
+    calls = 0
 
-    monkeypatch.setattr("jubao.pension.imports._existing", not_yet)
+    async def not_yet(*args: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 1:  # the whole file was compared before the counter enrolled them
+            await compare(*args)
+
+    monkeypatch.setattr(imports, "_mark_against_database", not_yet)
     path = write(tmp_path, row(id_number(date(1960, 1, 1), 1)), row(meanwhile.id_number))
-    report = await run(services, path, all_or_nothing=True)
-    assert report.imported == 0
-    assert [(r.line, r.error.code) for r in report.rejected] == [
-        (3, PersonImportError.ALREADY_ENROLLED)
-    ]
+    done = await run(services, path, all_or_nothing=True)
+    assert (done.report.imported, done.report.batch_id) == (0, None)
+    assert done.refusals == [(3, PersonImportError.ALREADY_ENROLLED)]
     assert await people(services) == 1  # only the one enrolled meanwhile
 
 
@@ -234,10 +274,232 @@ async def test_a_truncated_csv_and_malformed_dates(
         row(id_number(date(1960, 1, 1), 3), enrolled="2015/13/01"),  # line 3
         whole[: len(whole) // 2],  # line 4: the copy stopped here
     )
-    report = await run(services, path, all_or_nothing=True)
-    assert [(r.line, r.error.code) for r in report.rejected] == [
-        (3, PersonImportError.DATE),
-        (4, PersonImportError.MISSING),
+    done = await run(services, path, all_or_nothing=True)
+    assert done.refusals == [(3, PersonImportError.DATE), (4, PersonImportError.MISSING)]
+    assert "2015/13/01" in done.rejected[0].describe(Lang.ZH)
+    assert await people(services) == 0
+
+
+async def test_people_on_the_employees_list_are_refused_unless_that_ended_before_enrolment(
+    services: Services, world: World, tmp_path: Path
+) -> None:
+    insured, ended_before, ended_after, ended_that_day, elsewhere = (
+        id_number(date(1960, 1, 1), n) for n in (1, 3, 5, 7, 9)
+    )
+    async with services.db.transaction(SYSTEM) as session:
+        session.add_all(
+            EmployeeInsured(id_number=number, insured_from=date(2000, 1, 1), insured_to=to)
+            for number, to in (
+                (insured, None),  # still insured there
+                (ended_before, date(2015, 2, 28)),
+                (ended_after, date(2019, 6, 30)),
+                (ended_that_day, date(2015, 3, 1)),
+            )
+        )
+    path = write(
+        tmp_path,
+        row(insured),  # line 2
+        row(ended_before),  # line 3: left the employees' scheme the day before enrolling
+        row(ended_after),  # line 4
+        row(ended_that_day),  # line 5
+        row(elsewhere),  # line 6: not on the list
+    )
+    done = await run(services, path)
+    assert done.refusals == [
+        (2, PersonImportError.EMPLOYEE_SCHEME),
+        (4, PersonImportError.EMPLOYEE_SCHEME),
+        (5, PersonImportError.EMPLOYEE_SCHEME),
     ]
-    assert "2015/13/01" in report.rejected[0].describe(Lang.ZH)
+    assert "职工基本养老保险" in done.rejected[0].describe(Lang.ZH)
+    async with services.db.session(SYSTEM) as session:
+        imported = set(await session.scalars(select(Person.id_number)))
+    assert imported == {ended_before, elsewhere}
+
+
+async def test_statements_do_not_grow_with_the_rows(
+    services: Services, world: World, tmp_path: Path
+) -> None:
+    """Duplicates, people already enrolled and the employees' list are found set-based: an
+    import of three times the rows sends the same statements."""
+    await enrol(
+        services, birth=date(1950, 1, 1), sequence=5, region=VILLAGE_A, enrolled_on=date(2014, 1, 1)
+    )
+    async with services.db.transaction(SYSTEM) as session:
+        session.add_all(
+            EmployeeInsured(id_number=id_number(date(1970, 1, 1), n), insured_to=None)
+            for n in range(1, 40, 2)
+        )
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    async def statements_for(birth: date, people: int) -> int:
+        numbers = [id_number(birth, n) for n in range(1, 2 * people, 2)]
+        path = tmp_path / f"{birth.year}.csv"
+        path.write_text(
+            "\n".join([HEADER, *(row(n) for n in numbers), row(numbers[0])]) + "\n",
+            encoding="utf-8",
+        )
+        statements.clear()
+        event.listen(services.db.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            done = await run(services, path)
+        finally:
+            event.remove(services.db.engine.sync_engine, "before_cursor_execute", count)
+        assert done.report.imported == people
+        return len(statements)
+
+    assert await statements_for(date(1961, 1, 1), 5) == await statements_for(date(1962, 1, 1), 15)
+
+
+async def test_the_file_is_read_and_checked_a_chunk_at_a_time(
+    services: Services, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory stays flat in the file's size: at no time does the import hold more than one
+    chunk of the file's rows; duplicates across chunks are still found (in the database),
+    and the refused rows still come in line order."""
+    monkeypatch.setattr(imports, "CHUNK", 4)
+    monkeypatch.setattr(imports, "WRITE_CHUNK", 5)
+    alive = most = 0
+    reading = imports.read_table
+
+    def gone() -> None:
+        nonlocal alive
+        alive -= 1
+
+    def counted(path: Path) -> Table:
+        table = reading(path)
+
+        def rows() -> Iterator[Row]:
+            nonlocal alive, most
+            for line in table.rows:
+                alive += 1
+                most = max(most, alive)
+                weakref.finalize(line, gone)
+                yield line
+
+        return Table(table.header, rows(), table.close)
+
+    monkeypatch.setattr(imports, "read_table", counted)
+    numbers = [id_number(date(1960, 1, 1), n) for n in range(1, 60, 2)]
+    path = write(
+        tmp_path,
+        *(row(n) for n in numbers),  # lines 2–31
+        *(row(n, name="重复") for n in numbers[:10]),  # lines 32–41 repeat lines 2–11
+        row("41012119600101001X"),  # line 42
+    )
+    done = await run(services, path)
+    assert most <= imports.CHUNK < 40
+    assert done.report.imported == 30
+    assert done.refusals == [
+        *((line, PersonImportError.DUPLICATE_IN_FILE) for line in range(32, 42)),
+        (42, IdNumberError.CHECK_DIGIT),
+    ]
+    assert done.rejected[0].describe(Lang.ZH) == "32: 身份证号码与第 2 行重复"
+
+
+async def batch_of(services: Services, batch_id: int | None) -> ImportBatch:
+    async with services.db.session(SYSTEM) as session:
+        batch = await session.get(ImportBatch, batch_id)
+    assert batch is not None
+    return batch
+
+
+async def events(services: Services, action: str) -> list[dict[str, Any]]:
+    async with services.db.session(SYSTEM) as session:
+        found = await session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+        return [event.detail for event in found]
+
+
+async def test_an_interrupted_import_says_what_it_did_and_completes_its_batch_when_run_again(
+    services: Services,
+    world: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(imports, "WRITE_CHUNK", 4)
+    numbers = [id_number(date(1960, 1, 1), n) for n in range(1, 20, 2)]
+    path = write(tmp_path, *(row(n, name=f"村民{i}") for i, n in enumerate(numbers)))  # 2–11
+    write_lines = imports._write
+    writes = 0
+
+    async def connection_lost(*args: Any) -> int:
+        nonlocal writes
+        writes += 1
+        if writes == 2:  # lines 0–3 went in (2 and 3); the connection goes with 4–7
+            raise OperationalError(
+                "INSERT INTO person (id_number, name) SELECT …",
+                [(numbers[2], "村民2"), (numbers[3], "村民3")],
+                ConnectionResetError("connection reset by peer"),
+            )
+        return await write_lines(*args)
+
+    monkeypatch.setattr(imports, "_write", connection_lost)
+    with pytest.raises(DomainError) as caught, caplog.at_level(logging.INFO):
+        await run(services, path)
+    error = caught.value
+    assert error.code is PersonImportError.INTERRUPTED
+    assert "可以放心地再次运行同一命令" in error.message(Lang.ZH)
+    assert "2 people this run wrote are saved in import batch" in error.message(Lang.EN)
+    # nothing of the file's rows in the message, its chain, or the log
+    assert error.__cause__ is None and error.__context__ is None
+    said = [str(error), error.message(Lang.ZH), error.message(Lang.EN)]
+    said += [r.getMessage() + str(getattr(r, "fields", "")) for r in caplog.records]
+    assert not [text for text in said for secret in (*numbers, "村民") if secret in text]
+
+    batch = await batch_of(services, 1)
+    assert (batch.imported, batch.runs, batch.finished_at) == (2, 1, None)
+    assert await events(services, "person.import.rows") == [
+        {"run": 1, "lines": "0-3", "imported": 2}
+    ]
+    assert await events(services, "person.import") == []
+    assert await people(services) == 2
+
+    monkeypatch.setattr(imports, "_write", write_lines)
+    again = await run(services, path)
+    assert again.report == ImportReport(
+        batch_id=1, imported=8, already_done=2, rejected=0, file_imported=10
+    )
+    batch = await batch_of(services, 1)
+    assert (batch.imported, batch.runs, batch.rejected) == (10, 2, 0)
+    assert batch.finished_at is not None
+    assert [e["imported"] for e in await events(services, "person.import.rows")] == [2, 4, 4]
+    summary = await events(services, "person.import")
+    assert [(e["run"], e["imported"], e["already_done"], e["file_imported"]) for e in summary] == [
+        (2, 8, 2, 10)
+    ]
+    assert await people(services) == 10
+
+
+async def test_all_or_nothing_records_its_run_in_the_files_batch(
+    services: Services, world: World, tmp_path: Path
+) -> None:
+    path = write(tmp_path, *(row(id_number(date(1960, 1, 1), n)) for n in (1, 3, 5)))
+    first = await run(services, path, all_or_nothing=True)
+    assert first.report == ImportReport(first.report.batch_id, 3, 0, 0, 3)
+    again = await run(services, path, all_or_nothing=True)
+    assert again.report == ImportReport(first.report.batch_id, 0, 3, 0, 3)
+    batch = await batch_of(services, first.report.batch_id)
+    assert (batch.imported, batch.runs) == (3, 2)
+    assert [e["imported"] for e in await events(services, "person.import")] == [3, 0]
+
+
+async def test_a_file_with_a_bad_byte_at_its_end_is_refused_before_any_row(
+    services: Services, world: World, tmp_path: Path
+) -> None:
+    """The encoding is checked over the whole file before a row is read (it is no longer
+    decoded in memory at once)."""
+    numbers = [id_number(date(1960, 1, 1), n) for n in range(1, 999, 2)]
+    lines = [row(n, address="某村" * 40) for n in numbers * 8]
+    path = write(tmp_path, *lines)
+    with path.open("ab") as handle:
+        handle.write(b"\xff\n")
+    assert path.stat().st_size > 1 << 20  # past the first block read
+    with pytest.raises(DomainError) as caught:
+        await run(services, path)
+    assert caught.value.code is TableError.ENCODING
     assert await people(services) == 0
