@@ -35,11 +35,13 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Column,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    case,
     exists,
     func,
     insert,
@@ -49,6 +51,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,7 +75,7 @@ from jubao.pension.people import (
     check_name,
     check_phone,
 )
-from jubao.pension.policy import Hukou, PolicyBook
+from jubao.pension.policy import Hukou, Policy, PolicyBook
 from jubao.tabular import Row, columns, read_table
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import Region
@@ -80,11 +83,9 @@ from jubao.text import quoted
 
 log = logging.getLogger(__name__)
 
-# Rows checked and staged per transaction, and lines written per transaction: big enough that
-# per-statement costs vanish, small enough that memory stays flat and no transaction holds
-# SQLite's write lock for long.
+# Rows checked, staged and written per transaction: big enough that per-statement costs vanish,
+# small enough that memory stays flat and no transaction holds SQLite's write lock for long.
 CHUNK = 10_000
-WRITE_CHUNK = 20_000
 
 T = TypeVar("T")
 UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
@@ -251,8 +252,13 @@ STAGE = Table(
     Column("params", Text),
     Column("repeats", Integer),  # the line whose ID number this line repeats
     *(Column(name, Person.__table__.c[name].type) for name in _FIELDS),
+    Index("person_import_stage_id_number", "id_number", "line"),
     prefixes=["TEMPORARY"],
 )
+_STAGED = tuple(STAGE.c.keys())
+# positional ("?"), in the table's column order, for the driver's executemany
+_SQLITE_STAGE = str(insert(STAGE).compile(dialect=sqlite.dialect()))
+Staged = tuple[Any, ...]  # a staging-table row, in the table's column order
 
 
 def _code_name(code: ErrorCode) -> str:
@@ -286,12 +292,30 @@ def _load_params(stored: str | None) -> dict[str, Any]:
     return json.loads(stored, object_hook=revive) if stored else {}
 
 
-def _refusal(row: dict[str, Any]) -> Rejected:
-    if row["repeats"] is not None:
-        error = DomainError(PersonImportError.DUPLICATE_IN_FILE, line=row["repeats"])
-    else:
-        error = DomainError(_code_named(row["outcome"]), **_load_params(row["params"]))
-    return Rejected(row["line"], error)
+def _refusal(line: int, outcome: str, params: str | None, repeats: int | None) -> Rejected:
+    if repeats is not None:
+        return Rejected(line, DomainError(PersonImportError.DUPLICATE_IN_FILE, line=repeats))
+    return Rejected(line, DomainError(_code_named(outcome), **_load_params(params)))
+
+
+async def _stage(session: AsyncSession, rows: list[Staged]) -> None:
+    """Rows into the staging table, the fastest way each database has."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        # The first statement also starts the transaction the COPY below joins (the driver
+        # begins it lazily, on a statement). A chunk lost to a crash is imported again when
+        # the file is run again, so its commit need not wait for the disk.
+        await connection.execute(text("SET LOCAL synchronous_commit = off"))
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            STAGE.name, records=rows, columns=_STAGED
+        )
+        return
+    # SQLite stores dates as ISO text, as SQLAlchemy's Date does.
+    await connection.exec_driver_sql(
+        _SQLITE_STAGE,
+        [tuple(v.isoformat() if isinstance(v, date) else v for v in row) for row in rows],
+    )
 
 
 # --- checking one row ------------------------------------------------------------------------
@@ -305,14 +329,32 @@ def _date(value: str) -> date:
 
 
 class _Checker:
-    """A row's own checks; what needs other rows or the database is left to the SQL."""
+    """A row's own checks; what needs other rows or the database is left to the SQL. Needs
+    the database no more once made: the villages and the policy parameter sets are read
+    before (see :func:`_prepare`)."""
+
+    # Policies looked up, by village and year: a file mostly holds a county's villages over a
+    # few years, so this rarely fills; when it does, it starts again (memory stays bounded).
+    POLICIES = 20_000
 
     def __init__(self, book: PolicyBook, today: date, villages: set[str]) -> None:
         self.book = book
         self.today = today
         self.villages = villages
+        self.regions: dict[str, RegionCode] = {}  # at most one per village
+        self.policies: dict[tuple[str, int], Policy] = {}
 
-    async def values(self, cells: dict[str, str]) -> dict[str, Any]:
+    async def policy(self, region: RegionCode, year: int) -> Policy:
+        key = (region.code, year)
+        policy = self.policies.get(key)
+        if policy is None:
+            if len(self.policies) >= self.POLICIES:
+                self.policies.clear()
+            policy = self.policies[key] = await self.book.for_region(region, year)
+        return policy
+
+    async def values(self, cells: dict[str, str]) -> tuple[Any, ...]:
+        """The checked values of one row, in the order of ``_FIELDS``."""
         for column in REQUIRED:
             if not cells.get(column):
                 raise DomainError(
@@ -330,11 +372,13 @@ class _Checker:
         if hukou is None:
             raise DomainError(PersonImportError.HUKOU, value=quoted(cells["hukou"]))
         region_text = cells["region"]
-        if region_text not in self.villages:
-            raise DomainError(PersonImportError.NOT_A_VILLAGE, region=quoted(region_text))
-        region = RegionCode(region_text)
+        region = self.regions.get(region_text)
+        if region is None:
+            if region_text not in self.villages:
+                raise DomainError(PersonImportError.NOT_A_VILLAGE, region=quoted(region_text))
+            region = self.regions[region_text] = RegionCode(region_text)
         enrolled_on = _date(cells["enrolled_on"])
-        policy = await self.book.for_region(region, enrolled_on.year)
+        policy = await self.policy(region, enrolled_on.year)
         min_age = policy.enrollment.min_age
         if not (identity.age_on(enrolled_on) >= min_age and enrolled_on <= self.today):
             raise DomainError(
@@ -342,36 +386,33 @@ class _Checker:
             )
         grade = parse_yuan(cells["grade"])
         check_grade(policy, grade)
-        return {
-            "id_number": identity.value,
-            "name": check_name(cells["name"]),
-            "sex": int(identity.sex),
-            "birth_date": identity.birth_date,
-            "ethnicity": check_ethnicity(cells["ethnicity"]),
-            "hukou": hukou.value,
-            "region_code": region.code,
-            "address": check_address(cells["address"]),
-            "phone": check_phone(cells.get("phone")),
-            "special_group": check_special_group(policy, cells.get("special_group")),
-            "bank_account": check_bank_account(cells.get("bank_account")),
-            "grade": grade,
-            "enrolled_on": enrolled_on,
-        }
+        return (
+            identity.value,
+            check_name(cells["name"]),
+            int(identity.sex),
+            identity.birth_date,
+            check_ethnicity(cells["ethnicity"]),
+            hukou.value,
+            region.code,
+            check_address(cells["address"]),
+            check_phone(cells.get("phone")),
+            check_special_group(policy, cells.get("special_group")),
+            check_bank_account(cells.get("bank_account")),
+            grade,
+            enrolled_on,
+        )
 
-    async def stage_row(self, row: Row, positions: dict[str, int]) -> dict[str, Any]:
+    async def stage_row(self, row: Row, positions: dict[str, int]) -> Staged:
         """The staging-table row for one line of the file."""
         cells = {
             column: row.cells[index] if index < len(row.cells) else ""
             for column, index in positions.items()
         }
-        staged: dict[str, Any] = dict.fromkeys(STAGE.c.keys())
-        staged["line"] = row.line
         try:
-            staged.update(await self.values(cells))
+            return (row.line, None, None, None, *await self.values(cells))
         except DomainError as error:
-            staged["outcome"] = _code_name(error.code)
-            staged["params"] = _dump_params(error.params)
-        return staged
+            refused = (row.line, _code_name(error.code), _dump_params(error.params), None)
+            return refused + (None,) * len(_FIELDS)
 
 
 async def _villages(session: AsyncSession) -> set[str]:
@@ -383,9 +424,8 @@ async def _villages(session: AsyncSession) -> set[str]:
 
 
 async def _prepare(session: AsyncSession, today: date) -> _Checker:
-    """A fresh staging table, and a checker that needs the database no more: the villages and
-    the policy parameter sets are read here, once."""
-    await session.execute(text(f"DROP TABLE IF EXISTS {STAGE.name}"))
+    """A fresh staging table, and the checker with all it needs from the database."""
+    await session.run_sync(lambda sync: STAGE.drop(sync.connection(), checkfirst=True))
     await session.run_sync(lambda sync: STAGE.create(sync.connection()))
     villages = await _villages(session)
     book = PolicyBook(session)
@@ -403,24 +443,23 @@ def _lines(lo: int, hi: int) -> Any:
     return STAGE.c.line.between(lo, hi)
 
 
-async def _mark_repeats(session: AsyncSession) -> None:
-    """A valid row whose ID number an earlier valid row has is refused, naming that line.
-    (Refused rows keep no ID number, so they never count as the earlier line.)"""
-    await session.run_sync(
-        lambda sync: sync.execute(
-            text(f"CREATE INDEX {STAGE.name}_id_number ON {STAGE.name} (id_number, line)")
-        )
-    )
+async def _mark_repeats(session: AsyncSession, lo: int, hi: int) -> None:
+    """Lines ``lo``–``hi`` whose ID number an earlier line (staged before, or in this chunk)
+    has, refused naming the first such line. Rows refused by their own checks keep no ID
+    number, so they never count as the earlier line; rows refused against the database do."""
     earlier = STAGE.alias("earlier")
-    first = (
-        select(func.min(earlier.c.line))
-        .where(earlier.c.id_number == STAGE.c.id_number)
-        .scalar_subquery()
-    )
+    same = earlier.c.id_number == STAGE.c.id_number
     await session.execute(
         update(STAGE)
-        .where(STAGE.c.outcome.is_(None), STAGE.c.line > first)
-        .values(outcome=_code_name(PersonImportError.DUPLICATE_IN_FILE), repeats=first)
+        .where(
+            STAGE.c.outcome.is_(None),
+            _lines(lo, hi),
+            exists(select(earlier.c.line).where(same, earlier.c.line < STAGE.c.line)),
+        )
+        .values(
+            outcome=_code_name(PersonImportError.DUPLICATE_IN_FILE),
+            repeats=select(func.min(earlier.c.line)).where(same).scalar_subquery(),
+        )
     )
 
 
@@ -428,30 +467,31 @@ async def _mark_against_database(session: AsyncSession, digest: str, lo: int, hi
     """Lines ``lo``–``hi`` still to go in whose person is in the database already (put in by
     this file: done; by anything else: refused), or is on the employees'-scheme list at or
     after the enrolment date (rulebook §5.3, §5.14 art. 7: an overlap is the two schemes'
-    transfer procedure, not an import). Set-based: one statement each, whatever the number."""
+    transfer procedure, not an import). Set-based: one statement, whatever the number."""
     person, batch = Person.__table__, ImportBatch.__table__
     employees = EmployeeInsured.__table__
-    pending = (STAGE.c.outcome.is_(None), _lines(lo, hi))
-    by_this_file = (
+    enrolled = exists(select(person.c.id).where(person.c.id_number == STAGE.c.id_number))
+    by_this_file = exists(
         select(person.c.id)
         .join(batch, person.c.import_batch_id == batch.c.id)
         .where(person.c.id_number == STAGE.c.id_number, batch.c.file_sha256 == digest)
     )
-    await session.execute(update(STAGE).where(*pending, exists(by_this_file)).values(outcome=_DONE))
-    enrolled = select(person.c.id).where(person.c.id_number == STAGE.c.id_number)
-    await session.execute(
-        update(STAGE)
-        .where(*pending, exists(enrolled))
-        .values(outcome=_code_name(PersonImportError.ALREADY_ENROLLED))
-    )
-    insured = select(employees.c.id_number).where(
-        employees.c.id_number == STAGE.c.id_number,
-        or_(employees.c.insured_to.is_(None), employees.c.insured_to >= STAGE.c.enrolled_on),
+    insured = exists(
+        select(employees.c.id_number).where(
+            employees.c.id_number == STAGE.c.id_number,
+            or_(employees.c.insured_to.is_(None), employees.c.insured_to >= STAGE.c.enrolled_on),
+        )
     )
     await session.execute(
         update(STAGE)
-        .where(*pending, exists(insured))
-        .values(outcome=_code_name(PersonImportError.EMPLOYEE_SCHEME))
+        .where(STAGE.c.outcome.is_(None), _lines(lo, hi), or_(enrolled, insured))
+        .values(
+            outcome=case(
+                (by_this_file, _DONE),
+                (enrolled, _code_name(PersonImportError.ALREADY_ENROLLED)),
+                else_=_code_name(PersonImportError.EMPLOYEE_SCHEME),
+            )
+        )
     )
 
 
@@ -473,11 +513,9 @@ async def _counts(session: AsyncSession, lo: int, hi: int) -> tuple[int, int, in
 # --- writing ---------------------------------------------------------------------------------
 
 
-async def _write(session: AsyncSession, batch_id: int, digest: str, lo: int, hi: int) -> int:
-    """Put lines ``lo``–``hi`` in; returns how many people went in. Checked against the
-    database again first, in the same transaction (a counter may have enrolled someone since
-    the whole file was checked)."""
-    await _mark_against_database(session, digest, lo, hi)
+async def _write(session: AsyncSession, batch_id: int, lo: int, hi: int) -> int:
+    """Put in the accepted lines ``lo``–``hi`` (checked against the database in this same
+    transaction) and count them in the batch; returns how many went in."""
     expected, _, _ = await _counts(session, lo, hi)
     if not expected:
         return 0
@@ -508,7 +546,7 @@ async def _write(session: AsyncSession, batch_id: int, digest: str, lo: int, hi:
         .values(imported=ImportBatch.imported + inserted)
         .execution_options(synchronize_session=False)
     )
-    return int(inserted)
+    return inserted
 
 
 async def _claim_batch(
@@ -561,27 +599,32 @@ async def import_persons(
     *,
     today: date,
     all_or_nothing: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     rejected: Callable[[Rejected], None] | None = None,
 ) -> ImportReport:
-    """Import the people of ``path``. ``units`` must run every unit of work on one and the
-    same connection (the staging table lives there). ``progress`` hears how many rows have
-    been checked; ``rejected`` hears each refused row, in line order, once the file is
-    through. A database failure part way is :attr:`PersonImportError.INTERRUPTED`, whose
-    message (and log record) holds nothing of the file's rows; running the same file again
-    completes the import."""
+    """Import the people of ``path``.
+
+    ``units`` must run every unit of work on one and the same connection (the staging table
+    lives there). ``progress`` hears (rows done, rows in the file) as the import goes;
+    ``rejected`` hears each refused row, in line order, at the end. The file is read to its
+    end before anything is written (a file that cannot be read is refused with the line where
+    reading stopped, and changes nothing). A database failure part way is
+    :attr:`PersonImportError.INTERRUPTED`, whose message (and log record) holds nothing of
+    the file's rows; running the same file again completes the import."""
     run = _Run(units, actor, path, file_digest(path), today)
     with read_table(path) as table:
         positions = columns(table.header, HEADINGS)
         missing = [HEADINGS[c][1] for c in REQUIRED if c not in positions]
         if missing:
             raise DomainError(PersonImportError.HEADER, missing="、".join(missing))
-        try:
-            return await run.go(table.rows, positions, all_or_nothing, progress, rejected)
-        except DBAPIError as error:
-            cause = _cause(error)
-        except OSError as error:  # the connection's socket, below the driver
-            cause = type(error).__name__
+        total = sum(1 for _ in table.rows)
+    try:
+        with read_table(path) as table:
+            return await run.go(table.rows, positions, total, all_or_nothing, progress, rejected)
+    except DBAPIError as error:
+        cause = _cause(error)
+    except OSError as error:  # the connection's socket, below the driver
+        cause = type(error).__name__
     # Raised outside the handler, so that the driver's error is not chained to it: its text
     # may quote the statement's parameters, which are rows of the file.
     log.warning(
@@ -601,7 +644,7 @@ def _cause(error: DBAPIError) -> str:
 
 @dataclass
 class _Run:
-    """One run of an import: stage and check, compare, write, report."""
+    """One run of an import."""
 
     units: UnitOfWork
     actor: audit.AuditActor
@@ -615,8 +658,8 @@ class _Run:
     imported: int = 0
 
     def saved(self) -> LangText:
-        if self.batch_id is None:
-            return LangText("尚未写入任何人员。", "Nobody had been written yet. ")
+        if self.batch_id is None or not self.imported:
+            return LangText("本次运行尚未写入任何人员。", "This run had written nobody yet. ")
         return LangText(
             f"本次运行已写入的 {self.imported} 人已保存在导入批次 {self.batch_id} 中。",
             f"The {self.imported} people this run wrote are saved in import batch "
@@ -627,28 +670,45 @@ class _Run:
         self,
         rows: Iterator[Row],
         positions: dict[str, int],
+        total: int,
         all_or_nothing: bool,
-        progress: Callable[[int], None] | None,
+        progress: Callable[[int, int], None] | None,
         rejected: Callable[[Rejected], None] | None,
     ) -> ImportReport:
-        await self.stage(rows, positions, progress)
-        self.phase = "comparing"
         async with self.units() as session:
-            await _mark_repeats(session)
-            await _mark_against_database(session, self.digest, 0, self.last)
-            _, already_done, refused = await _counts(session, 0, self.last)
+            checker = await _prepare(session, self.today)
+            if not all_or_nothing:
+                self.batch_id, self.number = await _claim_batch(
+                    session, self.actor, self.path, self.digest
+                )
+        # Each row is checked as it is read; a chunk of checked rows at a time goes on to the
+        # database. Neither the file's rows nor its ID numbers are held beyond one chunk.
+        done = 0
+        staged: list[Staged] = []
+        for row in rows:
+            staged.append(await checker.stage_row(row, positions))
+            if len(staged) < CHUNK:
+                continue
+            done += await self.chunk(staged, all_or_nothing)
+            staged = []
+            if progress is not None:
+                progress(done, total)
+        if staged:
+            done += await self.chunk(staged, all_or_nothing)
+            if progress is not None:
+                progress(done, total)
         self.phase = "writing"
-        if all_or_nothing and refused:
-            report = ImportReport(None, 0, already_done, refused, 0)
-        elif all_or_nothing:
+        if all_or_nothing:
             report = await self.write_all()
         else:
-            report = await self.write_by_chunks()
+            async with self.units() as session:
+                _, already_done, refused = await _counts(session, 0, self.last)
+                report = await self.finish(session, self.imported, already_done, refused)
         self.phase = "reporting"
         if rejected is not None:
             await self.report(rejected)
         async with self.units() as session:
-            await session.execute(text(f"DROP TABLE {STAGE.name}"))
+            await session.run_sync(lambda sync: STAGE.drop(sync.connection()))
             if report.imported and dialect_of(session) == "postgresql":
                 # A bulk load changes the table's shape: refresh the planner's statistics now
                 # rather than whenever autovacuum gets to it (until then, look-ups by ID
@@ -656,86 +716,64 @@ class _Run:
                 await session.execute(text("ANALYZE person"))
         return report
 
-    async def stage(
-        self,
-        rows: Iterator[Row],
-        positions: dict[str, int],
-        progress: Callable[[int], None] | None,
-    ) -> None:
-        """Each row checked on its own as it is read, and staged a chunk at a time: the file's
-        rows are never held, only one chunk of checked values."""
-        async with self.units() as session:
-            checker = await _prepare(session, self.today)
-        staged: list[dict[str, Any]] = []
-        for row in rows:
-            staged.append(await checker.stage_row(row, positions))
-            self.last = row.line
-            if len(staged) == CHUNK:
-                await self.flush(staged, progress)
-                staged = []
-        await self.flush(staged, progress)
+    async def chunk(self, staged: list[Staged], check_only: bool) -> int:
+        """Stage a chunk of rows and compare them with the lines before and the database;
+        unless all or nothing, put the accepted ones in (counted in the batch and audited in
+        this same transaction). Returns the number of rows."""
+        lo, hi = staged[0][0], staged[-1][0]
 
-    async def flush(
-        self, staged: list[dict[str, Any]], progress: Callable[[int], None] | None
-    ) -> None:
-        if not staged:
-            return
-        async with self.units() as session:
-            await session.execute(insert(STAGE), staged)
-        if progress is not None:
-            progress(len(staged))
+        async def work(session: AsyncSession) -> int:
+            await _stage(session, staged)
+            await _mark_repeats(session, lo, hi)
+            await _mark_against_database(session, self.digest, lo, hi)
+            if check_only:
+                return 0
+            assert self.batch_id is not None
+            imported = await _write(session, self.batch_id, lo, hi)
+            if imported:
+                audit.record(
+                    session,
+                    self.actor,
+                    "person.import.rows",
+                    f"import_batch:{self.batch_id}",
+                    run=self.number,
+                    lines=f"{lo}-{hi}",
+                    imported=imported,
+                )
+            return imported
+
+        self.imported += await self.retrying(work)
+        self.last = hi
+        return len(staged)
 
     async def write_all(self) -> ImportReport:
-        """Every accepted row in one transaction, or (if one turns out refused) none."""
+        """Every accepted row in one transaction, or (if any row is refused) none."""
+        async with self.units() as session:
+            _, already_done, refused = await _counts(session, 0, self.last)
+        if refused:
+            return ImportReport(None, 0, already_done, refused, 0)
 
         async def everything(session: AsyncSession) -> ImportReport:
-            batch_id, number = await _claim_batch(session, self.actor, self.path, self.digest)
-            imported = await _write(session, batch_id, self.digest, 0, self.last)
+            self.batch_id, self.number = await _claim_batch(
+                session, self.actor, self.path, self.digest
+            )
+            # a counter may have enrolled someone since the chunk was checked
+            await _mark_against_database(session, self.digest, 0, self.last)
+            imported = await _write(session, self.batch_id, 0, self.last)
             _, already_done, refused = await _counts(session, 0, self.last)
             if refused:
                 raise _Refused
-            return await self.finish(session, batch_id, number, imported, already_done, 0)
+            return await self.finish(session, imported, already_done, 0)
 
         try:
             return await self.retrying(everything)
         except _Refused:
+            self.batch_id = None
             # The rolled-back write took its marks with it: mark again, to report the rows.
             async with self.units() as session:
                 await _mark_against_database(session, self.digest, 0, self.last)
                 _, already_done, refused = await _counts(session, 0, self.last)
             return ImportReport(None, 0, already_done, refused, 0)
-
-    async def write_by_chunks(self) -> ImportReport:
-        """The accepted rows a chunk of lines per transaction, each counted in the batch and
-        audited in the same transaction."""
-        async with self.units() as session:
-            self.batch_id, self.number = await _claim_batch(
-                session, self.actor, self.path, self.digest
-            )
-        batch_id = self.batch_id
-        for lo in range(0, self.last + 1, WRITE_CHUNK):
-            hi = lo + WRITE_CHUNK - 1
-
-            async def chunk(session: AsyncSession, lo: int = lo, hi: int = hi) -> int:
-                imported = await _write(session, batch_id, self.digest, lo, hi)
-                if imported:
-                    audit.record(
-                        session,
-                        self.actor,
-                        "person.import.rows",
-                        f"import_batch:{batch_id}",
-                        run=self.number,
-                        lines=f"{lo}-{hi}",
-                        imported=imported,
-                    )
-                return imported
-
-            self.imported += await self.retrying(chunk)
-        async with self.units() as session:
-            _, already_done, refused = await _counts(session, 0, self.last)
-            return await self.finish(
-                session, batch_id, self.number, self.imported, already_done, refused
-            )
 
     async def retrying(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """``work`` in a unit of work, again if a counter's enrolment raced it (PostgreSQL)."""
@@ -746,35 +784,30 @@ class _Run:
             except _Raced:
                 if attempt == 3:
                     raise
-        raise AssertionError  # unreachable
+        raise AssertionError  # not reached
 
     async def finish(
-        self,
-        session: AsyncSession,
-        batch_id: int,
-        number: int,
-        imported: int,
-        already_done: int,
-        refused: int,
+        self, session: AsyncSession, imported: int, already_done: int, refused: int
     ) -> ImportReport:
+        assert self.batch_id is not None
         # read afresh: the batch may be in this session from before its count grew in SQL
-        batch = await session.get(ImportBatch, batch_id, populate_existing=True)
+        batch = await session.get(ImportBatch, self.batch_id, populate_existing=True)
         assert batch is not None
         batch.rejected, batch.finished_at = refused, utcnow()
         audit.record(
             session,
             self.actor,
             "person.import",
-            f"import_batch:{batch_id}",
+            f"import_batch:{batch.id}",
             file=self.path.name,
             sha256=self.digest,
-            run=number,
+            run=self.number,
             imported=imported,
             already_done=already_done,
             rejected=refused,
             file_imported=batch.imported,
         )
-        return ImportReport(batch_id, imported, already_done, refused, batch.imported)
+        return ImportReport(batch.id, imported, already_done, refused, batch.imported)
 
     async def report(self, rejected: Callable[[Rejected], None]) -> None:
         """Hand the refused rows on in line order, a page at a time."""
@@ -793,8 +826,8 @@ class _Run:
                         .limit(CHUNK)
                     )
                 ).all()
-            for row in page:
-                rejected(_refusal(row._asdict()))
+            for line, outcome, params, repeats in page:
+                rejected(_refusal(line, outcome, params, repeats))
             if len(page) < CHUNK:
                 return
             after = page[-1].line

@@ -9,7 +9,7 @@ import logging
 import socket
 import sys
 from collections.abc import Awaitable, Callable
-from enum import Enum
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,8 +43,7 @@ from jubao.platform.logs import log_to_file
 from jubao.platform.migrate import SchemaOutOfDateError, check_schema_current, migrate
 from jubao.platform.services import Services
 from jubao.platform.settings import InsecureConfigurationError, Settings
-from jubao.tabular import read_table
-from jubao.tenants.codes import Level, RegionCode
+from jubao.tenants.codes import RegionCode
 from jubao.tenants.demo import DEMO_LIMITS
 from jubao.tenants.importer import RegionImportError, import_regions, read_regions
 from jubao.tenants.models import Region
@@ -599,12 +598,16 @@ def import_persons_command(
     partial = report.with_name(report.name + ".part")
 
     async def work(services: Services) -> ImportReport:
-        with (
-            partial.open("w", encoding="utf-8") as out,
-            click.progressbar(
-                length=_count_rows(file), label="检查 / checking", file=sys.stderr
-            ) as bar,
-        ):
+        with ExitStack() as stack:
+            out = stack.enter_context(partial.open("w", encoding="utf-8"))
+            bars: list[Any] = []
+
+            def progress(done: int, total: int) -> None:
+                if not bars:  # the importer counts the rows (reading the file to its end) first
+                    bar = click.progressbar(length=total, label="导入 / importing", file=sys.stderr)
+                    bars.append(stack.enter_context(bar))
+                bars[0].update(done - bars[0].pos)
+
             async with services.db.one_connection(session.actor) as units:
                 return await import_persons(
                     units,
@@ -612,7 +615,7 @@ def import_persons_command(
                     file,
                     all_or_nothing=all_or_nothing,
                     today=services.clock.today(),
-                    progress=bar.update,
+                    progress=progress,
                     rejected=lambda row: out.write(row.describe(session.lang) + "\n"),
                 )
 
@@ -633,11 +636,6 @@ def import_persons_command(
         raise click.ClickException(
             PersonImportError.REJECTED.message(session.lang, count=result.rejected)
         )
-
-
-def _count_rows(file: Path) -> int:
-    with read_table(file) as table:
-        return sum(1 for _ in table.rows)
 
 
 @main.group()

@@ -360,7 +360,6 @@ async def test_the_file_is_read_and_checked_a_chunk_at_a_time(
     chunk of the file's rows; duplicates across chunks are still found (in the database),
     and the refused rows still come in line order."""
     monkeypatch.setattr(imports, "CHUNK", 4)
-    monkeypatch.setattr(imports, "WRITE_CHUNK", 5)
     alive = most = 0
     reading = imports.read_table
 
@@ -421,7 +420,7 @@ async def test_an_interrupted_import_says_what_it_did_and_completes_its_batch_wh
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(imports, "WRITE_CHUNK", 4)
+    monkeypatch.setattr(imports, "CHUNK", 4)
     numbers = [id_number(date(1960, 1, 1), n) for n in range(1, 20, 2)]
     path = write(tmp_path, *(row(n, name=f"村民{i}") for i, n in enumerate(numbers)))  # 2–11
     write_lines = imports._write
@@ -430,7 +429,7 @@ async def test_an_interrupted_import_says_what_it_did_and_completes_its_batch_wh
     async def connection_lost(*args: Any) -> int:
         nonlocal writes
         writes += 1
-        if writes == 2:  # lines 0–3 went in (2 and 3); the connection goes with 4–7
+        if writes == 2:  # lines 2–5 went in; the connection goes with 6–9
             raise OperationalError(
                 "INSERT INTO person (id_number, name) SELECT …",
                 [(numbers[2], "村民2"), (numbers[3], "村民3")],
@@ -444,7 +443,7 @@ async def test_an_interrupted_import_says_what_it_did_and_completes_its_batch_wh
     error = caught.value
     assert error.code is PersonImportError.INTERRUPTED
     assert "可以放心地再次运行同一命令" in error.message(Lang.ZH)
-    assert "2 people this run wrote are saved in import batch" in error.message(Lang.EN)
+    assert "4 people this run wrote are saved in import batch" in error.message(Lang.EN)
     # nothing of the file's rows in the message, its chain, or the log
     assert error.__cause__ is None and error.__context__ is None
     said = [str(error), error.message(Lang.ZH), error.message(Lang.EN)]
@@ -452,25 +451,25 @@ async def test_an_interrupted_import_says_what_it_did_and_completes_its_batch_wh
     assert not [text for text in said for secret in (*numbers, "村民") if secret in text]
 
     batch = await batch_of(services, 1)
-    assert (batch.imported, batch.runs, batch.finished_at) == (2, 1, None)
+    assert (batch.imported, batch.runs, batch.finished_at) == (4, 1, None)
     assert await events(services, "person.import.rows") == [
-        {"run": 1, "lines": "0-3", "imported": 2}
+        {"run": 1, "lines": "2-5", "imported": 4}
     ]
     assert await events(services, "person.import") == []
-    assert await people(services) == 2
+    assert await people(services) == 4
 
     monkeypatch.setattr(imports, "_write", write_lines)
     again = await run(services, path)
     assert again.report == ImportReport(
-        batch_id=1, imported=8, already_done=2, rejected=0, file_imported=10
+        batch_id=1, imported=6, already_done=4, rejected=0, file_imported=10
     )
     batch = await batch_of(services, 1)
     assert (batch.imported, batch.runs, batch.rejected) == (10, 2, 0)
     assert batch.finished_at is not None
-    assert [e["imported"] for e in await events(services, "person.import.rows")] == [2, 4, 4]
+    assert [e["imported"] for e in await events(services, "person.import.rows")] == [4, 4, 2]
     summary = await events(services, "person.import")
     assert [(e["run"], e["imported"], e["already_done"], e["file_imported"]) for e in summary] == [
-        (2, 8, 2, 10)
+        (2, 6, 4, 10)
     ]
     assert await people(services) == 10
 
