@@ -22,14 +22,16 @@ the file's total.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -167,11 +169,11 @@ class PersonImportError(ErrorCode):
         "{count} rows rejected, nothing imported (--all-or-nothing)",
     )
     INTERRUPTED = (
-        "导入中断：数据库出错（{cause}）。{saved}可以放心地再次运行同一命令：已导入的行会被识别，"
+        "导入中断：{cause}。{saved}可以放心地再次运行同一命令：已导入的行会被识别，"
         "不会重复导入，本次导入会在同一批次中完成。",
-        "The import was interrupted: a database error ({cause}). {saved}It is safe to run the "
-        "same command again: rows already imported are recognised and not imported twice, "
-        "and the run completes the same batch.",
+        "The import was interrupted: {cause}. {saved}It is safe to run the same command "
+        "again: rows already imported are recognised and not imported twice, and the run "
+        "completes the same batch.",
     )
 
 
@@ -306,10 +308,8 @@ async def _stage(session: AsyncSession, rows: list[Staged]) -> None:
         # begins it lazily, on a statement). A chunk lost to a crash is imported again when
         # the file is run again, so its commit need not wait for the disk.
         await connection.execute(text("SET LOCAL synchronous_commit = off"))
-        raw = await connection.get_raw_connection()
-        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            STAGE.name, records=rows, columns=_STAGED
-        )
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        await driver.copy_records_to_table(STAGE.name, records=rows, columns=_STAGED)
         return
     # SQLite stores dates as ISO text, as SQLAlchemy's Date does.
     await connection.exec_driver_sql(
@@ -344,16 +344,16 @@ class _Checker:
         self.regions: dict[str, RegionCode] = {}  # at most one per village
         self.policies: dict[tuple[str, int], Policy] = {}
 
-    async def policy(self, region: RegionCode, year: int) -> Policy:
+    def policy(self, region: RegionCode, year: int) -> Policy:
         key = (region.code, year)
         policy = self.policies.get(key)
         if policy is None:
             if len(self.policies) >= self.POLICIES:
                 self.policies.clear()
-            policy = self.policies[key] = await self.book.for_region(region, year)
+            policy = self.policies[key] = self.book.resolve(region, year)
         return policy
 
-    async def values(self, cells: dict[str, str]) -> tuple[Any, ...]:
+    def values(self, cells: dict[str, str]) -> tuple[Any, ...]:
         """The checked values of one row, in the order of ``_FIELDS``."""
         for column in REQUIRED:
             if not cells.get(column):
@@ -378,7 +378,7 @@ class _Checker:
                 raise DomainError(PersonImportError.NOT_A_VILLAGE, region=quoted(region_text))
             region = self.regions[region_text] = RegionCode(region_text)
         enrolled_on = _date(cells["enrolled_on"])
-        policy = await self.policy(region, enrolled_on.year)
+        policy = self.policy(region, enrolled_on.year)
         min_age = policy.enrollment.min_age
         if not (identity.age_on(enrolled_on) >= min_age and enrolled_on <= self.today):
             raise DomainError(
@@ -402,17 +402,21 @@ class _Checker:
             enrolled_on,
         )
 
-    async def stage_row(self, row: Row, positions: dict[str, int]) -> Staged:
+    def stage_row(self, row: Row, positions: dict[str, int]) -> Staged:
         """The staging-table row for one line of the file."""
         cells = {
             column: row.cells[index] if index < len(row.cells) else ""
             for column, index in positions.items()
         }
         try:
-            return (row.line, None, None, None, *await self.values(cells))
+            return (row.line, None, None, None, *self.values(cells))
         except DomainError as error:
             refused = (row.line, _code_name(error.code), _dump_params(error.params), None)
             return refused + (None,) * len(_FIELDS)
+
+    def next_chunk(self, rows: Iterator[Row], positions: dict[str, int]) -> list[Staged]:
+        """The next chunk of the file, read and checked (empty at the end)."""
+        return [self.stage_row(row, positions) for row in islice(rows, CHUNK)]
 
 
 async def _villages(session: AsyncSession) -> set[str]:
@@ -427,13 +431,7 @@ async def _prepare(session: AsyncSession, today: date) -> _Checker:
     """A fresh staging table, and the checker with all it needs from the database."""
     await session.run_sync(lambda sync: STAGE.drop(sync.connection(), checkfirst=True))
     await session.run_sync(lambda sync: STAGE.create(sync.connection()))
-    villages = await _villages(session)
-    book = PolicyBook(session)
-    if villages:
-        # The book reads every parameter set on its first question, and later questions only
-        # resolve from what it holds: ask one now, in this transaction.
-        await book.for_region(RegionCode(min(villages)), today.year)
-    return _Checker(book, today, villages)
+    return _Checker(await PolicyBook(session).load(), today, await _villages(session))
 
 
 # --- the set-based checks --------------------------------------------------------------------
@@ -624,22 +622,31 @@ async def import_persons(
     except DBAPIError as error:
         cause = _cause(error)
     except OSError as error:  # the connection's socket, below the driver
-        cause = type(error).__name__
+        cause = _LOST if isinstance(error, ConnectionError) else _failure(type(error).__name__)
     # Raised outside the handler, so that the driver's error is not chained to it: its text
     # may quote the statement's parameters, which are rows of the file.
     log.warning(
-        "person import interrupted by a database error",
-        extra={"fields": {"cause": cause, "phase": run.phase, "batch": run.batch_id}},
+        "person import interrupted",
+        extra={"fields": {"cause": cause.en, "phase": run.phase, "batch": run.batch_id}},
     )
     raise DomainError(PersonImportError.INTERRUPTED, cause=cause, saved=run.saved())
 
 
-def _cause(error: DBAPIError) -> str:
-    """The kind of failure, without the driver's message."""
+_LOST = LangText("数据库连接断开", "the database connection was lost")
+
+
+def _failure(kind: str) -> LangText:
+    return LangText(f"数据库出错（{kind}）", f"a database error ({kind})")
+
+
+def _cause(error: DBAPIError) -> LangText:
+    """What failed, without the driver's message (which may quote the statement's values)."""
+    if error.connection_invalidated:
+        return _LOST
     original = error.orig if error.orig is not None else error
     code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
-    kind = "connection lost" if error.connection_invalidated else type(original).__name__
-    return f"{kind}, SQLSTATE {code}" if code else kind
+    kind = type(original).__name__
+    return _failure(f"{kind}, SQLSTATE {code}" if code else kind)
 
 
 @dataclass
@@ -681,20 +688,21 @@ class _Run:
                 self.batch_id, self.number = await _claim_batch(
                     session, self.actor, self.path, self.digest
                 )
-        # Each row is checked as it is read; a chunk of checked rows at a time goes on to the
-        # database. Neither the file's rows nor its ID numbers are held beyond one chunk.
+        # Each row is checked as it is read, a chunk of checked rows at a time goes on to the
+        # database; the next chunk is read and checked (in a thread) while the database takes
+        # the last one. Neither the file's rows nor its ID numbers are held beyond that.
         done = 0
-        staged: list[Staged] = []
-        for row in rows:
-            staged.append(await checker.stage_row(row, positions))
-            if len(staged) < CHUNK:
-                continue
-            done += await self.chunk(staged, all_or_nothing)
-            staged = []
-            if progress is not None:
-                progress(done, total)
-        if staged:
-            done += await self.chunk(staged, all_or_nothing)
+        staged = await asyncio.to_thread(checker.next_chunk, rows, positions)
+        while staged:
+            checking = asyncio.ensure_future(asyncio.to_thread(checker.next_chunk, rows, positions))
+            try:
+                done += await self.chunk(staged, all_or_nothing)
+            except BaseException:
+                # never leave the thread reading the file after this run has given up
+                with suppress(Exception):
+                    await checking
+                raise
+            staged = await checking
             if progress is not None:
                 progress(done, total)
         self.phase = "writing"

@@ -770,11 +770,22 @@ class PolicyBook:
         self._sets: list[PolicySet] | None = None
         self._resolved: dict[tuple[tuple[int, ...], int], Policy] = {}
 
-    async def for_region(self, region: RegionCode, year: int) -> Policy:
+    async def load(self) -> PolicyBook:
+        """Read every parameter set (once): from then on :meth:`resolve` needs no database."""
         if self._sets is None:
             # Policy sets are public rules, so they are read unscoped (a Core query).
             rows = await self._session.execute(select(unscoped(PolicySet)))
             self._sets = [PolicySet(**row._mapping) for row in rows]
+        return self
+
+    async def for_region(self, region: RegionCode, year: int) -> Policy:
+        await self.load()
+        return self.resolve(region, year)
+
+    def resolve(self, region: RegionCode, year: int) -> Policy:
+        """The policy of ``region`` in ``year``, from the sets :meth:`load` read."""
+        if self._sets is None:
+            raise RuntimeError("PolicyBook.resolve before load")
         applicable = tuple(
             s.id
             for s in self._sets

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from jubao.audit import AuditEvent
 from jubao.errors import DomainError, Lang
@@ -502,3 +503,42 @@ async def test_a_file_with_a_bad_byte_at_its_end_is_refused_before_any_row(
         await run(services, path)
     assert caught.value.code is TableError.ENCODING
     assert await people(services) == 0
+
+
+async def test_a_lost_connection_is_one_message_and_running_again_completes(
+    services: Services, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real thing on PostgreSQL: the server ends the import's connection mid-way."""
+    if services.db.is_sqlite:
+        pytest.skip("SQLite has no server to lose the connection to")
+    monkeypatch.setattr(imports, "CHUNK", 3)
+    numbers = [id_number(date(1960, 1, 1), n) for n in range(1, 18, 2)]
+    path = write(tmp_path, *(row(n, name=f"村民{i}") for i, n in enumerate(numbers)))
+    stage = imports._stage
+    chunks = 0
+
+    async def cut_off(session: AsyncSession, rows: list[Any]) -> None:
+        nonlocal chunks
+        chunks += 1
+        if chunks == 2:
+            pid = await session.scalar(text("SELECT pg_backend_pid()"))
+            async with services.db.engine.connect() as other:
+                await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await stage(session, rows)
+
+    monkeypatch.setattr(imports, "_stage", cut_off)
+    with pytest.raises(DomainError) as caught:
+        await run(services, path)
+    assert caught.value.code is PersonImportError.INTERRUPTED
+    assert "database connection was lost" in caught.value.message(Lang.EN)
+    assert "3 people this run wrote" in caught.value.message(Lang.EN)
+    assert not [n for n in numbers if n in str(caught.value)]
+    assert await people(services) == 3
+
+    monkeypatch.setattr(imports, "_stage", stage)
+    again = await run(services, path)
+    assert (again.report.imported, again.report.already_done, again.report.file_imported) == (
+        6,
+        3,
+        9,
+    )

@@ -4,9 +4,12 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import OperationalError
 
+from jubao.pension import imports
 from jubao.pension.contributions import Contribution
 from jubao.pension.crosscheck import EmployeeInsured
 from jubao.pension.ledger import AccountBalance
@@ -179,3 +182,34 @@ def test_check_ids_reports_numbers_stored_before_the_normaliser(jubao, tmp_path:
     assert f"and is the same number as person {first}" in found.output
     assert "1 ID numbers are not in canonical form" in found.output
     assert number not in found.output and full_width not in found.output  # no personal data
+
+
+def test_an_interrupted_import_prints_one_line_without_personal_data(  # type: ignore[no-untyped-def]
+    jubao, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup(jubao, tmp_path)
+    ids = [id_number(date(1960, 1, 1), n) for n in (1, 3, 5)]
+    people = PEOPLE_HEADER + "".join(
+        f"{i},村民{n},01,农业,410121101201,某村,500,2020-01-01,6222{n:011d},011\n"
+        for n, i in enumerate(ids)
+    )
+    (tmp_path / "people.csv").write_text(people, encoding="utf-8")
+
+    async def connection_lost(*args: object) -> int:
+        raise OperationalError(
+            "INSERT INTO person …", [(ids[0], "村民0")], ConnectionResetError("reset by peer")
+        )
+
+    with monkeypatch.context() as patch:
+        patch.setattr(imports, "_write", connection_lost)
+        lost = jubao("import", "persons", "people.csv")
+    assert lost.exit_code == 1
+    assert lost.output.startswith("Error: 导入中断") and lost.output.count("\n") == 1
+    assert "可以放心地再次运行同一命令" in lost.output
+    assert not [secret for secret in (*ids, "村民") if secret in lost.output]
+    assert not list(tmp_path.glob("people.csv.rejected.txt*"))  # no half report left behind
+
+    again = jubao("import", "persons", "people.csv")
+    assert again.exit_code == 0, again.output
+    assert "导入 3 人" in again.output and "本文件累计导入 3 人" in again.output
+    assert (tmp_path / "people.csv.rejected.txt").read_text(encoding="utf-8") == ""
