@@ -1,16 +1,17 @@
 """Bulk import of people already enrolled (the 通江 county story: a county's historical records
 moved into the provincial system in one go).
 
-The file is read and checked as a stream, a chunk of rows at a time, so that memory stays the
-same whatever its size. Each row's own checks (ID number, the other fields, the village, the
+The file is first read to its end (a file that cannot be read changes nothing), then read
+again and checked as a stream, a chunk of rows at a time, so that memory stays the same
+whatever its size. Each row's own checks (ID number, the other fields, the village, the
 enrolment date and grade against the policy of that year) run in Python; each chunk then goes
 to a staging table (temporary, on the import's one connection) holding the checked values, or
 the reason a row was refused. Everything that compares rows with each other or with the
 database is set-based SQL over that table: ID numbers repeated inside the file, people already
-enrolled, people on the employees'-scheme list. The accepted rows go in by ``INSERT … SELECT``
-from the staging table, a chunk of lines per transaction (or, with ``all_or_nothing``, all in
-one transaction and only if no row was refused). The refused rows are then read back in line
-order for the report.
+enrolled, people on the employees'-scheme list. The chunk's accepted rows go in by ``INSERT …
+SELECT`` from the staging table in the same transaction (with ``all_or_nothing``, all the rows
+go in at the end, in one transaction, and only if no row was refused). The refused rows are
+read back in line order for the report.
 
 A file is one import batch, identified by its content (SHA-256). An import may be interrupted
 and run again: the run completes the same batch, and rows whose person that file already put in
@@ -658,11 +659,12 @@ class _Run:
     path: Path
     digest: str
     today: date
-    phase: str = "checking"
+    phase: str = "importing"  # for the log, if the run is interrupted
     last: int = 1  # the file's last line
     batch_id: int | None = None
     number: int = 0  # this run's number in its batch
     imported: int = 0
+    postgresql: bool = False
 
     def saved(self) -> LangText:
         if self.batch_id is None or not self.imported:
@@ -682,7 +684,27 @@ class _Run:
         progress: Callable[[int, int], None] | None,
         rejected: Callable[[Rejected], None] | None,
     ) -> ImportReport:
+        try:
+            return await self.steps(rows, positions, total, all_or_nothing, progress, rejected)
+        finally:
+            # The staging table would otherwise stay on the connection until it is closed.
+            with suppress(DBAPIError, OSError):
+                async with self.units() as session:
+                    await session.run_sync(
+                        lambda sync: STAGE.drop(sync.connection(), checkfirst=True)
+                    )
+
+    async def steps(
+        self,
+        rows: Iterator[Row],
+        positions: dict[str, int],
+        total: int,
+        all_or_nothing: bool,
+        progress: Callable[[int, int], None] | None,
+        rejected: Callable[[Rejected], None] | None,
+    ) -> ImportReport:
         async with self.units() as session:
+            self.postgresql = dialect_of(session) == "postgresql"
             checker = await _prepare(session, self.today)
             if not all_or_nothing:
                 self.batch_id, self.number = await _claim_batch(
@@ -715,9 +737,8 @@ class _Run:
         self.phase = "reporting"
         if rejected is not None:
             await self.report(rejected)
-        async with self.units() as session:
-            await session.run_sync(lambda sync: STAGE.drop(sync.connection()))
-            if report.imported and dialect_of(session) == "postgresql":
+        if report.imported and self.postgresql:
+            async with self.units() as session:
                 # A bulk load changes the table's shape: refresh the planner's statistics now
                 # rather than whenever autovacuum gets to it (until then, look-ups by ID
                 # number may be planned as scans of a table the planner thinks is small).
