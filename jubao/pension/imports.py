@@ -48,6 +48,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    inspect,
     literal,
     or_,
     select,
@@ -82,6 +83,7 @@ from jubao.pension.policy import Hukou, Policy, PolicyBook
 from jubao.tabular import Row, columns, read_table
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import Region
+from jubao.tenants.scope import unscoped
 from jubao.text import quoted
 
 log = logging.getLogger(__name__)
@@ -254,7 +256,7 @@ STAGE = Table(
     Column("outcome", String(100)),
     Column("params", Text),
     Column("repeats", Integer),  # the line whose ID number this line repeats
-    *(Column(name, Person.__table__.c[name].type) for name in _FIELDS),
+    *(Column(name, inspect(Person).columns[name].type) for name in _FIELDS),
     Index("person_import_stage_id_number", "id_number", "line"),
     prefixes=["TEMPORARY"],
 )
@@ -421,7 +423,7 @@ class _Checker:
 
 
 async def _villages(session: AsyncSession) -> set[str]:
-    table = Region.__table__
+    table = unscoped(Region)
     rows = await session.scalars(
         select(table.c.code).where(table.c.level == int(Level.VILLAGE), table.c.valid_to.is_(None))
     )
@@ -467,7 +469,7 @@ async def _mark_against_database(session: AsyncSession, digest: str, lo: int, hi
     this file: done; by anything else: refused), or is on the employees'-scheme list at or
     after the enrolment date (rulebook §5.3, §5.14 art. 7: an overlap is the two schemes'
     transfer procedure, not an import). Set-based: one statement, whatever the number."""
-    person, batch = Person.__table__, ImportBatch.__table__
+    person, batch = unscoped(Person), ImportBatch.__table__
     employees = EmployeeInsured.__table__
     enrolled = exists(select(person.c.id).where(person.c.id_number == STAGE.c.id_number))
     by_this_file = exists(
@@ -528,7 +530,7 @@ async def _write(session: AsyncSession, batch_id: int, lo: int, hi: int) -> int:
         literal(1),
     ).where(STAGE.c.outcome.is_(None), _lines(lo, hi))
     names = (*_FIELDS, "status", "import_batch_id", "created_at", "updated_at", "version")
-    person = Person.__table__
+    person = unscoped(Person)
     statement = (
         upsert(dialect_of(session), person)
         .from_select(names, rows)
