@@ -314,11 +314,7 @@ async def _stage(session: AsyncSession, rows: list[Staged]) -> None:
         driver: Any = (await connection.get_raw_connection()).driver_connection
         await driver.copy_records_to_table(STAGE.name, records=rows, columns=_STAGED)
         return
-    # SQLite stores dates as ISO text, as SQLAlchemy's Date does.
-    await connection.exec_driver_sql(
-        _SQLITE_STAGE,
-        [tuple(v.isoformat() if isinstance(v, date) else v for v in row) for row in rows],
-    )
+    await connection.exec_driver_sql(_SQLITE_STAGE, rows)
 
 
 # --- checking one row ------------------------------------------------------------------------
@@ -340,10 +336,13 @@ class _Checker:
     # few years, so this rarely fills; when it does, it starts again (memory stays bounded).
     POLICIES = 20_000
 
-    def __init__(self, book: PolicyBook, today: date, villages: set[str]) -> None:
+    def __init__(
+        self, book: PolicyBook, today: date, villages: set[str], dates: Callable[[date], Any]
+    ) -> None:
         self.book = book
         self.today = today
         self.villages = villages
+        self.dates = dates  # a date as the staging table's driver takes it
         self.regions: dict[str, RegionCode] = {}  # at most one per village
         self.policies: dict[tuple[str, int], Policy] = {}
 
@@ -393,7 +392,7 @@ class _Checker:
             identity.value,
             check_name(cells["name"]),
             int(identity.sex),
-            identity.birth_date,
+            self.dates(identity.birth_date),
             check_ethnicity(cells["ethnicity"]),
             hukou.value,
             region.code,
@@ -402,7 +401,7 @@ class _Checker:
             check_special_group(policy, cells.get("special_group")),
             check_bank_account(cells.get("bank_account")),
             grade,
-            enrolled_on,
+            self.dates(enrolled_on),
         )
 
     def stage_row(self, row: Row, positions: dict[str, int]) -> Staged:
@@ -439,7 +438,10 @@ async def _prepare(session: AsyncSession, today: date) -> _Checker:
     """A fresh staging table, and the checker with all it needs from the database."""
     await session.run_sync(lambda sync: STAGE.drop(sync.connection(), checkfirst=True))
     await session.run_sync(lambda sync: STAGE.create(sync.connection()))
-    return _Checker(await PolicyBook(session).load(), today, await _villages(session))
+    # COPY takes dates; SQLite stores them as ISO text, as SQLAlchemy's Date does.
+    dates = (lambda day: day) if dialect_of(session) == "postgresql" else date.isoformat
+    book = await PolicyBook(session).load()
+    return _Checker(book, today, await _villages(session), dates)
 
 
 # --- the set-based checks --------------------------------------------------------------------

@@ -627,11 +627,16 @@ def import_persons_command(
     partial.replace(report)
     session.say(
         f"导入 {result.imported} 人，此前已导入 {result.already_done} 人，"
-        f"拒绝 {result.rejected} 行（见 {report}）；本文件累计导入 {result.file_imported} 人",
+        f"拒绝 {result.rejected} 行（见 {report}）",
         f"{result.imported} imported, {result.already_done} imported before, "
-        f"{result.rejected} rejected (see {report}); {result.file_imported} imported from "
-        "this file in all",
+        f"{result.rejected} rejected (see {report})",
     )
+    if result.batch_id is not None:
+        session.say(
+            f"本文件累计导入 {result.file_imported} 人（导入批次 {result.batch_id}）",
+            f"{result.file_imported} imported from this file in all (import batch "
+            f"{result.batch_id})",
+        )
     if all_or_nothing and result.rejected:
         raise click.ClickException(
             PersonImportError.REJECTED.message(session.lang, count=result.rejected)

@@ -211,5 +211,5 @@ def test_an_interrupted_import_prints_one_line_without_personal_data(  # type: i
 
     again = jubao("import", "persons", "people.csv")
     assert again.exit_code == 0, again.output
-    assert "导入 3 人" in again.output and "本文件累计导入 3 人" in again.output
+    assert "导入 3 人" in again.output and "本文件累计导入 3 人（导入批次 1）" in again.output
     assert (tmp_path / "people.csv.rejected.txt").read_text(encoding="utf-8") == ""
