@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import tempfile
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import IO, Any, cast
 
 from jubao.errors import DomainError, ErrorCode
 
@@ -116,18 +119,87 @@ def _csv(path: Path) -> Table:
     return Table([h.strip() for h in header], rows(), handle.close)
 
 
-def _xlsx(path: Path) -> Table:
-    from openpyxl import load_workbook
+class SharedStrings:
+    """A workbook's shared-string table — Excel stores every text cell's text there, once, and
+    the cell points to it — kept in a temporary file instead of a list: openpyxl reads the
+    whole table into memory first, and a big sheet's table grows with its rows. Only the
+    offsets stay in memory (8 bytes a string)."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        from openpyxl.cell.text import Text
+        from openpyxl.xml.constants import SHEET_MAIN_NS
+        from openpyxl.xml.functions import iterparse
+
+        item = f"{{{SHEET_MAIN_NS}}}si"
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the table
+        self._offsets = array("Q", [0])
+        root = None
+        for event, node in iterparse(source, events=("start", "end")):
+            if root is None:
+                root = node
+            elif event == "end" and node.tag == item:
+                # each string read as openpyxl.reader.strings.read_string_table reads it
+                parsed = Text.from_tree(node)
+                text = "" if parsed is None else parsed.content.replace("x005F_", "")
+                self._offsets.append(self._offsets[-1] + self._file.write(text.encode()))
+                root.clear()  # the strings read so far: not kept in the tree either
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, index: int) -> str:
+        start, end = self._offsets[index], self._offsets[index + 1]
+        self._file.seek(start)
+        return self._file.read(end - start).decode()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _workbook(path: Path) -> tuple[Any, Callable[[], None]]:
+    """The workbook, read only, with its shared strings in a file; and how to close both."""
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.xml.constants import SHARED_STRINGS
+
+    class Reader(ExcelReader):
+        strings: SharedStrings | None = None
+        package: Manifest
+
+        def read_strings(self) -> None:
+            found = self.package.find(SHARED_STRINGS)
+            if found is not None:
+                with self.archive.open(found.PartName[1:]) as source:
+                    self.strings = SharedStrings(source)
+                # openpyxl only looks strings up by their index
+                self.shared_strings = cast("list[str]", self.strings)
+
+    reader = Reader(path, read_only=True, data_only=True)
+
+    def close() -> None:
+        if reader.strings is not None:
+            reader.strings.close()
+        if getattr(reader, "wb", None) is not None:
+            reader.wb.close()
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        reader.read()
+    except Exception:
+        close()
+        raise
+    return reader.wb, close
+
+
+def _xlsx(path: Path) -> Table:
+    try:
+        workbook, close = _workbook(path)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise DomainError(TableError.UNREADABLE, detail=type(error).__name__) from None
     values = workbook.worksheets[0].iter_rows(values_only=True)
     line = 1  # the line being read, for the message if the sheet is damaged there
 
     def damaged(error: Exception) -> DomainError:
-        workbook.close()
+        close()
         return DomainError(TableError.DAMAGED, line=line, detail=type(error).__name__)
 
     try:
@@ -135,7 +207,7 @@ def _xlsx(path: Path) -> Table:
     except Exception as error:  # a damaged sheet fails as it is read, in many ways
         raise damaged(error) from None
     if first is None:
-        workbook.close()
+        close()
         raise DomainError(TableError.EMPTY)
 
     def rows() -> Iterator[Row]:
@@ -154,9 +226,9 @@ def _xlsx(path: Path) -> Table:
         except Exception as error:
             raise damaged(error) from None
         finally:
-            workbook.close()
+            close()
 
-    return Table([_text(h) for h in first], rows(), workbook.close)
+    return Table([_text(h) for h in first], rows(), close)
 
 
 def read_table(path: Path) -> Table:

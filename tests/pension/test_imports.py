@@ -1,16 +1,19 @@
 """Bulk import of historical data (the 通江 county story)."""
 
+import io
 import logging
+import tracemalloc
 import weakref
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from openpyxl import Workbook
+from openpyxl.reader.strings import read_string_table
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +33,7 @@ from jubao.pension.imports import (
 )
 from jubao.pension.people import Person
 from jubao.platform.services import Services
-from jubao.tabular import Row, Table, TableError
+from jubao.tabular import Row, SharedStrings, Table, TableError
 from tests.helpers import VILLAGE_A, VILLAGE_X, World
 from tests.pension.support import SYSTEM, enrol, id_number
 
@@ -542,3 +545,97 @@ async def test_a_lost_connection_is_one_message_and_running_again_completes(
         3,
         9,
     )
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+
+
+def shared_strings(texts: list[str]) -> bytes:
+    """A shared-string table; a text written "a|b" is one string in two runs (rich text)."""
+    items = "".join(
+        "<si>" + "".join(f"<r><t>{run}</t></r>" for run in text.split("|")) + "</si>"
+        if "|" in text
+        else f"<si><t>{text}</t></si>"
+        for text in texts
+    )
+    return f'<sst xmlns="{MAIN}" count="{len(texts)}">{items}</sst>'.encode()
+
+
+def excel_workbook(path: Path, lines: list[str]) -> None:
+    """A workbook as Excel writes one (openpyxl writes each text into its cell instead): every
+    text in the shared-string table, the cells pointing into it."""
+    texts: list[str] = []
+    rows = []
+    for number, line in enumerate(lines, 1):
+        cells = []
+        for column, cell in zip("ABCDEFGHIJKL", line.split(","), strict=False):
+            if cell:
+                texts.append(cell)
+                cells.append(f'<c r="{column}{number}" t="s"><v>{len(texts) - 1}</v></c>')
+        rows.append(f'<row r="{number}">{"".join(cells)}</row>')
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{SHEET_TYPE}.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            f'ContentType="{SHEET_TYPE}.worksheet+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" '
+            f'ContentType="{SHEET_TYPE}.sharedStrings+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{RELATIONSHIPS}"><Relationship Id="rId1" '
+            f'Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{MAIN}" xmlns:r="{OFFICE}"><sheets>'
+            '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{RELATIONSHIPS}">'
+            f'<Relationship Id="rId1" Type="{OFFICE}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{OFFICE}/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>"
+        ),
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{MAIN}"><sheetData>{"".join(rows)}'
+        "</sheetData></worksheet>",
+    }
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+        archive.writestr("xl/sharedStrings.xml", shared_strings(texts))
+
+
+async def test_a_workbook_saved_by_excel(services: Services, world: World, tmp_path: Path) -> None:
+    path = tmp_path / "excel.xlsx"
+    good = id_number(date(1960, 1, 1), 1)
+    excel_workbook(path, [HEADER, row(good, name="李|明"), row("41012119600101001X")])
+    done = await run(services, path)
+    assert (done.report.imported, done.refusals) == (1, [(3, IdNumberError.CHECK_DIGIT)])
+    async with services.db.session(SYSTEM) as session:
+        assert await session.scalar(select(Person.name).where(Person.id_number == good)) == "李明"
+
+
+def test_a_workbooks_shared_strings_are_not_held_in_memory() -> None:
+    """Excel keeps every text of a sheet in one table, which openpyxl reads into a list: it
+    grows with the sheet. The reader keeps it in a temporary file (only offsets in memory)."""
+    texts = [f"{n:06d}" + "某村某组" * 20 for n in range(20_000)]  # 1.8 MB of text
+    table = shared_strings(texts)
+
+    def peak(read: Callable[[IO[bytes]], Any]) -> int:
+        tracemalloc.start()
+        try:
+            strings = read(io.BytesIO(table))
+            assert (len(strings), strings[12_345]) == (20_000, texts[12_345])
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    with_openpyxl = peak(read_string_table)
+    kept_in_a_file = peak(SharedStrings)
+    assert kept_in_a_file * 8 < with_openpyxl
