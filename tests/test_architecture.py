@@ -36,6 +36,7 @@ UNSCOPED = {
     ("pension/interest.py", "_book_chunk"): "a system run bounded by its own region",
     ("pension/interest.py", "_run_to_complete"): "a system run bounded by its own region",
     ("pension/people.py", "abolish_region"): "nobody may be left in an abolished region",
+    ("platform/api/loaders.py", "_holders"): "who holds the grants one may see",
     ("pension/policy.py", "load"): "policy is public within the province",
     ("tenants/abolition.py", "abolish_subtree"): "region codes are public",
     ("tenants/models.py", "check_in_use"): "region codes are public (rights come first)",

@@ -608,7 +608,7 @@ async def import_persons(
     today: date,
     all_or_nothing: bool = False,
     progress: Callable[[int, int], None] | None = None,
-    rejected: Callable[[Rejected], None] | None = None,
+    rejected: Callable[[Rejected], object] | None = None,
 ) -> ImportReport:
     """Import the people of ``path``.
 
@@ -692,7 +692,7 @@ class _Run:
         total: int,
         all_or_nothing: bool,
         progress: Callable[[int, int], None] | None,
-        rejected: Callable[[Rejected], None] | None,
+        rejected: Callable[[Rejected], object] | None,
     ) -> ImportReport:
         try:
             return await self.steps(rows, positions, total, all_or_nothing, progress, rejected)
@@ -714,7 +714,7 @@ class _Run:
         total: int,
         all_or_nothing: bool,
         progress: Callable[[int, int], None] | None,
-        rejected: Callable[[Rejected], None] | None,
+        rejected: Callable[[Rejected], object] | None,
     ) -> ImportReport:
         async with self.units() as session:
             self.postgresql = dialect_of(session) == "postgresql"
@@ -861,7 +861,7 @@ class _Run:
         )
         return ImportReport(batch.id, imported, already_done, refused, batch.imported)
 
-    async def report(self, rejected: Callable[[Rejected], None]) -> None:
+    async def report(self, rejected: Callable[[Rejected], object]) -> None:
         """Hand the refused rows on in line order, a page at a time."""
         after = -1
         while True:

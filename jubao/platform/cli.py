@@ -10,6 +10,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
+from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,7 +44,7 @@ from jubao.platform.logs import log_to_file
 from jubao.platform.migrate import SchemaOutOfDateError, check_schema_current, migrate
 from jubao.platform.services import Services
 from jubao.platform.settings import InsecureConfigurationError, Settings
-from jubao.tenants.codes import RegionCode
+from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.demo import DEMO_LIMITS
 from jubao.tenants.importer import RegionImportError, import_regions, read_regions
 from jubao.tenants.models import Region
@@ -620,7 +621,7 @@ def import_persons_command(
                 )
 
     try:
-        result = session.run(work)
+        result = session.run(work, Rerun.RESUMES)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
