@@ -1,7 +1,7 @@
 """an import batch is one file over all its runs: how many runs it took
 
-Revision ID: 0006_import_runs
-Revises: 0005
+Revision ID: 0008_import_runs
+Revises: 0007
 Create Date: 2026-12-04 16:00:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_import_runs"
-down_revision: str | None = "0005"
+revision: str = "0008_import_runs"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
