@@ -41,7 +41,8 @@ HEADER = (
 )
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "秀英桂兰建国志强丽娟海燕明华玉梅德胜春花永福淑珍"
-DAYS = 365 * 60  # birth dates spread over sixty years
+# birth dates spread over 45 years from 1955: everyone of enrolment age (16 to 59) in 2014
+DAYS = 365 * 45
 TODAY = date(2026, 11, 23)
 
 
@@ -54,7 +55,7 @@ def people(villages: list[str], count: int) -> Iterator[tuple[str | None, str, d
     recent: deque[str] = deque(maxlen=1000)
     for index in range(count):
         village = rng.choice(villages)
-        birth = date(1940, 1, 1) + timedelta(days=index % DAYS)
+        birth = date(1955, 1, 1) + timedelta(days=index % DAYS)
         repeated = bool(recent) and rng.random() < 0.01
         if repeated:
             number = rng.choice(recent)  # an ID number repeated further down the file

@@ -166,6 +166,12 @@ class PersonImportError(ErrorCode):
         "The enrolment date {value} is outside the possible range (after turning {min_age}, "
         "before today)",
     )
+    AT_PENSION_AGE = (
+        "参保日期 {value} 时已年满 {age} 周岁（领取待遇年龄为 {pension_age} 周岁），不能作为"
+        "缴费人员导入；到龄参保人员按待遇业务办理",
+        "{age} on the enrolment date {value}, at or over the pension age of {pension_age}: "
+        "cannot be imported as a contributor (people enrolled at that age belong to benefits)",
+    )
     MISSING = ("“{column}”不能为空", "'{column}' must not be empty")
     REJECTED = (
         "{count} 行被拒绝，未导入任何数据（--all-or-nothing）",
@@ -382,9 +388,17 @@ class _Checker:
         enrolled_on = _date(cells["enrolled_on"])
         policy = self.policy(region, enrolled_on.year)
         min_age = policy.enrollment.min_age
-        if not (identity.age_on(enrolled_on) >= min_age and enrolled_on <= self.today):
+        age = identity.age_on(enrolled_on)
+        if not (age >= min_age and enrolled_on <= self.today):
             raise DomainError(
                 PersonImportError.ENROLLED_ON, value=enrolled_on.isoformat(), min_age=min_age
+            )
+        if age >= policy.enrollment.pension_age:
+            raise DomainError(
+                PersonImportError.AT_PENSION_AGE,
+                value=enrolled_on.isoformat(),
+                age=age,
+                pension_age=policy.enrollment.pension_age,
             )
         grade = parse_yuan(cells["grade"])
         check_grade(policy, grade)

@@ -102,14 +102,14 @@ async def test_valid_rows_go_in_and_every_rejection_has_its_line(
     services: Services, world: World, tmp_path: Path
 ) -> None:
     existing = await enrol(
-        services, birth=date(1950, 1, 1), sequence=5, region=VILLAGE_A, enrolled_on=date(2014, 1, 1)
+        services, birth=date(1961, 1, 1), sequence=5, region=VILLAGE_A, enrolled_on=date(2014, 1, 1)
     )
     good = [id_number(date(1960, 1, 1), n) for n in range(1, 4)]
     path = write(
         tmp_path,
         row(good[0]),  # line 2
         row(good[1], region=VILLAGE_X.code, sex="女"),  # line 3 (the sex agrees with the number)
-        row(good[2], grade="1500", enrolled="2020-01-01"),  # line 4
+        row(good[2], grade="1500", enrolled="2019-12-31"),  # line 4: a day before turning 60
         row(good[0], name="重复"),  # line 5: repeats line 2
         row("41012119600101001X"),  # line 6: check digit
         row(id_number(date(1960, 2, 1), 7), region="410121101000"),  # line 7: a township
@@ -119,9 +119,10 @@ async def test_valid_rows_go_in_and_every_rejection_has_its_line(
         row(id_number(date(1960, 5, 1), 15), name=""),  # line 11: no name
         row(existing.id_number),  # line 12: enrolled before, not by this file
         row(id_number(date(1960, 6, 1), 17), sex="女"),  # line 13: an odd sequence is male
+        row(id_number(date(1955, 3, 1), 19)),  # line 14: 60 on 2015-03-01, pension age
     )
     first = await run(services, path)
-    assert (first.report.imported, first.report.already_done, first.report.rejected) == (3, 0, 9)
+    assert (first.report.imported, first.report.already_done, first.report.rejected) == (3, 0, 10)
     assert first.refusals == [
         (5, PersonImportError.DUPLICATE_IN_FILE),
         (6, IdNumberError.CHECK_DIGIT),
@@ -132,6 +133,7 @@ async def test_valid_rows_go_in_and_every_rejection_has_its_line(
         (11, PersonImportError.MISSING),
         (12, PersonImportError.ALREADY_ENROLLED),
         (13, IdNumberError.SEX_MISMATCH),
+        (14, PersonImportError.AT_PENSION_AGE),
     ]
     assert first.rejected[0].describe(Lang.ZH) == "5: 身份证号码与第 2 行重复"
     assert await people(services) == 4
@@ -140,14 +142,14 @@ async def test_valid_rows_go_in_and_every_rejection_has_its_line(
     assert imported is not None
     assert (imported.grade, imported.enrolled_on, imported.status, imported.import_batch_id) == (
         150000,
-        date(2020, 1, 1),
+        date(2019, 12, 31),
         "contributing",
         first.report.batch_id,
     )
 
     # run again (say it was interrupted): nobody is added twice
     again = await run(services, path)
-    assert (again.report.imported, again.report.already_done, again.report.rejected) == (0, 3, 9)
+    assert (again.report.imported, again.report.already_done, again.report.rejected) == (0, 3, 10)
     assert again.refusals == first.refusals
     assert await people(services) == 4
 
@@ -200,7 +202,7 @@ async def test_all_or_nothing_when_someone_enrols_a_row_meanwhile(
     services: Services, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     meanwhile = await enrol(
-        services, birth=date(1950, 1, 1), sequence=5, region=VILLAGE_A, enrolled_on=date(2014, 1, 1)
+        services, birth=date(1961, 1, 1), sequence=5, region=VILLAGE_A, enrolled_on=date(2014, 1, 1)
     )
 
     compare = imports._mark_against_database

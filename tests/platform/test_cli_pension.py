@@ -188,7 +188,7 @@ def test_an_interrupted_import_prints_one_line_without_personal_data(  # type: i
     jubao, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     setup(jubao, tmp_path)
-    ids = [id_number(date(1960, 1, 1), n) for n in (1, 3, 5)]
+    ids = [id_number(date(1970, 1, 1), n) for n in (1, 3, 5)]
     people = PEOPLE_HEADER + "".join(
         f"{i},村民{n},01,农业,410121101201,某村,500,2020-01-01,6222{n:011d},011\n"
         for n, i in enumerate(ids)
