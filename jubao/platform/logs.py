@@ -33,6 +33,9 @@ def setup_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # aiosqlite's debug records carry every statement's parameters: people's data, which the
+    # log must not hold at any level (the engines hide parameters for the same reason)
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def log_to_file(path: str) -> str:
