@@ -27,8 +27,8 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -642,7 +642,10 @@ async def import_persons(
         total = sum(1 for _ in table.rows)
     try:
         with read_table(path) as table:
-            return await run.go(table.rows, positions, total, all_or_nothing, progress, rejected)
+            async with run.left_as_found():
+                return await run.steps(
+                    table.rows, positions, total, all_or_nothing, progress, rejected
+                )
     except DBAPIError as error:
         cause = _cause(error)
     except OSError as error:  # the connection's socket, below the driver
@@ -699,20 +702,13 @@ class _Run:
             f"{self.batch_id}. ",
         )
 
-    async def go(
-        self,
-        rows: Iterator[Row],
-        positions: dict[str, int],
-        total: int,
-        all_or_nothing: bool,
-        progress: Callable[[int, int], None] | None,
-        rejected: Callable[[Rejected], object] | None,
-    ) -> ImportReport:
+    @asynccontextmanager
+    async def left_as_found(self) -> AsyncIterator[None]:
+        """The connection as it was found once the run is over, whatever happened: the staging
+        table would otherwise stay on it until it is closed."""
         try:
-            return await self.steps(rows, positions, total, all_or_nothing, progress, rejected)
+            yield
         finally:
-            # The connection is left as it was found: the staging table would otherwise stay
-            # on it until it is closed.
             with suppress(DBAPIError, OSError):
                 async with self.units() as session:
                     await session.run_sync(
