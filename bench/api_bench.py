@@ -40,10 +40,10 @@ from starlette.routing import Route
 from bench.common import SYSTEM, fresh_database, load_regions
 from jubao.authz.grants import grant_role
 from jubao.authz.operators import create_operator
-from jubao.pension.idnumber import mask_id_number
-from jubao.pension.ledger import balances
-from jubao.pension.money import format_yuan
-from jubao.pension.people import Person
+from jubao.pension.accounts.ledger import balances
+from jubao.pension.accounts.money import format_yuan
+from jubao.pension.people.idnumber import mask_id_number
+from jubao.pension.people.persons import Person
 from jubao.platform.authn import authenticate_token, bearer_token
 from jubao.platform.services import Services
 from jubao.tenants.codes import RegionCode

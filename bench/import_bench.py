@@ -31,9 +31,9 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bench.common import SYSTEM, fresh_database, load_regions, settings
-from jubao.pension.crosscheck import EmployeeInsured
-from jubao.pension.idnumber import check_character
-from jubao.pension.imports import import_persons
+from jubao.pension.people.crosscheck import EmployeeInsured
+from jubao.pension.people.idnumber import check_character
+from jubao.pension.people.imports import import_persons
 from jubao.platform.services import Services
 
 HEADER = (

@@ -18,9 +18,9 @@ from datetime import date
 from sqlalchemy import text
 
 from bench.common import SYSTEM, fresh_database, load_regions
-from jubao.pension.interest import post_interest
-from jubao.pension.ledger import check_balances
-from jubao.pension.policy import PolicyFile, parse_params, save_policy
+from jubao.pension.accounts.interest import post_interest
+from jubao.pension.accounts.ledger import check_balances
+from jubao.pension.policy.params import PolicyFile, parse_params, save_policy
 from jubao.tenants.codes import RegionCode
 from tests.pension.support import national_with
 

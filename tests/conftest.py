@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from jubao.authz.actor import Actor
 from jubao.authz.policy import grants_of, sync_role_policies
 from jubao.authz.principal import Principal
-from jubao.pension.policy import seed_national
+from jubao.pension.policy.params import seed_national
 from jubao.platform.app import create_app
 from jubao.platform.migrate import migrate
 from jubao.platform.models import metadata

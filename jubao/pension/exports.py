@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
-from jubao.pension.money import format_yuan
+from jubao.pension.accounts.money import format_yuan
 
 Format = Literal["csv", "xlsx"]
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -25,18 +25,18 @@ from jubao.authz.operators import create_operator, find_by_username
 from jubao.authz.policy import grants_of
 from jubao.authz.roles import ROLES
 from jubao.errors import DomainError, Lang
-from jubao.pension.bank import Export, export_collection, import_results, write_owing
-from jubao.pension.crosscheck import import_employees
+from jubao.pension.accounts.bank import Export, export_collection, import_results, write_owing
+from jubao.pension.accounts.interest import post_interest
+from jubao.pension.accounts.ledger import LedgerError, check_balances
+from jubao.pension.accounts.money import format_yuan
+from jubao.pension.accounts.statements import statement_file
 from jubao.pension.exports import format_of
-from jubao.pension.id_check import IdCheckError, IdFinding, non_canonical_id_numbers
-from jubao.pension.idnumber import IdNumber
-from jubao.pension.imports import ImportReport, PersonImportError, import_persons
-from jubao.pension.interest import post_interest
-from jubao.pension.ledger import LedgerError, check_balances
-from jubao.pension.money import format_yuan
-from jubao.pension.people import Person, PersonError, abolish_region
-from jubao.pension.policy import describe_policy, policy_for, read_policy_file, save_policy
-from jubao.pension.statements import statement_file
+from jubao.pension.people.crosscheck import import_employees
+from jubao.pension.people.id_check import IdCheckError, IdFinding, non_canonical_id_numbers
+from jubao.pension.people.idnumber import IdNumber
+from jubao.pension.people.imports import ImportReport, PersonImportError, import_persons
+from jubao.pension.people.persons import Person, PersonError, abolish_region
+from jubao.pension.policy.params import describe_policy, policy_for, read_policy_file, save_policy
 from jubao.platform.db import database_unavailable, outage
 from jubao.platform.demo import DEMO_PASSWORD, load_demo
 from jubao.platform.demo_people import seed_people

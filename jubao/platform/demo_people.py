@@ -16,14 +16,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jubao.authz.actor import Actor
-from jubao.pension.applications import Kind
-from jubao.pension.contributions import Channel, ContributionKind, assess, book
-from jubao.pension.enrollment import EnrollmentForm, open_record
-from jubao.pension.idnumber import IdNumber, check_character
-from jubao.pension.interest import post_interest
-from jubao.pension.people import Person
-from jubao.pension.policy import Hukou, PolicyBook, PolicyFile, parse_params, save_policy
-from jubao.pension.workflow import submit
+from jubao.pension.accounts.contributions import Channel, ContributionKind, assess, book
+from jubao.pension.accounts.interest import post_interest
+from jubao.pension.people.enrollment import EnrollmentForm, open_record
+from jubao.pension.people.idnumber import IdNumber, check_character
+from jubao.pension.people.persons import Person
+from jubao.pension.policy.params import Hukou, PolicyBook, PolicyFile, parse_params, save_policy
+from jubao.pension.workflow.applications import Kind
+from jubao.pension.workflow.engine import submit
 from jubao.platform.db import Database
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.demo import SURNAMES

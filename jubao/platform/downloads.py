@@ -13,8 +13,8 @@ from starlette.responses import Response
 
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, Lang
-from jubao.pension.people import Person
-from jubao.pension.statements import statement_file
+from jubao.pension.accounts.statements import statement_file
+from jubao.pension.people.persons import Person
 from jubao.platform.api.errors import Problem
 from jubao.platform.api.ids import INT64, int_key, int_key_of
 from jubao.platform.authn import authenticate_token, bearer_token

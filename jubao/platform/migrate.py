@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from jubao.authz.actor import Actor
 from jubao.authz.policy import catalogue_policies, stored_role_policies, sync_role_policies
-from jubao.pension.policy import seed_national
+from jubao.pension.policy.params import seed_national
 from jubao.platform.db import Database
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

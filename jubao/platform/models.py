@@ -5,15 +5,15 @@ from jubao.authz.operators import Operator
 from jubao.authz.policy import CasbinRule
 from jubao.authz.throttle import LoginThrottle
 from jubao.orm import Base
-from jubao.pension.applications import Application, ApplicationReview
-from jubao.pension.bank import BankBatch, BankBatchLine
-from jubao.pension.contributions import Contribution
-from jubao.pension.crosscheck import EmployeeInsured
-from jubao.pension.imports import ImportBatch
-from jubao.pension.interest import InterestRate, InterestRun
-from jubao.pension.ledger import AccountBalance, AccountEntry
-from jubao.pension.people import Person, PersonEvent
-from jubao.pension.policy import PolicySet
+from jubao.pension.accounts.bank import BankBatch, BankBatchLine
+from jubao.pension.accounts.contributions import Contribution
+from jubao.pension.accounts.interest import InterestRate, InterestRun
+from jubao.pension.accounts.ledger import AccountBalance, AccountEntry
+from jubao.pension.people.crosscheck import EmployeeInsured
+from jubao.pension.people.imports import ImportBatch
+from jubao.pension.people.persons import Person, PersonEvent
+from jubao.pension.policy.params import PolicySet
+from jubao.pension.workflow.applications import Application, ApplicationReview
 from jubao.platform.idempotency import IdempotencyRecord
 from jubao.platform.tokens import RefreshToken, RevokedFamily
 from jubao.tenants.models import Region

@@ -5,8 +5,8 @@ from datetime import date
 
 from jubao.platform.services import Services
 from tests.helpers import COUNTY_A, PROVINCE, VILLAGE_A, Api, World
+from tests.pension.accounts.test_interest import pay
 from tests.pension.support import enrol, install_policy
-from tests.pension.test_interest import pay
 
 POST = """mutation ($r: RegionCode!, $y: Year!) { interestPostingSubmit(input: {region: $r, year: $y}) {
   application { id } userErrors { code } } }"""

@@ -3,8 +3,8 @@ set for one region and kind, and reviewers outside the application's region."""
 
 from sqlalchemy import select
 
-from jubao.pension.people import Person
-from jubao.pension.policy import PolicyFile, parse_params, save_policy
+from jubao.pension.people.persons import Person
+from jubao.pension.policy.params import PolicyFile, parse_params, save_policy
 from jubao.platform.services import Services
 from tests.api.test_pension_api import REVIEW, enrol
 from tests.helpers import COUNTY_A, Api, World

@@ -6,10 +6,16 @@ from datetime import date
 from typing import Any
 
 from jubao.authz.actor import Actor
-from jubao.pension.enrollment import EnrollmentForm, open_record
-from jubao.pension.idnumber import IdNumber, check_character
-from jubao.pension.people import Person
-from jubao.pension.policy import NATIONAL, PolicyFile, as_file_values, parse_params, save_policy
+from jubao.pension.people.enrollment import EnrollmentForm, open_record
+from jubao.pension.people.idnumber import IdNumber, check_character
+from jubao.pension.people.persons import Person
+from jubao.pension.policy.params import (
+    NATIONAL,
+    PolicyFile,
+    as_file_values,
+    parse_params,
+    save_policy,
+)
 from jubao.platform.services import Services
 from jubao.tenants.codes import RegionCode
 

@@ -8,15 +8,15 @@ from sqlalchemy.exc import DBAPIError
 
 from jubao import audit
 from jubao.audit import AuditEvent
-from jubao.pension.applications import ApplicationReview, Kind
-from jubao.pension.ledger import AccountEntry
-from jubao.pension.people import EventKind, PersonEvent, record_event
+from jubao.pension.accounts.ledger import AccountEntry
+from jubao.pension.people.persons import EventKind, PersonEvent, record_event
+from jubao.pension.workflow.applications import ApplicationReview, Kind
 from jubao.platform.services import Services
 from tests.conftest import ActorFor
 from tests.helpers import VILLAGE_A, World
+from tests.pension.accounts.test_interest import pay
 from tests.pension.support import SYSTEM, enrol
-from tests.pension.test_interest import pay
-from tests.pension.test_workflow import decide, form, submit
+from tests.pension.workflow.test_workflow import decide, form, submit
 
 
 @pytest.mark.parametrize("model", [AccountEntry, PersonEvent, AuditEvent, ApplicationReview])

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from jubao.authz.actor import Actor
 from jubao.authz.operators import Operator
 from jubao.authz.policy import grants_of
-from jubao.pension.people import Person
+from jubao.pension.people.persons import Person
 from jubao.platform.services import Services
 from jubao.tenants.models import Region
 from tests.conftest import make_settings, run_aside

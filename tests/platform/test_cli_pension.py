@@ -9,12 +9,12 @@ from openpyxl import load_workbook
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
-from jubao.pension import imports
-from jubao.pension.contributions import Contribution
-from jubao.pension.crosscheck import EmployeeInsured
-from jubao.pension.ledger import AccountBalance
-from jubao.pension.money import format_yuan
-from jubao.pension.people import Person
+from jubao.pension.accounts.contributions import Contribution
+from jubao.pension.accounts.ledger import AccountBalance
+from jubao.pension.accounts.money import format_yuan
+from jubao.pension.people import imports
+from jubao.pension.people.crosscheck import EmployeeInsured
+from jubao.pension.people.persons import Person
 from tests.pension.support import id_number
 from tests.platform.test_cli import query
 

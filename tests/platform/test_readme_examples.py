@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from jubao.authz.actor import Actor
-from jubao.pension.interest import InterestRun
-from jubao.pension.ledger import AccountEntry
-from jubao.pension.people import Person
+from jubao.pension.accounts.interest import InterestRun
+from jubao.pension.accounts.ledger import AccountEntry
+from jubao.pension.people.persons import Person
 from jubao.platform.app import create_app
 from jubao.platform.demo import DEMO_PASSWORD, load_demo
 from jubao.platform.demo_people import seed_people

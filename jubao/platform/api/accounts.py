@@ -10,7 +10,7 @@ from typing import Self
 import strawberry
 from sqlalchemy import select
 
-from jubao.pension.interest import InterestRun as InterestRunRow
+from jubao.pension.accounts.interest import InterestRun as InterestRunRow
 from jubao.platform.api.context import Info
 from jubao.platform.api.forms import register_node
 from jubao.platform.api.ids import INT64, int_key

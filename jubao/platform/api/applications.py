@@ -1,7 +1,7 @@
 """业务申请 in the API: submitting each kind, reviewing, withdrawing, the reviewer's queue.
 
 Each kind's input, the form read back and its result are derived from the kind's one form
-definition (`jubao.pension.forms`, `jubao.platform.api.forms`).
+definition (`jubao.pension.workflow.forms`, `jubao.platform.api.forms`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import strawberry
 from sqlalchemy import and_, select
 
 from jubao.errors import DomainError
-from jubao.pension import workflow
-from jubao.pension.applications import Application as ApplicationRow
-from jubao.pension.applications import ApplicationError, Kind
-from jubao.pension.kinds import HANDLERS
+from jubao.pension.workflow import engine as workflow
+from jubao.pension.workflow.applications import Application as ApplicationRow
+from jubao.pension.workflow.applications import ApplicationError, Kind
+from jubao.pension.workflow.kinds import HANDLERS
 from jubao.platform.api.accounts import InterestRunNode  # noqa: F401 - forms refer to runs
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import ApplicationKind, ApplicationStatus, Decision, RegionLevel

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jubao.authz.actor import Actor
 from jubao.authz.operators import Operator
 from jubao.errors import DomainError, Lang
-from jubao.pension.personal import Disclosure
+from jubao.pension.people.personal import Disclosure
 from jubao.platform.api.errors import unauthenticated
 from jubao.platform.api.loaders import Loaders
 from jubao.platform.authn import Authenticated

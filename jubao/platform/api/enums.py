@@ -10,13 +10,13 @@ import strawberry
 
 from jubao.authz.roles import RoleName
 from jubao.authz.vocabulary import Act, Obj
-from jubao.pension.applications import Decision, Kind, Status
-from jubao.pension.contributions import Channel, ContributionKind
-from jubao.pension.idnumber import Sex
-from jubao.pension.ledger import Component, EntryKind
-from jubao.pension.people import EventKind, PersonStatus
-from jubao.pension.policy import Hukou
-from jubao.pension.suspension import SuspensionAction
+from jubao.pension.accounts.contributions import Channel, ContributionKind
+from jubao.pension.accounts.ledger import Component, EntryKind
+from jubao.pension.people.idnumber import Sex
+from jubao.pension.people.persons import EventKind, PersonStatus
+from jubao.pension.people.suspension import SuspensionAction
+from jubao.pension.policy.params import Hukou
+from jubao.pension.workflow.applications import Decision, Kind, Status
 from jubao.tenants.codes import Level
 
 _DESCRIBED = (

@@ -1,10 +1,10 @@
-"""GraphQL types derived from the application forms of `jubao.pension.forms`.
+"""GraphQL types derived from the application forms of `jubao.pension.workflow.forms`.
 
 Each kind's pydantic form is the one definition; from it come the input a front end submits
 (``…Input``), the conversion of that input into the stored form, and the typed object read
 back (``…Form``, ``…Result``) — camelCase fields, ``Money``, enums, global IDs resolved to the
 objects they name (null outside the caller's scope), personal data shown or masked by the
-one rule of `jubao.pension.personal`.
+one rule of `jubao.pension.people.personal`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from strawberry.scalars import JSON
 from strawberry.types.base import StrawberryList, StrawberryOptional
 
 from jubao.errors import DomainError
-from jubao.pension.forms import Money as MoneyMark
-from jubao.pension.forms import (
+from jubao.pension.people.persons import PersonError
+from jubao.pension.workflow.forms import Money as MoneyMark
+from jubao.pension.workflow.forms import (
     Personal,
     Ref,
     Region,
@@ -33,7 +34,6 @@ from jubao.pension.forms import (
     marker,
     nested_model,
 )
-from jubao.pension.people import PersonError
 from jubao.platform.api import enums  # noqa: F401 - registers the domain enums with strawberry
 from jubao.platform.api.context import Info
 from jubao.platform.api.ids import INT64, int_key_of

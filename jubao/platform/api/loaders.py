@@ -13,13 +13,13 @@ from jubao.audit import AuditEvent
 from jubao.authz.operators import Operator
 from jubao.authz.policy import CasbinRule, Grant, grant_of, subject
 from jubao.orm import among
-from jubao.pension.applications import Application, ApplicationReview
-from jubao.pension.contributions import Contribution
-from jubao.pension.interest import InterestRun
-from jubao.pension.ledger import Statement
-from jubao.pension.ledger import balances as ledger_balances
-from jubao.pension.ledger import statements as ledger_statements
-from jubao.pension.people import Person, PersonEvent
+from jubao.pension.accounts.contributions import Contribution
+from jubao.pension.accounts.interest import InterestRun
+from jubao.pension.accounts.ledger import Statement
+from jubao.pension.accounts.ledger import balances as ledger_balances
+from jubao.pension.accounts.ledger import statements as ledger_statements
+from jubao.pension.people.persons import Person, PersonEvent
+from jubao.pension.workflow.applications import Application, ApplicationReview
 from jubao.tenants.models import Region
 from jubao.tenants.scope import unscoped
 

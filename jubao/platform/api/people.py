@@ -2,7 +2,7 @@
 scoped list.
 
 ID numbers, phone numbers, bank accounts and birth dates are shown by the one rule of
-`jubao.pension.personal`: as they are to callers whose role carries the personal-data right
+`jubao.pension.people.personal`: as they are to callers whose role carries the personal-data right
 (``pii``) over the person's village — every such value recorded in the audit trail before the
 answer leaves — and masked to everyone else.
 """
@@ -21,11 +21,11 @@ from strawberry import relay
 
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import Text
-from jubao.pension import ledger
-from jubao.pension.contributions import Contribution as ContributionRow
-from jubao.pension.idnumber import IdNumber
-from jubao.pension.ledger import Component
-from jubao.pension.people import ETHNICITIES, Person, PersonEvent, PersonValues
+from jubao.pension.accounts import ledger
+from jubao.pension.accounts.contributions import Contribution as ContributionRow
+from jubao.pension.accounts.ledger import Component
+from jubao.pension.people.idnumber import IdNumber
+from jubao.pension.people.persons import ETHNICITIES, Person, PersonEvent, PersonValues
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import (
     AccountComponent,

@@ -7,9 +7,9 @@ from typing import Self
 
 import strawberry
 
-from jubao.pension import policy as rules
-from jubao.pension.applications import Kind
-from jubao.pension.workflow import review_levels
+from jubao.pension.policy import params as rules
+from jubao.pension.workflow.applications import Kind
+from jubao.pension.workflow.engine import review_levels
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import ApplicationKind, RegionLevel
 from jubao.platform.api.permissions import LoggedIn

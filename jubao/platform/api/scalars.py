@@ -8,8 +8,8 @@ import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
 from jubao.errors import DomainError, ErrorCode
-from jubao.pension.idnumber import IdNumber, IdNumberError
-from jubao.pension.money import MoneyError, format_yuan, parse_yuan
+from jubao.pension.accounts.money import MoneyError, format_yuan, parse_yuan
+from jubao.pension.people.idnumber import IdNumber, IdNumberError
 from jubao.tenants.codes import RegionCode
 from jubao.text import quoted
 

@@ -1,0 +1,1 @@
+"""Policy as data: effective-dated parameters and their reviewed changes."""

@@ -1,0 +1,23 @@
+"""Which handler carries out each kind of application."""
+
+from __future__ import annotations
+
+from jubao.pension.accounts.contributions import BackPayment, CounterContribution, HardshipList
+from jubao.pension.accounts.interest import InterestPosting
+from jubao.pension.people.changes import Change
+from jubao.pension.people.enrollment import Enrollment
+from jubao.pension.people.suspension import Suspension
+from jubao.pension.policy.changes import PolicyChange
+from jubao.pension.workflow.applications import Kind
+from jubao.pension.workflow.engine import Handler
+
+HANDLERS: dict[Kind, Handler] = {
+    Kind.ENROLLMENT: Enrollment(),
+    Kind.CHANGE: Change(),
+    Kind.CONTRIBUTION: CounterContribution(),
+    Kind.BACK_PAYMENT: BackPayment(),
+    Kind.HARDSHIP: HardshipList(),
+    Kind.POLICY: PolicyChange(),
+    Kind.INTEREST: InterestPosting(),
+    Kind.SUSPENSION: Suspension(),
+}
