@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
+from jubao.audit import AuditEvent
 from jubao.pension.accounts.contributions import Contribution
 from jubao.pension.accounts.ledger import AccountBalance
 from jubao.pension.accounts.money import format_yuan
@@ -147,8 +148,12 @@ def test_import_bank_interest_ledger_and_statement(jubao, tmp_path: Path) -> Non
     assert "1 个余额与明细合计不符" in checked.output
     query(jubao.url, tamper.values(balance=balance), commit=True)
 
+    reads = select(func.count()).where(AuditEvent.action == "person.personal_data_read")
+    before = query(jubao.url, reads)
     csv_out = jubao("ledger", "statement", ids[0], "2025", "--output", "statement.csv")
     assert csv_out.exit_code == 0, csv_out.output
+    # the statement shows the ID number and name unmasked: the read is on the record
+    assert query(jubao.url, reads) == before + 1
     text = (tmp_path / "statement.csv").read_text(encoding="utf-8-sig")
     assert "个人账户对账单" in text and "利息" in text and "568.40" in text
     assert jubao("ledger", "statement", ids[0], "2025", "--output", "statement.xlsx").exit_code == 0

@@ -15,6 +15,7 @@ from jubao.pension.people.crosscheck import EmployeeInsured
 from jubao.pension.people.persons import Person, PersonError
 from jubao.pension.workflow.applications import Kind
 from jubao.platform.services import Services
+from tests.api.test_sql_counts import counting
 from tests.conftest import ActorFor
 from tests.helpers import COUNTY_A, PROVINCE, TODAY, TOWN_A, VILLAGE_A, VILLAGE_X, World
 from tests.pension.support import SYSTEM, enrol, install_policy
@@ -439,3 +440,32 @@ async def test_no_yearly_contribution_at_pension_age(
     )
     allowed = await submit(acting, "township.processor", Kind.BACK_PAYMENT, back)
     assert allowed.person_id == person.id
+
+
+async def test_a_hardship_list_is_checked_in_statements_that_do_not_grow_with_it(
+    services: Services, world: World, acting: ActorFor
+) -> None:
+    people = [
+        await enrol(
+            services,
+            birth=date(1970 + n, 1, 1),
+            sequence=20 + 2 * n,
+            region=VILLAGE_A,
+            enrolled_on=date(2020, 1, 1),
+            special_group="031",
+        )
+        for n in range(12)
+    ]
+    counts = []
+    # two lists of one township must be for different years (one open list per year)
+    for year, listed in ((2024, people[:2]), (2025, people[2:])):
+        payload = {
+            "region": TOWN_A.code,
+            "year": year,
+            "person_ids": [p.id for p in listed],
+            "paid_on": f"{year}-06-30",
+        }
+        with counting(services) as statements:
+            await submit(acting, "township.processor", Kind.HARDSHIP, payload)
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
