@@ -22,6 +22,7 @@ UNSCOPED = {
         "booked_years",
     ): "a year paid is paid, whoever may read it",
     ("pension/accounts/contributions.py", "book"): "writes the year of a person found in scope",
+    ("pension/accounts/contributions.py", "paid_years"): "a year paid is paid, whoever may read it",
     (
         "pension/people/enrollment.py",
         "check_not_enrolled",

@@ -35,7 +35,8 @@ TOWNSHIP_WORK = (
     Obj.VERIFICATION,
     Obj.TERMINATION,
 )
-VILLAGE_WORK = (Obj.PERSON, Obj.ENROLLMENT, Obj.VERIFICATION, Obj.TERMINATION)
+# The village takes the pension claim its people sign (领取待遇通知表), as it takes enrolments.
+VILLAGE_WORK = (Obj.PERSON, Obj.ENROLLMENT, Obj.BENEFIT, Obj.VERIFICATION, Obj.TERMINATION)
 
 
 def _grant(act: Act, *objects: Obj) -> frozenset[Permission]:

@@ -1,19 +1,29 @@
-"""File downloads beside the GraphQL endpoint: a person's statement as CSV or Excel.
+"""File downloads beside the GraphQL endpoint, with the same bearer token as the API:
 
-``GET /statements/{person id}/{year}.csv`` (or ``.xlsx``) with the same bearer token as the
-API. Someone outside the caller's scope, or whose account the caller may not read, is "not
-found"; the ID number is printed in full only for callers with the personal-data right (and
-that read is recorded).
+- ``GET /statements/{person id}/{year}.csv`` (or ``.xlsx``): a person's account statement;
+- ``GET /benefits/awards/{person id}.xlsx`` (or ``.csv``): the person's 待遇核定表;
+- ``GET /benefits/due/{region code}/{YYYY-MM}.xlsx`` (or ``.csv``): the 领取待遇通知表 of the
+  people of a region (in the caller's scope) who reach the pension age that month.
+
+Someone outside the caller's scope, or whose records the caller may not read, is "not found";
+ID numbers are printed in full only for callers with the personal-data right (and that read is
+recorded).
 """
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from jubao.authz.actor import Actor
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, Lang
 from jubao.pension.accounts.statements import statement_file
+from jubao.pension.benefits.award import Award
+from jubao.pension.benefits.award_sheet import award_file
+from jubao.pension.benefits.due import due_file
+from jubao.pension.month import Month
 from jubao.pension.people.persons import Person
 from jubao.platform.api.errors import Problem
 from jubao.platform.api.ids import INT64, int_key, int_key_of
@@ -21,6 +31,7 @@ from jubao.platform.authn import authenticate_token, bearer_token
 from jubao.platform.http import Refused, refusal
 from jubao.platform.services import Services
 from jubao.platform.tokens import TokenError
+from jubao.tenants.codes import RegionCode
 
 _TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -28,9 +39,9 @@ _TYPES = {
 }
 
 
-async def download_statement(request: Request) -> Response:
+async def _caller(request: Request) -> Actor | Response:
+    """The authenticated caller, or the answer that refuses them."""
     services: Services = request.app.state.services
-    lang = Lang.from_accept_language(request.headers.get("accept-language"))
     try:
         token = bearer_token(request.headers.get("authorization"))
         if token is None:
@@ -43,21 +54,75 @@ async def download_statement(request: Request) -> Response:
         return refusal(request.scope, unauthenticated)
     if caller.operator.password_expired:
         return refusal(request.scope, Refused(403, Problem.PASSWORD_CHANGE_REQUIRED))
-    fmt = request.path_params["format"]
-    person_id = int_key_of(request.path_params["person"], "Person", INT64)
-    year = int_key(request.path_params["year"], 2100)
-    not_found = Refused(404, Problem.NO_SUCH_PERSON)
-    if fmt not in _TYPES or person_id is None or year is None or year < 2009:
-        return refusal(request.scope, not_found)
-    actor = caller.actor
-    async with services.db.transaction(actor) as session:
-        person = await session.get(Person, person_id)
-        if person is None or not actor.can(Obj.ACCOUNT, Act.READ, person.region):
-            return refusal(request.scope, not_found)
-        body = await statement_file(session, actor, person, year, fmt, lang)
-    filename = f"statement-{person.id}-{year}.{fmt}"
+    return caller.actor
+
+
+def _file(body: bytes, fmt: str, filename: str) -> Response:
     return Response(
         body,
         media_type=_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'},
     )
+
+
+def _lang(request: Request) -> Lang:
+    return Lang.from_accept_language(request.headers.get("accept-language"))
+
+
+async def download_statement(request: Request) -> Response:
+    actor = await _caller(request)
+    if isinstance(actor, Response):
+        return actor
+    fmt = request.path_params["format"]
+    person_id = int_key_of(request.path_params["person"], "Person", INT64)
+    year = int_key(request.path_params["year"], 2100)
+    not_found = refusal(request.scope, Refused(404, Problem.NO_SUCH_PERSON))
+    if fmt not in _TYPES or person_id is None or year is None or year < 2009:
+        return not_found
+    services: Services = request.app.state.services
+    async with services.db.transaction(actor) as session:
+        person = await session.get(Person, person_id)
+        if person is None or not actor.can(Obj.ACCOUNT, Act.READ, person.region):
+            return not_found
+        body = await statement_file(session, actor, person, year, fmt, _lang(request))
+    return _file(body, fmt, f"statement-{person.id}-{year}")
+
+
+async def download_award(request: Request) -> Response:
+    actor = await _caller(request)
+    if isinstance(actor, Response):
+        return actor
+    fmt = request.path_params["format"]
+    person_id = int_key_of(request.path_params["person"], "Person", INT64)
+    not_found = refusal(request.scope, Refused(404, Problem.NO_SUCH_PERSON))
+    if fmt not in _TYPES or person_id is None:
+        return not_found
+    services: Services = request.app.state.services
+    async with services.db.transaction(actor) as session:
+        person = await session.get(Person, person_id)
+        if person is None or not actor.can(Obj.BENEFIT, Act.READ, person.region):
+            return not_found
+        row = await session.scalar(select(Award).where(Award.person_id == person.id))
+        if row is None:
+            return refusal(request.scope, Refused(404, Problem.NO_SUCH_AWARD))
+        body = await award_file(session, actor, person, row, fmt, _lang(request))
+    return _file(body, fmt, f"award-{person.id}")
+
+
+async def download_due(request: Request) -> Response:
+    actor = await _caller(request)
+    if isinstance(actor, Response):
+        return actor
+    fmt = request.path_params["format"]
+    not_found = refusal(request.scope, Refused(404, Problem.NO_SUCH_REGION))
+    try:
+        region = RegionCode(request.path_params["region"])
+        month = Month.parse(request.path_params["month"])
+    except DomainError:
+        return not_found
+    if fmt not in _TYPES or not actor.can(Obj.PERSON, Act.READ, region):
+        return not_found
+    services: Services = request.app.state.services
+    async with services.db.transaction(actor) as session:
+        body = await due_file(session, actor, region, month, fmt, _lang(request))
+    return _file(body, fmt, f"pension-due-{region.code}-{month}")

@@ -9,6 +9,7 @@ from jubao.pension.accounts.bank import BankBatch, BankBatchLine
 from jubao.pension.accounts.contributions import Contribution
 from jubao.pension.accounts.interest import InterestRate, InterestRun
 from jubao.pension.accounts.ledger import AccountBalance, AccountEntry
+from jubao.pension.benefits.award import Award
 from jubao.pension.people.crosscheck import EmployeeInsured
 from jubao.pension.people.imports import ImportBatch
 from jubao.pension.people.persons import Person, PersonEvent
@@ -26,6 +27,7 @@ __all__ = [
     "Application",
     "ApplicationReview",
     "AuditEvent",
+    "Award",
     "BankBatch",
     "BankBatchLine",
     "CasbinRule",

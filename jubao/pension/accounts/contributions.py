@@ -375,6 +375,21 @@ async def booked_years(
     }
 
 
+@dataclass(frozen=True)
+class PaidYear:
+    year: int
+    paid_on: date
+
+
+async def paid_years(session: AsyncSession, person_id: int) -> list[PaidYear]:
+    """Each year a person has paid, with the day it was paid (read whole, as `booked_years`)."""
+    table = unscoped(Contribution)
+    rows = await session.execute(
+        select(table.c.year, table.c.paid_on).where(table.c.person_id == person_id)
+    )
+    return [PaidYear(year, paid_on) for year, paid_on in rows]
+
+
 def addition(
     booked: Booked | None, assessment: Assessment, channel: Channel, field: str
 ) -> Assessment | None:

@@ -15,6 +15,7 @@ from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, ErrorCode
 from jubao.orm import utcnow
 from jubao.pension.accounts.contributions import check_grade
+from jubao.pension.benefits.rules import is_transitional
 from jubao.pension.people.crosscheck import EmployeeInsured
 from jubao.pension.people.idnumber import IdNumber, Sex
 from jubao.pension.people.persons import (
@@ -45,10 +46,10 @@ class EligibilityError(ErrorCode):
     STUDENT = ("在校学生不参加城乡居保", "Students in school are not covered")
     AT_PENSION_AGE = (
         "申请日已年满 {age} 周岁（领取待遇年龄为 {pension_age} 周岁），不能作为缴费人员参保；"
-        "到龄人员的过渡办法（只领基础养老金、一次性补缴）按本地政策在待遇业务中办理",
+        "只有本县制度实施时已年满 {pension_age} 周岁的人员可参保并直接领取基础养老金",
         "{age} on the application date, at or over the pension age of {pension_age}: cannot "
-        "enrol as a contributor (the transitional paths for people of that age — basic pension "
-        "only, lump-sum back-payment — belong to the benefits business)",
+        "enrol as a contributor; only people already {pension_age} when the county's scheme "
+        "began enrol to be paid the basic pension",
     )
     ALREADY_ENROLLED = (
         "该身份证号码已在本省参保{where}",
@@ -183,7 +184,10 @@ async def validate_form(
         raise DomainError(
             EligibilityError.TOO_YOUNG, field="idNumber", min_age=policy.enrollment.min_age, age=age
         )
-    if age >= policy.enrollment.pension_age:
+    if age >= policy.enrollment.pension_age and not (
+        policy.scheme_rules is not None
+        and is_transitional(identity.birth_date, policy.scheme_rules, policy.enrollment.pension_age)
+    ):
         raise DomainError(
             EligibilityError.AT_PENSION_AGE,
             field="idNumber",

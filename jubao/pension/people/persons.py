@@ -150,6 +150,7 @@ class EventKind(StrEnum):
     CHANGED = "changed"  # 变更登记
     SUSPENDED = "suspended"  # 暂停缴费
     RESUMED = "resumed"  # 恢复缴费
+    AWARDED = "awarded"  # 待遇核定
 
 
 class PersonValues(BaseModel):

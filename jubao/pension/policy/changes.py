@@ -26,6 +26,14 @@ class PolicyForm(BaseModel):
 
     region: Annotated[RegionCodeText, Field(description="区划")]
     effective_year: Annotated[Year, Field(description="生效年度")]
+    effective_month: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=12,
+            description="生效月份（1–12，默认 1 月；基础养老金等按月生效的参数用）",
+        ),
+    ] = 1
     title: Annotated[str, TITLE, Field(description="文件名称")]
     # The sections of a policy file, as a file writes them (yuan, decimal-string rates): the
     # document the staff write and read, checked section by section by ``parse_params``.
@@ -49,7 +57,9 @@ async def _policy_file(session: AsyncSession, form: PolicyForm) -> PolicyFile:
     await check_in_use(session, region)
     if not 2009 <= form.effective_year <= 2100:
         raise DomainError(PolicyError.YEAR, field="effectiveYear")
-    return PolicyFile(region, form.effective_year, form.title, parse_params(form.parameters))
+    return PolicyFile(
+        region, form.effective_year, form.title, parse_params(form.parameters), form.effective_month
+    )
 
 
 class PolicyChange(RegionKind):
@@ -62,7 +72,9 @@ class PolicyChange(RegionKind):
         policy = await _policy_file(session, form)
         assert policy.region is not None
         return Placement(
-            policy.region, form, subject=f"{policy.region.prefix}:{form.effective_year}"
+            policy.region,
+            form,
+            subject=f"{policy.region.prefix}:{form.effective_year}-{form.effective_month:02d}",
         )
 
     async def apply(

@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from sqlalchemy import JSON, String, UniqueConstraint, select
+from sqlalchemy import JSON, SmallInteger, String, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,6 +40,7 @@ from jubao import audit
 from jubao.errors import DomainError, ErrorCode, Lang, Text
 from jubao.orm import Base, utcnow
 from jubao.pension.accounts.money import Rounding, format_yuan, parse_yuan, split_by_ratio
+from jubao.pension.month import Month
 from jubao.pension.workflow.applications import Kind
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import check_in_use
@@ -53,6 +54,7 @@ class PolicyError(ErrorCode):
     INVALID = ("政策参数无效：{detail}", "Invalid policy parameters: {detail}")
     UNREADABLE = ("无法读取政策文件：{detail}", "Cannot read the policy file: {detail}")
     YEAR = ("生效年度应在 2009 到 2100 之间", "The effective year must be between 2009 and 2100")
+    MONTH = ("生效月份应为 1 到 12", "The effective month must be 1 to 12")
     NOT_CONFIGURED = (
         "{region} 在 {year} 年没有配置“{section}”参数",
         "No '{section}' parameters are configured for {region} in {year}",
@@ -104,6 +106,13 @@ def _ppm(value: Any, info: ValidationInfo) -> int:
 
 Fen = Annotated[int, BeforeValidator(_yuan), Field(ge=0)]
 Ppm = Annotated[int, BeforeValidator(_ppm), Field(ge=0)]
+
+
+def _month(value: Any) -> Month:
+    try:
+        return Month.parse(value)
+    except DomainError as error:
+        raise _rule(error.message(Lang.ZH), error.message(Lang.EN)) from None
 
 
 def _group_name(value: str) -> str:
@@ -255,29 +264,131 @@ class AccountRules(Section):
     divisor: int = Field(139, ge=1)  # account pension = balance / divisor per month
 
 
+class AgeTopUp(Section):
+    """高龄加发: from this age on, this much a month (the highest tier reached applies)."""
+
+    from_age: int = Field(ge=60, le=120)
+    monthly: Fen
+
+
+class YearsBand(Section):
+    """长缴多得: each year of contribution up to ``up_to`` years (every further year when
+    ``up_to`` is left out) adds ``per_year`` a month."""
+
+    up_to: int | None = Field(None, ge=1, le=80)
+    per_year: Fen
+
+
 class BasicPensionRules(Section):
     """基础养老金: what the set's level adds per person and month (the national set: the
-    national minimum). Unlike the other sections, the layers add up: a national increase must
-    not offset a local one (rulebook §1.3), so the national, provincial, city and county
-    layers in force are summed."""
+    national minimum), and the level's own top-ups for age and for years of contribution.
+    Unlike the other sections, the layers add up: a national increase must not offset a local
+    one (rulebook §1.3), so the national, provincial, city and county layers in force are
+    summed."""
 
-    monthly: Fen
+    monthly: Fen = 0
+    age_topups: list[AgeTopUp] | None = None
+    years_topup: list[YearsBand] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BasicPensionRules:
+        ages = [tier.from_age for tier in self.age_topups or ()]
+        if ages != sorted(set(ages)):
+            raise _rule(
+                "高龄加发的年龄应互不相同且从小到大",
+                "age top-up tiers must be distinct and in ascending order of age",
+            )
+        bounds = [band.up_to for band in self.years_topup or ()]
+        given = [bound for bound in bounds if bound is not None]
+        if None in bounds[:-1] or given != sorted(set(given)):
+            raise _rule(
+                "缴费年限加发的分段应从小到大，只有最后一段可以不写上限",
+                "years top-up bands must ascend, and only the last may omit up_to",
+            )
+        return self
+
+    def for_age(self, age: int) -> int:
+        """The age top-up at ``age``: the highest tier reached."""
+        reached = [tier.monthly for tier in self.age_topups or () if tier.from_age <= age]
+        return reached[-1] if reached else 0
+
+    def for_years(self, years: int) -> int:
+        """The years top-up for ``years`` of contribution (Wuhan: 2 × min(y, 15) +
+        3 × max(0, y − 15) yuan with bands ``[{up_to = 15, per_year = 2}, {per_year = 3}]``)."""
+        total, counted = 0, 0
+        for band in self.years_topup or ():
+            upper = years if band.up_to is None else min(years, band.up_to)
+            if upper > counted:
+                total += (upper - counted) * band.per_year
+                counted = upper
+        return total
+
+
+class PensionItem(StrEnum):
+    """The items of a basic pension, each funded by the level whose layer it is."""
+
+    BASE = "base"  # 基础养老金（本级标准）
+    AGE = "age"  # 高龄加发
+    YEARS = "years"  # 缴费年限加发（长缴多得）
+
+
+@dataclass(frozen=True)
+class PensionLine:
+    """One item of one level's layer: ``prefix`` "" is the national one."""
+
+    prefix: str
+    item: PensionItem
+    amount: int
 
 
 @dataclass(frozen=True)
 class BasicPension:
-    """The basic pension in force: each level's layer (prefix "" for the national one)."""
+    """The basic pension in force: each level's rules (prefix "" for the national one)."""
 
-    layers: tuple[tuple[str, int], ...]
+    rules: tuple[tuple[str, BasicPensionRules], ...]
+
+    @property
+    def layers(self) -> tuple[tuple[str, int], ...]:
+        """Each level's base amount."""
+        return tuple((prefix, rules.monthly) for prefix, rules in self.rules)
 
     @property
     def monthly(self) -> int:
+        """The base amounts added up (before any top-up for age or years)."""
         return sum(amount for _, amount in self.layers)
 
     @property
     def has_national(self) -> bool:
         """Without the national minimum the local layers alone are no basic pension."""
-        return any(prefix == "" for prefix, _ in self.layers)
+        return any(prefix == "" for prefix, _ in self.rules)
+
+    def lines(self, age: int, years: int) -> list[PensionLine]:
+        """What each level pays a person of ``age`` with ``years`` of contribution counted
+        for the top-up (rulebook §5.7), items of nothing left out."""
+        found = []
+        for prefix, rules in self.rules:
+            for item, amount in (
+                (PensionItem.BASE, rules.monthly),
+                (PensionItem.AGE, rules.for_age(age)),
+                (PensionItem.YEARS, rules.for_years(years)),
+            ):
+                if amount:
+                    found.append(PensionLine(prefix, item, amount))
+        return found
+
+
+class SchemeRules(Section):
+    """When the county's scheme began (新农保/城居保 pilots began county by county from 2009,
+    rulebook §5.4), and the years of contribution a pension needs: 15, or for people who had
+    fewer than 15 years to go then, one for each year they had (Qingdao's reading); people of
+    pension age then receive the basic pension without contributing."""
+
+    started: Annotated[str, AfterValidator(lambda text: str(_month(text)))]
+    required_years: int = Field(15, ge=1, le=30)
+
+    @property
+    def start(self) -> Month:
+        return Month.parse(self.started)
 
 
 ChainStep = Literal["province", "city", "county", "township", "region"]
@@ -294,6 +405,7 @@ class PolicyParams(Section):
     interest: InterestRules | None = None
     account: AccountRules | None = None
     basic_pension: BasicPensionRules | None = None
+    scheme: SchemeRules | None = None
     review_chains: dict[Kind, list[ChainStep]] | None = None
 
     @model_validator(mode="after")
@@ -310,7 +422,7 @@ SECTIONS = tuple(PolicyParams.model_fields)
 class PolicySet(Base, RegionScoped):
     __tablename__ = "policy_set"
     __scope_object__ = "policy"
-    __table_args__ = (UniqueConstraint("region_prefix", "effective_year"),)
+    __table_args__ = (UniqueConstraint("region_prefix", "effective_year", "effective_month"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # "" for national rules; otherwise the significant digits of a region code
@@ -318,6 +430,9 @@ class PolicySet(Base, RegionScoped):
     # the 12-digit code of that region ("000000000000" for national) so scoping works
     region_code: Mapped[str] = mapped_column(String(12), index=True)
     effective_year: Mapped[int]
+    # Benefits change by the month (a national increase paid from July); the yearly rules
+    # take effect in January.
+    effective_month: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     title: Mapped[str] = mapped_column(String(200))
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -325,7 +440,8 @@ class PolicySet(Base, RegionScoped):
 
 @dataclass(frozen=True)
 class Policy:
-    """The rules in force for one region in one year (every section resolved)."""
+    """The rules in force for one region in one month (every section resolved); the yearly
+    rules are those of January."""
 
     region: RegionCode
     year: int
@@ -338,12 +454,20 @@ class Policy:
     review_chains: dict[str, list[str]]
     interest_rules: InterestRules | None
     basic_pension_rules: BasicPension
+    scheme_rules: SchemeRules | None = None
+    month: int = 1
 
     @property
     def interest(self) -> InterestRules:
         if self.interest_rules is None:
             raise self._not_configured("interest")
         return self.interest_rules
+
+    @property
+    def scheme(self) -> SchemeRules:
+        if self.scheme_rules is None:
+            raise self._not_configured("scheme")
+        return self.scheme_rules
 
     @property
     def basic_pension(self) -> BasicPension:
@@ -385,18 +509,27 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
         back_payment=policy.back_payment,
         interest=policy.interest_rules,
         account=policy.account,
+        scheme=policy.scheme_rules,
         review_chains=policy.review_chains,
     )
-    layers = policy.basic_pension_rules.layers
+    rules = policy.basic_pension_rules.rules
+    layers = {
+        (prefix or "national"): as_file_values(PolicyParams(basic_pension=layer))["basic_pension"]
+        for prefix, layer in rules
+    }
     basic_pension = {
         "monthly": format_yuan(policy.basic_pension_rules.monthly),
-        "layers": {(prefix or "national"): format_yuan(amount) for prefix, amount in layers},
+        "layers": {
+            name: layer["monthly"] if set(layer) == {"monthly"} else layer
+            for name, layer in layers.items()
+        },
     }
     return {
         "region": policy.region.code,
         "year": policy.year,
+        **({"month": policy.month} if policy.month != 1 else {}),
         **as_file_values(params),
-        **({"basic_pension": basic_pension} if layers else {}),
+        **({"basic_pension": basic_pension} if rules else {}),
     }
 
 
@@ -488,7 +621,7 @@ def as_file_values(params: PolicyParams) -> dict[str, Any]:
     return convert(stored(params))
 
 
-_MONEY_KEYS = {"grades", "aid_cap", "grade", "rural", "urban", "monthly"}
+_MONEY_KEYS = {"grades", "aid_cap", "grade", "rural", "urban", "monthly", "per_year"}
 _PPM_KEYS = {"hardship_share", "rate", "current_rate"}
 
 
@@ -498,24 +631,28 @@ class PolicyFile:
     effective_year: int
     title: str
     params: PolicyParams
+    effective_month: int = 1
 
 
 def read_policy_file(text: str) -> PolicyFile:
     """A TOML policy file: ``region`` (12-digit code, or "national"), ``effective_year``,
-    ``title``, and the parameter sections."""
+    ``effective_month`` (1 when left out), ``title``, and the parameter sections."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise DomainError(PolicyError.UNREADABLE, detail=str(error)) from None
     region_text = str(data.pop("region", ""))
     year = data.pop("effective_year", None)
+    month = data.pop("effective_month", 1)
     title = TITLE.optional(str(data.pop("title", "")))
     data.pop("source", None)
     if not isinstance(year, int) or not 2009 <= year <= 2100:
         raise DomainError(PolicyError.YEAR)
+    if not isinstance(month, int) or isinstance(month, bool) or not 1 <= month <= 12:
+        raise DomainError(PolicyError.MONTH)
     region = None if region_text in ("", "national") else RegionCode(region_text)
     return PolicyFile(
-        region, year, title or f"{region_text or 'national'} {year}", parse_params(data)
+        region, year, title or f"{region_text or 'national'} {year}", parse_params(data), month
     )
 
 
@@ -589,6 +726,9 @@ NATIONAL = PolicyFile(
                 "policy": ["region"],
                 "interest": ["region"],
                 "suspension": ["county"],
+                # 规程: the village takes the claim, the township checks it (初审), the county
+                # approves and calculates (复核)
+                "award": ["township", "county"],
             },
         }
     ),
@@ -598,22 +738,36 @@ NATIONAL = PolicyFile(
 # The national minimum of the basic pension (rulebook §1.3), each a national layer of its own,
 # with the rulebook's evidence in the title: a province confirms the later ones against the
 # notices and loads a national set for the year to correct one (what is stored is kept).
-# Sets take effect by year: the 2014 increase, paid from July 2014, is the 2015 layer here.
+# Layers take effect by the month: the 2014 increase is paid from July 2014 (announced in
+# January 2015, so its first months are arrears).
 NATIONAL_MINIMUMS = tuple(
-    PolicyFile(None, year, title, parse_params({"basic_pension": {"monthly": amount}}))
-    for year, amount, title in (
-        (2009, 55, "国发〔2009〕32号 基础养老金最低标准每人每月55元"),
-        (2015, 70, "人社部发〔2015〕5号 基础养老金最低标准提高至每人每月70元（2014年7月1日起）"),
-        (2018, 88, "人社部规〔2018〕3号 基础养老金最低标准提高至每人每月88元"),
-        (2020, 93, "基础养老金最低标准每人每月93元（规则手册：未经核实，请对照正式文件）"),
-        (2023, 103, "基础养老金最低标准每人每月103元（规则手册：仅有间接来源，请对照正式文件）"),
+    PolicyFile(
+        None, year, title, parse_params({"basic_pension": {"monthly": amount}}), effective_month
+    )
+    for year, effective_month, amount, title in (
+        (2009, 1, 55, "国发〔2009〕32号 基础养老金最低标准每人每月55元"),
+        (
+            2014,
+            7,
+            70,
+            "人社部发〔2015〕5号 基础养老金最低标准提高至每人每月70元（2014年7月1日起）",
+        ),
+        (2018, 1, 88, "人社部规〔2018〕3号 基础养老金最低标准提高至每人每月88元"),
+        (2020, 1, 93, "基础养老金最低标准每人每月93元（规则手册：未经核实，请对照正式文件）"),
+        (
+            2023,
+            1,
+            103,
+            "基础养老金最低标准每人每月103元（规则手册：仅有间接来源，请对照正式文件）",
+        ),
         (
             2024,
+            1,
             123,
             "基础养老金最低标准提高至每人每月123元（规则手册：第三方来源，请对照正式文件）",
         ),
-        (2025, 143, "基础养老金最低标准每人每月143元（规则手册：未经核实，请对照正式文件）"),
-        (2026, 163, "基础养老金最低标准每人每月163元（规则手册：第三方来源，请对照正式文件）"),
+        (2025, 1, 143, "基础养老金最低标准每人每月143元（规则手册：未经核实，请对照正式文件）"),
+        (2026, 1, 163, "基础养老金最低标准每人每月163元（规则手册：第三方来源，请对照正式文件）"),
     )
 )
 
@@ -629,14 +783,16 @@ def _code_of(prefix: str) -> str:
 async def save_policy(
     session: AsyncSession, actor: audit.AuditActor, policy: PolicyFile, *, reason: str | None = None
 ) -> PolicySet:
-    """Insert the parameter set, or replace the one for the same region and year (the old
-    parameters are kept in the audit trail)."""
+    """Insert the parameter set, or replace the one for the same region, year and month (the
+    old parameters are kept in the audit trail)."""
     prefix = _prefix_of(policy.region)
     if policy.region is not None:
         await check_in_use(session, policy.region)
     existing = await session.scalar(
         select(PolicySet).where(
-            PolicySet.region_prefix == prefix, PolicySet.effective_year == policy.effective_year
+            PolicySet.region_prefix == prefix,
+            PolicySet.effective_year == policy.effective_year,
+            PolicySet.effective_month == policy.effective_month,
         )
     )
     params = stored(policy.params)
@@ -646,6 +802,7 @@ async def save_policy(
             region_prefix=prefix,
             region_code=_code_of(prefix),
             effective_year=policy.effective_year,
+            effective_month=policy.effective_month,
             title=policy.title,
             params=params,
         )
@@ -661,6 +818,7 @@ async def save_policy(
         region_code=_code_of(prefix),
         reason=reason,
         effective_year=policy.effective_year,
+        effective_month=policy.effective_month,
         before=before,
         after=params,
     )
@@ -669,14 +827,14 @@ async def save_policy(
 
 async def seed_national(session: AsyncSession, actor: audit.AuditActor) -> int:
     """Store the national defaults: each default set whose year has no national set yet, and
-    into a national set of a default year the sections and review-chain kinds it lacks (a
+    into a national set of a default month the sections and review-chain kinds it lacks (a
     release that adds a kind of application, a loaded file that left a section out). What is
     stored is kept. Returns how many sets were stored or completed."""
     found = await session.scalars(select(PolicySet).where(PolicySet.region_prefix == ""))
-    existing = {policy_set.effective_year: policy_set for policy_set in found}
+    existing = {(s.effective_year, s.effective_month): s for s in found}
     changed = 0
     for default in (NATIONAL, *NATIONAL_MINIMUMS):
-        present = existing.get(default.effective_year)
+        present = existing.get((default.effective_year, default.effective_month))
         if present is None:
             await save_policy(session, actor, default, reason="national defaults")
             changed += 1
@@ -693,18 +851,27 @@ async def seed_national(session: AsyncSession, actor: audit.AuditActor) -> int:
             await save_policy(
                 session,
                 actor,
-                PolicyFile(None, default.effective_year, present.title, params),
+                PolicyFile(
+                    None, default.effective_year, present.title, params, default.effective_month
+                ),
                 reason="national defaults completed",
             )
             changed += 1
     return changed
 
 
-def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int) -> Policy:
+def _applies(policy_set: PolicySet, region: RegionCode, year: int, month: int) -> bool:
+    return (policy_set.effective_year, policy_set.effective_month or 1) <= (
+        year,
+        month,
+    ) and region.code.startswith(policy_set.region_prefix)
+
+
+def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int, month: int = 1) -> Policy:
     """Resolve each section from the most specific, then latest applicable set."""
     applicable = sorted(
-        (s for s in sets if s.effective_year <= year and region.code.startswith(s.region_prefix)),
-        key=lambda s: (len(s.region_prefix), s.effective_year),
+        (s for s in sets if _applies(s, region, year, month)),
+        key=lambda s: (len(s.region_prefix), s.effective_year, s.effective_month or 1),
         reverse=True,
     )
     chosen: dict[str, Any] = {}
@@ -744,6 +911,8 @@ def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int) -> Policy:
         review_chains=dict(need("review_chains")),
         interest_rules=params.interest,
         basic_pension_rules=_basic_pension(applicable),
+        scheme_rules=params.scheme,
+        month=month,
     )
 
 
@@ -753,11 +922,13 @@ _KINDS = {kind.value for kind in Kind}
 
 def _basic_pension(applicable: list[PolicySet]) -> BasicPension:
     """Each level's latest layer (``applicable`` runs from the most specific, latest set)."""
-    layers: dict[str, int] = {}
+    layers: dict[str, BasicPensionRules] = {}
     for policy_set in applicable:
         layer = policy_set.params.get("basic_pension")
         if layer is not None and policy_set.region_prefix not in layers:
-            layers[policy_set.region_prefix] = int(layer["monthly"])
+            layers[policy_set.region_prefix] = BasicPensionRules.model_validate(
+                layer, context={"stored": True}
+            )
     return BasicPension(tuple(sorted(layers.items(), key=lambda item: len(item[0]))))
 
 
@@ -768,7 +939,7 @@ class PolicyBook:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._sets: list[PolicySet] | None = None
-        self._resolved: dict[tuple[tuple[int, ...], int], Policy] = {}
+        self._resolved: dict[tuple[tuple[int, ...], int, int], Policy] = {}
 
     async def load(self) -> PolicyBook:
         """Read every parameter set (once): from then on :meth:`resolve` needs no database."""
@@ -778,23 +949,23 @@ class PolicyBook:
             self._sets = [PolicySet(**row._mapping) for row in rows]
         return self
 
-    async def for_region(self, region: RegionCode, year: int) -> Policy:
+    async def for_region(self, region: RegionCode, year: int, month: int = 1) -> Policy:
         await self.load()
-        return self.resolve(region, year)
+        return self.resolve(region, year, month)
 
-    def resolve(self, region: RegionCode, year: int) -> Policy:
-        """The policy of ``region`` in ``year``, from the sets :meth:`load` read."""
+    async def for_month(self, region: RegionCode, month: Month) -> Policy:
+        return await self.for_region(region, month.year, month.month)
+
+    def resolve(self, region: RegionCode, year: int, month: int = 1) -> Policy:
+        """The policy of ``region`` in ``year`` (and ``month``), from the sets :meth:`load`
+        read."""
         if self._sets is None:
             raise RuntimeError("PolicyBook.resolve before load")
-        applicable = tuple(
-            s.id
-            for s in self._sets
-            if s.effective_year <= year and region.code.startswith(s.region_prefix)
-        )
-        key = (applicable, year)
+        applicable = tuple(s.id for s in self._sets if _applies(s, region, year, month))
+        key = (applicable, year, month)
         policy = self._resolved.get(key)
         if policy is None:
-            policy = self._resolved[key] = resolve(self._sets, region, year)
+            policy = self._resolved[key] = resolve(self._sets, region, year, month)
         # The rules are the same; only the region they are asked for differs.
         return policy if policy.region == region else replace(policy, region=region)
 

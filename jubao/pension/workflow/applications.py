@@ -46,6 +46,7 @@ class Kind(StrEnum):
     POLICY = "policy"  # 政策参数调整
     INTEREST = "interest"  # 年度结息
     SUSPENSION = "suspension"  # 暂停缴费、恢复缴费
+    AWARD = "award"  # 待遇核定
 
     @property
     def obj(self) -> Obj:
@@ -65,6 +66,7 @@ KIND_OBJECTS = {
     Kind.POLICY: Obj.POLICY,
     Kind.INTEREST: Obj.ACCOUNT,
     Kind.SUSPENSION: Obj.PERSON,
+    Kind.AWARD: Obj.BENEFIT,
 }
 _KIND_ZH = {
     Kind.ENROLLMENT: "参保登记",
@@ -75,6 +77,7 @@ _KIND_ZH = {
     Kind.POLICY: "政策参数调整",
     Kind.INTEREST: "年度结息",
     Kind.SUSPENSION: "暂停或恢复缴费",
+    Kind.AWARD: "待遇核定",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jubao.pension.accounts.contributions import BackPayment, CounterContribution, HardshipList
 from jubao.pension.accounts.interest import InterestPosting
+from jubao.pension.benefits.award import AwardClaim
 from jubao.pension.people.changes import Change
 from jubao.pension.people.enrollment import Enrollment
 from jubao.pension.people.suspension import Suspension
@@ -20,4 +21,5 @@ HANDLERS: dict[Kind, Handler] = {
     Kind.POLICY: PolicyChange(),
     Kind.INTEREST: InterestPosting(),
     Kind.SUSPENSION: Suspension(),
+    Kind.AWARD: AwardClaim(),
 }

@@ -19,6 +19,7 @@ from jubao.pension.workflow.applications import Application as ApplicationRow
 from jubao.pension.workflow.applications import ApplicationError, Kind
 from jubao.pension.workflow.kinds import HANDLERS
 from jubao.platform.api.accounts import InterestRunNode  # noqa: F401 - forms refer to runs
+from jubao.platform.api.benefits import BenefitAwardNode  # noqa: F401 - results refer to awards
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import ApplicationKind, ApplicationStatus, Decision, RegionLevel
 from jubao.platform.api.forms import Owner, input_type, instance, output_type, to_payload
@@ -50,6 +51,7 @@ _NAMES = {
     Kind.HARDSHIP: ("HardshipListInput", "HardshipListForm", "HardshipListResult"),
     Kind.POLICY: ("PolicyChangeInput", "PolicyChangeForm", "PolicyChangeResult"),
     Kind.INTEREST: ("InterestPostingInput", "InterestPostingForm", "InterestPostingResult"),
+    Kind.AWARD: ("BenefitAwardInput", "BenefitAwardForm", "BenefitAwardResult"),
 }
 INPUTS = {kind: input_type(HANDLERS[kind].form, names[0]) for kind, names in _NAMES.items()}
 _FORMS = {kind: output_type(HANDLERS[kind].form, names[1]) for kind, names in _NAMES.items()}
@@ -71,6 +73,7 @@ BackPaymentInput = INPUTS[Kind.BACK_PAYMENT]
 HardshipListInput = INPUTS[Kind.HARDSHIP]
 PolicyChangeInput = INPUTS[Kind.POLICY]
 InterestPostingInput = INPUTS[Kind.INTEREST]
+BenefitAwardInput = INPUTS[Kind.AWARD]
 
 
 @strawberry.type(description="审核记录 — one decision on one step")
@@ -237,6 +240,11 @@ class ApplicationMutations:
     policy_change_submit = _submitter(Kind.POLICY, "政策参数调整 — submit a policy change")
     interest_posting_submit = _submitter(
         Kind.INTEREST, "年度结息 — submit an interest posting (finance staff)"
+    )
+    benefit_award_submit = _submitter(
+        Kind.AWARD,
+        "待遇核定 — submit a pension claim (village or township; the figures are computed on "
+        "approval, see benefitAwardPreview)",
     )
 
     @strawberry.mutation(

@@ -15,7 +15,7 @@ from jubao.pension.accounts.ledger import Component, EntryKind
 from jubao.pension.people.idnumber import Sex
 from jubao.pension.people.persons import EventKind, PersonStatus
 from jubao.pension.people.suspension import SuspensionAction
-from jubao.pension.policy.params import Hukou
+from jubao.pension.policy.params import Hukou, PensionItem
 from jubao.pension.workflow.applications import Decision, Kind, Status
 from jubao.tenants.codes import Level
 
@@ -44,7 +44,7 @@ _DESCRIBED = (
         "ApplicationKind",
         "业务类型 — ENROLLMENT 参保登记, CHANGE 变更登记, CONTRIBUTION 柜台缴费, "
         "BACK_PAYMENT 补缴, HARDSHIP 代缴名单, POLICY 政策参数调整, INTEREST 年度结息, "
-        "SUSPENSION 暂停或恢复缴费",
+        "SUSPENSION 暂停或恢复缴费, AWARD 待遇核定",
     ),
     (SuspensionAction, "SuspensionAction", "SUSPEND 暂停缴费, RESUME 恢复缴费"),
     (
@@ -62,7 +62,13 @@ _DESCRIBED = (
     (
         EventKind,
         "PersonEventKind",
-        "档案记录类型 — ENROLLED 参保, CHANGED 变更, SUSPENDED 暂停缴费, RESUMED 恢复缴费",
+        "档案记录类型 — ENROLLED 参保, CHANGED 变更, SUSPENDED 暂停缴费, RESUMED 恢复缴费, "
+        "AWARDED 待遇核定",
+    ),
+    (
+        PensionItem,
+        "PensionItem",
+        "基础养老金项目 — BASE 本级基础养老金, AGE 高龄加发, YEARS 缴费年限加发（长缴多得）",
     ),
 )
 for _enum, _name, _description in _DESCRIBED:
@@ -88,6 +94,7 @@ __all__ = [
     "Decision",
     "EntryKind",
     "Hukou",
+    "PensionItem",
     "PersonEventKind",
     "PersonStatus",
     "RegionLevel",

@@ -98,6 +98,8 @@ class Problem(ErrorCode):
     MUTATION_OVER_GET = ("变更只能用 POST 发送", "Mutations must be sent with POST")
     NOT_FOUND = ("地址不存在", "Not found")
     NO_SUCH_PERSON = ("找不到该参保人", "No such person")
+    NO_SUCH_AWARD = ("该参保人尚未核定待遇", "No pension has been awarded to this person")
+    NO_SUCH_REGION = ("找不到该区划（或不在您的范围内）", "No such region in your scope")
     PAYLOAD_TOO_LARGE = (
         "请求体超过 {max} 字节",
         "The request body is larger than {max} bytes",
@@ -137,7 +139,9 @@ _BROADER = {
         Problem.BAD_REQUEST,
     ),
     Problem.MUTATION_OVER_GET: Problem.METHOD_NOT_ALLOWED,
-    Problem.NO_SUCH_PERSON: Problem.NOT_FOUND,
+    **dict.fromkeys(
+        (Problem.NO_SUCH_PERSON, Problem.NO_SUCH_AWARD, Problem.NO_SUCH_REGION), Problem.NOT_FOUND
+    ),
     **dict.fromkeys(
         (Problem.TOO_MANY_ERRORS, Problem.TOO_COMPLEX), Problem.GRAPHQL_VALIDATION_FAILED
     ),

@@ -18,6 +18,7 @@ from jubao.pension.accounts.interest import InterestRun
 from jubao.pension.accounts.ledger import Statement
 from jubao.pension.accounts.ledger import balances as ledger_balances
 from jubao.pension.accounts.ledger import statements as ledger_statements
+from jubao.pension.benefits.award import Award
 from jubao.pension.people.persons import Person, PersonEvent
 from jubao.pension.workflow.applications import Application, ApplicationReview
 from jubao.tenants.models import Region
@@ -50,6 +51,8 @@ class Loaders:
         self.contributions = DataLoader[int, list[Contribution]](self._contributions)
         self.contribution = DataLoader[int, Contribution | None](self._contributions_by_id)
         self.interest_run = DataLoader[int, InterestRun | None](self._interest_runs)
+        self.award = DataLoader[int, Award | None](self._awards)
+        self.award_of = DataLoader[int, Award | None](self._awards_of)
         self.audit_event = DataLoader[int, AuditEvent | None](self._audit_events)
         self.holder = DataLoader[int, Operator | None](self._holders)
         self.applications = DataLoader[int, list[Application]](self._applications)
@@ -69,6 +72,12 @@ class Loaders:
 
     async def _operators(self, ids: list[int]) -> list[Operator | None]:
         return await self._by_key(Operator.id, ids)
+
+    async def _awards(self, ids: list[int]) -> list[Award | None]:
+        return await self._by_key(Award.id, ids)
+
+    async def _awards_of(self, person_ids: list[int]) -> list[Award | None]:
+        return await self._by_key(Award.person_id, person_ids)
 
     async def _by_key(self, column: Any, keys: list[Any]) -> list[Any]:
         """The rows whose ``column`` is each of ``keys`` (None where there is none)."""

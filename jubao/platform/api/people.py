@@ -59,6 +59,7 @@ from jubao.text import NAME_PREFIX, TextField
 
 if TYPE_CHECKING:
     from jubao.platform.api.applications import Application
+    from jubao.platform.api.benefits import BenefitAwardNode
 
 GROUP_CODE = TextField("specialGroup", Text("参保身份代码", "The special-group code"), 10)
 PersonValuesType = output_type(PersonValues)
@@ -394,6 +395,18 @@ class PersonNode(KeyedNode):
         if values is None:
             return None
         return instance(PersonValues, PersonValues.model_validate(values), self._owner)
+
+    @strawberry.field(
+        description=(
+            "待遇核定表 — the pension awarded (null if none, or if you may not read benefits here)"
+        )
+    )
+    async def benefit_award(
+        self, info: Info
+    ) -> Annotated[BenefitAwardNode, strawberry.lazy("jubao.platform.api.benefits")] | None:
+        from jubao.platform.api.benefits import award_of
+
+        return await award_of(info, self.row)
 
     @strawberry.field(
         description="个人账户对账单 — a year's statement (null if you may not read accounts)"

@@ -9,6 +9,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 from jubao.errors import DomainError, ErrorCode
 from jubao.pension.accounts.money import MoneyError, format_yuan, parse_yuan
+from jubao.pension.month import Month
 from jubao.pension.people.idnumber import IdNumber, IdNumberError
 from jubao.tenants.codes import RegionCode
 from jubao.text import quoted
@@ -72,6 +73,12 @@ SCALARS: dict[object, ScalarDefinition] = {
         description="公民身份号码 — citizen ID number (GB 11643; the check character is verified)",
         serialize=str,
         parse_value=_id_number,
+    ),
+    Month: strawberry.scalar(
+        name="Month",
+        description='年月 — a calendar month, "YYYY-MM", e.g. "2026-07"',
+        serialize=str,
+        parse_value=Month.parse,
     ),
     Year: strawberry.scalar(
         name="Year",

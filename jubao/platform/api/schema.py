@@ -24,6 +24,7 @@ from jubao.platform.api.accounts import AccountQueries, InterestRunNode
 from jubao.platform.api.applications import Application, ApplicationMutations, ApplicationQueries
 from jubao.platform.api.audit import AuditEventNode, AuditQueries
 from jubao.platform.api.auth import AuthMutations, AuthQueries
+from jubao.platform.api.benefits import BenefitQueries
 from jubao.platform.api.context import Context
 from jubao.platform.api.grants import Grant, RoleMutations, RoleQueries
 from jubao.platform.api.nodes import NodeQueries
@@ -49,6 +50,7 @@ class Query(
     ApplicationQueries,
     PolicyQueries,
     AccountQueries,
+    BenefitQueries,
     AuditQueries,
 ):
     pass

@@ -26,6 +26,8 @@ from jubao.errors import DomainError, ErrorCode, Lang
 from jubao.pension.accounts.contributions import ContributionError
 from jubao.pension.accounts.interest import InterestError
 from jubao.pension.accounts.money import MoneyError
+from jubao.pension.benefits.award import AwardError
+from jubao.pension.month import MonthError
 from jubao.pension.people.changes import ChangeError
 from jubao.pension.people.crosscheck import CrosscheckError
 from jubao.pension.people.enrollment import EligibilityError
@@ -63,6 +65,8 @@ SOURCES: tuple[type[ErrorCode], ...] = (
     ContributionError,
     InterestError,
     PolicyError,
+    AwardError,
+    MonthError,
     # reached through modules the mutations share with the file imports
     CrosscheckError,
     TableError,

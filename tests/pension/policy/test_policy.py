@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -28,8 +29,19 @@ from tests.pension.support import SYSTEM, install_policy
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "policy" / "changchun-2011.toml"
 
 
-def sets(*entries: tuple[str, int, dict]) -> list[PolicySet]:  # type: ignore[type-arg]
-    return [PolicySet(region_prefix=p, effective_year=y, params=params) for p, y, params in entries]
+def sets(
+    *entries: tuple[str, int, dict[str, Any]] | tuple[str, int, dict[str, Any], int],
+) -> list[PolicySet]:
+    """Parameter sets (prefix, year, parameters[, month])."""
+    return [
+        PolicySet(
+            region_prefix=entry[0],
+            effective_year=entry[1],
+            params=entry[2],
+            effective_month=entry[3] if len(entry) > 3 else 1,  # type: ignore[misc]
+        )
+        for entry in entries
+    ]
 
 
 NATIONAL_STORED = stored(NATIONAL.params)
@@ -109,13 +121,22 @@ def test_changchun_example_file() -> None:
 def test_basic_pension_rules_add_up() -> None:
     national = sets(
         ("", 2014, NATIONAL_STORED),
-        *(("", m.effective_year, stored(m.params)) for m in NATIONAL_MINIMUMS),
+        *(("", m.effective_year, stored(m.params), m.effective_month) for m in NATIONAL_MINIMUMS),
     )
     minimums = {
-        year: resolve(national, VILLAGE_A, year).basic_pension.monthly
-        for year in (2014, 2015, 2017, 2018, 2026)
+        (year, month): resolve(national, VILLAGE_A, year, month).basic_pension.monthly
+        for year, month in ((2014, 1), (2014, 6), (2014, 7), (2015, 1), (2017, 12), (2018, 1))
     }
-    assert minimums == {2014: 5500, 2015: 7000, 2017: 7000, 2018: 8800, 2026: 16300}
+    # 人社部发〔2015〕5号: 70 yuan from 1 July 2014
+    assert minimums == {
+        (2014, 1): 5500,
+        (2014, 6): 5500,
+        (2014, 7): 7000,
+        (2015, 1): 7000,
+        (2017, 12): 7000,
+        (2018, 1): 8800,
+    }
+    assert resolve(national, VILLAGE_A, 2026).basic_pension.monthly == 16300
     # Hengyang-style (rulebook §1.3): the national 88, 12 provincial, 3 county = 103; a later
     # national raise adds to the local layers instead of swallowing them.
     local = [
@@ -191,6 +212,21 @@ def test_most_specific_region_wins_per_section_and_latest_year_within_it() -> No
         {"basic_pension": {"monthly": "-5"}},
         {"basic_pension": {"monthly": 55, "central": 55}},  # layers only say what they add
         {"review_chains": {"enrollment": ["village"]}},
+        {
+            "basic_pension": {
+                "age_topups": [{"from_age": 70, "monthly": 20}, {"from_age": 65, "monthly": 10}]
+            }
+        },
+        {"basic_pension": {"years_topup": [{"per_year": 2}, {"up_to": 15, "per_year": 3}]}},
+        {
+            "basic_pension": {
+                "years_topup": [{"up_to": 15, "per_year": 2}, {"up_to": 15, "per_year": 3}]
+            }
+        },
+        {"basic_pension": {"age_topups": [{"from_age": 55, "monthly": 10}]}},
+        {"scheme": {"started": "2011-13"}},
+        {"scheme": {"started": "2011-07-01"}},
+        {"scheme": {"started": "2011-07", "required_years": 0}},
         {"review_chains": {"enrolment": ["county"]}},  # a kind misspelt would never apply
         {"unknown_section": {}},
     ],
@@ -208,6 +244,11 @@ def test_unreadable_files() -> None:
     with pytest.raises(DomainError) as caught:
         read_policy_file('region = "220100000000"\neffective_year = 1999\n')
     assert caught.value.code is PolicyError.YEAR
+    with pytest.raises(DomainError) as caught:
+        read_policy_file('region = "220100000000"\neffective_year = 2014\neffective_month = 13\n')
+    assert caught.value.code is PolicyError.MONTH
+    july = read_policy_file('region = "national"\neffective_year = 2014\neffective_month = 7\n')
+    assert (july.region, july.effective_year, july.effective_month) == (None, 2014, 7)
 
 
 @given(st.lists(st.integers(min_value=1, max_value=10_000), min_size=1, max_size=12, unique=True))
@@ -216,10 +257,76 @@ def test_file_form_round_trips(grades: list[int]) -> None:
         {
             "contribution": {"grades": [str(g) for g in sorted(grades)]},
             "interest": {"rate": "1.25%"},
-            "basic_pension": {"monthly": "12.50"},
+            "basic_pension": {
+                "monthly": "12.50",
+                "age_topups": [{"from_age": 65, "monthly": "5"}],
+                "years_topup": [{"up_to": 15, "per_year": "2"}, {"per_year": "3.5"}],
+            },
+            "scheme": {"started": "2011-07"},
         }
     )
     assert parse_params(as_file_values(params)) == params
+
+
+WUHAN_STYLE = {
+    # Wuhan's years-based basic pension (rulebook §5.7, L, read as 2 × min(y, 15) + 3 × max(0,
+    # y − 15)) and a 65+ / 70+ / 80+ age top-up, as a city layer
+    "basic_pension": {
+        "monthly": "40",
+        "age_topups": [
+            {"from_age": 65, "monthly": "10"},
+            {"from_age": 70, "monthly": "20"},
+            {"from_age": 80, "monthly": "50"},
+        ],
+        "years_topup": [{"up_to": 15, "per_year": "2"}, {"per_year": "3"}],
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("years", "topup"), [(0, 0), (1, 200), (15, 3000), (16, 3300), (20, 4500), (40, 10500)]
+)
+def test_the_years_top_up_counts_each_band(years: int, topup: int) -> None:
+    rules = parse_params(WUHAN_STYLE).basic_pension
+    assert rules is not None and rules.for_years(years) == topup
+
+
+@pytest.mark.parametrize(("age", "topup"), [(60, 0), (64, 0), (65, 1000), (79, 2000), (80, 5000)])
+def test_the_age_top_up_is_the_highest_tier_reached(age: int, topup: int) -> None:
+    rules = parse_params(WUHAN_STYLE).basic_pension
+    assert rules is not None and rules.for_age(age) == topup
+
+
+def test_each_level_pays_its_own_items() -> None:
+    layers = sets(
+        ("", 2014, NATIONAL_STORED),
+        *(("", m.effective_year, stored(m.params), m.effective_month) for m in NATIONAL_MINIMUMS),
+        ("4101", 2020, stored(parse_params(WUHAN_STYLE))),
+        ("410121", 2022, stored(parse_params({"basic_pension": {"monthly": "3"}}))),
+    )
+    pension = resolve(layers, VILLAGE_A, 2026, 3).basic_pension
+    lines = [(line.prefix, line.item.value, line.amount) for line in pension.lines(70, 20)]
+    assert lines == [
+        ("", "base", 16300),
+        ("4101", "base", 4000),
+        ("4101", "age", 2000),
+        ("4101", "years", 4500),
+        ("410121", "base", 300),
+    ]
+    assert sum(line[2] for line in lines) == 27100
+
+
+def test_the_scheme_start_is_configured_not_assumed() -> None:
+    policy = resolve(sets(("", 2014, NATIONAL_STORED)), VILLAGE_A, 2026)
+    with pytest.raises(DomainError) as caught:
+        policy.scheme  # noqa: B018 - where the scheme began is a fact of each county
+    assert caught.value.code is PolicyError.NOT_CONFIGURED
+    county = sets(
+        ("", 2014, NATIONAL_STORED),
+        ("410121", 2014, stored(parse_params({"scheme": {"started": "2010-10"}}))),
+    )
+    assert str(resolve(county, VILLAGE_A, 2026).scheme.start) == "2010-10"
+    assert resolve(county, VILLAGE_A, 2026).scheme.required_years == 15
 
 
 async def test_stored_policies_resolve_through_the_database(
@@ -239,7 +346,11 @@ async def test_migrating_completes_the_national_sets_and_keeps_what_is_there(
     older = {"enrollment": {"min_age": 18}, "review_chains": {"enrollment": ["county"]}}
     async with services.db.transaction(SYSTEM) as session:
         national = await session.scalar(
-            select(PolicySet).where(PolicySet.region_prefix == "", PolicySet.effective_year == 2014)
+            select(PolicySet).where(
+                PolicySet.region_prefix == "",
+                PolicySet.effective_year == 2014,
+                PolicySet.effective_month == 1,
+            )
         )
         assert national is not None
         national.params = older  # as an older release (or a loaded file) left it

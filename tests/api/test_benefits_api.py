@@ -1,0 +1,149 @@
+"""待遇核定 through HTTP: the preview, the claim through the chain, the award on the person,
+the notice list, and the files to print."""
+
+import io
+from datetime import date
+
+from openpyxl import load_workbook
+from strawberry.relay import to_base64
+
+from jubao.platform.services import Services
+from tests.helpers import TOWN_A, Api, World
+from tests.pension.benefits.support import contributor
+from tests.pension.benefits.support import rules as rules
+
+FIGURES = """figures { transitional startMonth yearsPaid yearsRequired accountTotal
+  accountPension basicPension monthly balances { component balance }
+  basicPensionItems { regionPrefix item amount } }"""
+PREVIEW = (
+    "query ($p: ID!) { benefitAwardPreview(person: $p) { "
+    + FIGURES
+    + " userErrors { field code message } } }"
+)
+SUBMIT = """mutation ($p: ID!) { benefitAwardSubmit(input: {person: $p}) {
+  application { id chain } userErrors { field code message } } }"""
+REVIEW = """mutation ($id: ID!) { applicationReview(input: {application: $id, decision: APPROVE}) {
+  application { status result { __typename ... on BenefitAwardResult { award { id }
+  person { status } } } } userErrors { code message } } }"""
+PERSON = (
+    "query ($p: ID!) { node(id: $p) { ... on Person { status benefitAward { " + FIGURES + " } } } }"
+)
+DUE = """query ($r: RegionCode!, $m: Month!) { pensionDue(region: $r, month: $m, first: 10) {
+  totalCount edges { node { name birthYear } } } }"""
+
+
+def person_id(key: int) -> str:
+    return to_base64("Person", key)
+
+
+async def test_a_claim_previewed_submitted_approved_and_printed(
+    api: Api, services: Services, world: World, rules: None
+) -> None:
+    row = await contributor(services, date(1966, 12, 10), 11, range(2011, 2026))
+    person = person_id(row.id)
+    preview = (await api.as_("village.assistant", PREVIEW, {"p": person}))["benefitAwardPreview"]
+    assert preview["userErrors"] == []
+    assert preview["figures"] == {
+        "transitional": False,
+        "startMonth": "2027-01",
+        "yearsPaid": 15,
+        "yearsRequired": 15,
+        "accountTotal": "8400.00",
+        "accountPension": "60.43",
+        "basicPension": "208.00",
+        "monthly": "268.43",
+        "balances": [
+            {"component": "PERSONAL", "balance": "7500.00"},
+            {"component": "SUBSIDY_PROVINCE", "balance": "900.00"},
+        ],
+        "basicPensionItems": [
+            {"regionPrefix": "", "item": "BASE", "amount": "163.00"},
+            {"regionPrefix": "41", "item": "BASE", "amount": "12.00"},
+            {"regionPrefix": "410121", "item": "BASE", "amount": "3.00"},
+            {"regionPrefix": "410121", "item": "YEARS", "amount": "30.00"},
+        ],
+    }
+    # another township's assistant cannot tell the person exists
+    hidden = (await api.as_("village.xiang", PREVIEW, {"p": person}))["benefitAwardPreview"]
+    assert hidden["figures"] is None and hidden["userErrors"][0]["code"] == "NOT_FOUND"
+
+    submitted = (await api.as_("village.assistant", SUBMIT, {"p": person}))["benefitAwardSubmit"]
+    assert submitted["userErrors"] == [] and submitted["application"]["chain"] == [
+        "TOWNSHIP",
+        "COUNTY",
+    ]
+    application = submitted["application"]["id"]
+    for reviewer in ("township.reviewer", "county.reviewer"):
+        decided = (await api.as_(reviewer, REVIEW, {"id": application}))["applicationReview"]
+        assert decided["userErrors"] == []
+    result = decided["application"]["result"]
+    assert result["__typename"] == "BenefitAwardResult"
+    assert result["person"]["status"] == "RECEIVING" and result["award"]["id"]
+
+    node = (await api.as_("county.reviewer", PERSON, {"p": person}))["node"]
+    assert node["benefitAward"]["figures"] == preview["figures"]
+    again = (await api.as_("village.assistant", SUBMIT, {"p": person}))["benefitAwardSubmit"]
+    assert [e["code"] for e in again["userErrors"]] == ["ALREADY"]
+
+    headers = {"Authorization": f"Bearer {await api.token('county.reviewer')}"}
+    sheet = await api.client.get(f"/benefits/awards/{person}.xlsx", headers=headers)
+    assert sheet.status_code == 200
+    cells = [
+        c
+        for r in load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True)
+        for c in r
+    ]
+    assert "城乡居民基本养老保险待遇核定表" in cells and 268.43 in cells and 60.43 in cells
+    outsider = {"Authorization": f"Bearer {await api.token('countyb.reviewer')}"}
+    refused = await api.client.get(f"/benefits/awards/{person}.xlsx", headers=outsider)
+    assert refused.status_code == 404
+
+
+async def test_claims_that_fail_a_check_say_which(
+    api: Api, services: Services, world: World, rules: None
+) -> None:
+    early = await contributor(services, date(1967, 3, 5), 13, range(2012, 2026))
+    preview = (await api.as_("village.assistant", PREVIEW, {"p": person_id(early.id)}))[
+        "benefitAwardPreview"
+    ]
+    assert preview["figures"] is None
+    assert preview["userErrors"] == [
+        {
+            "field": "person",
+            "code": "TOO_EARLY",
+            "message": "张三于 2027-03-05 年满 60 周岁，2027-02 起才能申请领取待遇",
+        }
+    ]
+    submitted = await api.as_("village.assistant", SUBMIT, {"p": person_id(early.id)}, lang="en")
+    [error] = submitted["benefitAwardSubmit"]["userErrors"]
+    assert (
+        error["message"] == "张三 reaches 60 on 2027-03-05; the pension can be claimed from 2027-02"
+    )
+
+
+async def test_the_notice_list_and_its_file(
+    api: Api, services: Services, world: World, rules: None
+) -> None:
+    await contributor(services, date(1966, 12, 10), 11, range(2011, 2026))
+    await contributor(services, date(1967, 1, 1), 13, range(2011, 2026))
+    listed = await api.as_("township.processor", DUE, {"r": TOWN_A.code, "m": "2026-12"})
+    assert listed["pensionDue"]["totalCount"] == 1
+    elsewhere = await api.as_("village.xiang", DUE, {"r": TOWN_A.code, "m": "2026-12"})
+    assert elsewhere["pensionDue"]["totalCount"] == 0
+    bad = await api.post(
+        DUE, {"r": TOWN_A.code, "m": "2026-13"}, token=await api.token("township.processor")
+    )
+    [error] = bad["errors"]
+    assert "2026-13" in error["message"] and "YYYY-MM" in error["message"]
+
+    headers = {"Authorization": f"Bearer {await api.token('township.processor')}"}
+    csv_file = await api.client.get(f"/benefits/due/{TOWN_A.code}/2026-12.csv", headers=headers)
+    assert csv_file.status_code == 200
+    text = csv_file.content.decode("utf-8-sig")
+    assert "待遇领取通知表" in text and "2027-01" in text and text.count("张三") == 1
+    for url in (f"/benefits/due/{TOWN_A.code}/2026-13.csv", "/benefits/due/41x/2026-12.csv"):
+        assert (await api.client.get(url, headers=headers)).status_code == 404
+    outsider = {"Authorization": f"Bearer {await api.token('countyb.reviewer')}"}
+    refused = await api.client.get(f"/benefits/due/{TOWN_A.code}/2026-12.csv", headers=outsider)
+    assert refused.status_code == 404
+    assert (await api.client.get(f"/benefits/due/{TOWN_A.code}/2026-12.csv")).status_code == 401
