@@ -30,7 +30,9 @@ from jubao.tenants.demo import SURNAMES
 from jubao.tenants.models import Region
 
 # The demo province's own rules over the national defaults: an interest rate (the rulebook's
-# worked example uses 1.5 %; no national rate exists) and the subsidy shared 6:2:2.
+# worked example uses 1.5 %; no national rate exists), the subsidy shared 6:2:2, the scheme
+# begun in its counties in July 2011, and a provincial layer of the basic pension with an age
+# top-up (Hengyang's 12 yuan, rulebook §1.3; 65+ as MOHRSS 2018 advises).
 DEMO_POLICY = PolicyFile(
     RegionCode("410000000000"),
     2014,
@@ -38,6 +40,8 @@ DEMO_POLICY = PolicyFile(
     parse_params(
         {
             "interest": {"rate": "0.015"},
+            "scheme": {"started": "2011-07"},
+            "basic_pension": {"monthly": 12, "age_topups": [{"from_age": 65, "monthly": 10}]},
             "subsidy": {
                 "brackets": [
                     {"grade": 100, "rural": 30, "urban": 30},

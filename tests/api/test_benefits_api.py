@@ -147,3 +147,36 @@ async def test_the_notice_list_and_its_file(
     refused = await api.client.get(f"/benefits/due/{TOWN_A.code}/2026-12.csv", headers=outsider)
     assert refused.status_code == 404
     assert (await api.client.get(f"/benefits/due/{TOWN_A.code}/2026-12.csv")).status_code == 401
+
+
+async def test_awards_stay_behind_the_tenant_wall(
+    api: Api, services: Services, world: World, rules: None
+) -> None:
+    row = await contributor(services, date(1966, 12, 10), 11, range(2011, 2026))
+    person = person_id(row.id)
+    for outsider in ("village.neighbour", "village.xiang", "countyb.reviewer"):
+        submitted = (await api.as_(outsider, SUBMIT, {"p": person}))["benefitAwardSubmit"]
+        assert submitted["application"] is None
+        assert [e["code"] for e in submitted["userErrors"]] in (["NOT_FOUND"], ["FORBIDDEN"])
+    application = (await api.as_("village.assistant", SUBMIT, {"p": person}))["benefitAwardSubmit"][
+        "application"
+    ]["id"]
+    # the other county's reviewer can neither see nor decide it
+    decided = (await api.as_("countyb.reviewer", REVIEW, {"id": application}))["applicationReview"]
+    assert decided["application"] is None and decided["userErrors"][0]["code"] == "NOT_FOUND"
+    for reviewer in ("township.reviewer", "county.reviewer"):
+        await api.as_(reviewer, REVIEW, {"id": application})
+    award = (await api.as_("county.reviewer", PERSON, {"p": person}))["node"]
+    award_id = (
+        await api.as_(
+            "county.reviewer",
+            "query ($p: ID!) { node(id: $p) { ... on Person { benefitAward { id } } } }",
+            {"p": person},
+        )
+    )["node"]["benefitAward"]["id"]
+    assert award["benefitAward"] is not None
+    node = "query ($id: ID!) { node(id: $id) { id } }"
+    for outsider in ("village.neighbour", "countyb.reviewer"):
+        assert (await api.as_(outsider, node, {"id": award_id}))["node"] is None
+        assert (await api.as_(outsider, PERSON, {"p": person}))["node"] is None
+    assert (await api.as_("county.reviewer", node, {"id": award_id}))["node"] == {"id": award_id}

@@ -1,7 +1,9 @@
 """A whole story through the API: a village enrols a family of four, the township and the
 county review, they pay for five years at changing grades (the grandmother is 特困, so the
 government pays for her), interest is posted every January, and every balance and statement
-comes out at hand-computed values to the fen."""
+comes out at hand-computed values to the fen. Then the grandmother reaches 60: she is on the
+month's notice list, claims, and is awarded her pension; her father-in-law, already 70 when the
+county's scheme began, enrols and is awarded the basic pension alone."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -83,6 +85,9 @@ async def story(database_url: str) -> AsyncIterator[tuple[Api, Clock]]:
             "split": {"province": 6, "city": 2, "county": 2},
         },
         interest={"rate": "0.02"},
+        # the county's scheme began in January 2021, when the grandmother was 54: she needs
+        # 60 − 54 = 6 years, not 15 (rulebook §5.4 B)
+        scheme={"started": "2021-01"},
     )
     transport = httpx.ASGITransport(app=create_app(services=services))
     async with httpx.AsyncClient(transport=transport, base_url="http://jubao.test") as client:
@@ -216,6 +221,100 @@ async def test_a_family_over_five_years(story: tuple[Api, Clock]) -> None:
     assert again["interestPostingSubmit"]["application"] is None
     [refused] = again["interestPostingSubmit"]["userErrors"]
     assert refused["code"] == "ALREADY_POSTED" and "不再重复结息" in refused["message"]
+
+    await the_grandmother_retires(api, clock, people["grandmother"])
+
+
+AWARD = """figures { transitional startMonth yearsPaid yearsRequired accountTotal accountPension
+  basicPension monthly }"""
+
+
+async def claim(api: Api, person: str) -> dict[str, Any]:
+    submitted = await api.as_(
+        "village.assistant",
+        """mutation ($p: ID!) { benefitAwardSubmit(input: {person: $p}) {
+             application { id } userErrors { code message } } }""",
+        {"p": person},
+    )
+    assert submitted["benefitAwardSubmit"]["userErrors"] == [], submitted
+    application = submitted["benefitAwardSubmit"]["application"]["id"]
+    await approve(api, "township.reviewer", application)
+    await approve(api, "county.reviewer", application)
+    data = await api.as_(
+        "county.reviewer",
+        "query ($p: ID!) { node(id: $p) { ... on Person { status benefitAward { "
+        + AWARD
+        + " } } } }",
+        {"p": person},
+    )
+    assert data["node"]["status"] == "RECEIVING"
+    return dict(data["node"]["benefitAward"]["figures"])
+
+
+async def the_grandmother_retires(api: Api, clock: Clock, grandmother: str) -> None:
+    # 2026: the 代缴 list pays her sixth year (she is 59 when it begins)
+    clock.day = date(2026, 6, 30)
+    listed = await api.as_(
+        "township.processor",
+        """mutation ($r: RegionCode!, $p: [ID!]!) { hardshipListSubmit(input: {region: $r,
+             year: 2026, persons: $p, paidOn: "2026-06-30"}) { application { id }
+             userErrors { code message } } }""",
+        {"r": TOWN_A.code, "p": [grandmother]},
+    )
+    await approve(api, "county.reviewer", listed["hardshipListSubmit"]["application"]["id"])
+
+    # October: the township prints the list of who turns 60 in November
+    clock.day = date(2026, 10, 26)
+    due = await api.as_(
+        "township.processor",
+        """{ pensionDue(region: "410121101000", month: "2026-11") {
+             edges { node { id name } } } }""",
+    )
+    assert [e["node"]["name"] for e in due["pensionDue"]["edges"]] == ["张桂英"]
+    # 2025's closing 676.53 + 2026's 100 (代缴) + 30 subsidy = 806.53; ÷ 139 = 5.802… → 5.80;
+    # the national 163.00 is the only basic-pension layer here: 168.80 a month from December
+    assert await claim(api, grandmother) == {
+        "transitional": False,
+        "startMonth": "2026-12",
+        "yearsPaid": 6,
+        "yearsRequired": 6,
+        "accountTotal": yuan(EXPECTED_BALANCES["grandmother"][-1] + 13000),
+        "accountPension": "5.80",
+        "basicPension": "163.00",
+        "monthly": "168.80",
+    }
+
+    # her father-in-law, born 1950, was 70 when the county's scheme began: he enrols at 76
+    # and is paid the basic pension without having contributed
+    submitted = await api.as_(
+        "village.assistant",
+        """mutation ($input: EnrollmentInput!) { enrollmentSubmit(input: $input) {
+             application { id } userErrors { field code message } } }""",
+        {
+            "input": {
+                "idNumber": id_number(date(1950, 2, 2), 51),
+                "name": "王德福",
+                "ethnicity": "01",
+                "hukou": "RURAL",
+                "region": VILLAGE_A.code,
+                "address": "马家湾村一组 8 号",
+                "grade": "100.00",
+            }
+        },
+    )
+    assert submitted["enrollmentSubmit"]["userErrors"] == [], submitted
+    await approve(api, "township.reviewer", submitted["enrollmentSubmit"]["application"]["id"])
+    done = await approve(api, "county.reviewer", submitted["enrollmentSubmit"]["application"]["id"])
+    assert await claim(api, done["result"]["person"]["id"]) == {
+        "transitional": True,
+        "startMonth": "2026-11",
+        "yearsPaid": 0,
+        "yearsRequired": 0,
+        "accountTotal": "0.00",
+        "accountPension": "0.00",
+        "basicPension": "163.00",
+        "monthly": "163.00",
+    }
 
 
 async def post_interest(api: Api, year: int) -> None:

@@ -15,6 +15,7 @@ from strawberry import relay
 from jubao.platform.api.accounts import InterestRunNode
 from jubao.platform.api.applications import Application
 from jubao.platform.api.audit import AuditEventNode
+from jubao.platform.api.benefits import BenefitAwardNode
 from jubao.platform.api.context import Info
 from jubao.platform.api.errors import Problem, problem
 from jubao.platform.api.grants import Grant
@@ -32,6 +33,7 @@ NODE_TYPES: dict[str, type[relay.Node]] = {
     "Contribution": ContributionNode,
     "Statement": StatementNode,
     "InterestRun": InterestRunNode,
+    "BenefitAward": BenefitAwardNode,
     "AuditEvent": AuditEventNode,
 }
 MAX_NODES = 100

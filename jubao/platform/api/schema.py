@@ -24,7 +24,7 @@ from jubao.platform.api.accounts import AccountQueries, InterestRunNode
 from jubao.platform.api.applications import Application, ApplicationMutations, ApplicationQueries
 from jubao.platform.api.audit import AuditEventNode, AuditQueries
 from jubao.platform.api.auth import AuthMutations, AuthQueries
-from jubao.platform.api.benefits import BenefitQueries
+from jubao.platform.api.benefits import BenefitAwardNode, BenefitQueries
 from jubao.platform.api.context import Context
 from jubao.platform.api.grants import Grant, RoleMutations, RoleQueries
 from jubao.platform.api.nodes import NodeQueries
@@ -123,6 +123,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             ContributionNode,
             StatementNode,
             InterestRunNode,
+            BenefitAwardNode,
             AuditEventNode,
         ],
         extensions=extensions,
