@@ -31,8 +31,9 @@ from jubao.tenants.models import Region
 
 # The demo province's own rules over the national defaults: an interest rate (the rulebook's
 # worked example uses 1.5 %; no national rate exists), the subsidy shared 6:2:2, the scheme
-# begun in its counties in July 2011, and a provincial layer of the basic pension with an age
-# top-up (Hengyang's 12 yuan, rulebook §1.3; 65+ as MOHRSS 2018 advises).
+# begun in its counties in January 2016 (with the demo's first contributions), and a provincial
+# layer of the basic pension with an age top-up (Hengyang's 12 yuan, rulebook §1.3; 65+ as
+# MOHRSS 2018 advises).
 DEMO_POLICY = PolicyFile(
     RegionCode("410000000000"),
     2014,
@@ -40,7 +41,7 @@ DEMO_POLICY = PolicyFile(
     parse_params(
         {
             "interest": {"rate": "0.015"},
-            "scheme": {"started": "2011-07"},
+            "scheme": {"started": "2016-01"},
             "basic_pension": {"monthly": 12, "age_topups": [{"from_age": 65, "monthly": 10}]},
             "subsidy": {
                 "brackets": [
@@ -108,14 +109,66 @@ async def _people(
             await _history(session, book_of_rules, rng, person, today)
             count += 1
     await _waiting(session, actor, rng, waiting_in, taken, today)
+    # the elder, whose account is empty, lives outside the first township where there is
+    # another (the README's example lists that township's people with their accounts)
+    town, county = waiting_in.prefix_at(Level.TOWNSHIP), waiting_in.prefix_at(Level.COUNTY)
+    elsewhere = [code for code in villages if not code.startswith(town)]
+    nearby = [code for code in elsewhere if code.startswith(county)]
+    elder_in = RegionCode((nearby or elsewhere or [waiting_in.code])[0])
+    count += await _retiring(
+        session, actor, book_of_rules, rng, (waiting_in, elder_in), taken, today
+    )
     return count
 
 
-def _identity(rng: random.Random, village: RegionCode, taken: set[str]) -> IdNumber:
-    """A new valid ID number of someone born 1968–2004 and registered in the village's
-    county."""
+async def _retiring(
+    session: AsyncSession,
+    actor: Actor,
+    book_of_rules: PolicyBook,
+    rng: random.Random,
+    villages: tuple[RegionCode, RegionCode],
+    taken: set[str],
+    today: date,
+) -> int:
+    """Two people whose pension can be claimed now: in the first village one who reaches 60
+    next month having paid every year since the scheme began (49 then: 11 years required), in
+    the second one who was already of age then (the basic pension alone)."""
+    # born on the 1st, they were 49 when the scheme began on 1 January 2016 (as the demo
+    # runs in 2026), so the years paid since are those required
+    next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    people = (
+        (villages[0], next_month.replace(year=next_month.year - 60), date(FIRST_YEAR, 1, 1), True),
+        (villages[1], date(1950, 5, 20), today, False),
+    )
+    for village, birth, enrolled_on, pays in people:
+        identity = _identity(rng, village, taken, birth)
+        form = _form(rng, village, identity).model_copy(update={"special_group": "011"})
+        person = await open_record(session, actor, form, identity, village, enrolled_on)
+        for year in range(FIRST_YEAR, today.year + 1) if pays else ():
+            policy = await book_of_rules.for_region(person.region, year)
+            assessment = assess(
+                policy, grade=person.grade, hukou=Hukou(person.hukou), special_group="011"
+            )
+            await book(
+                session,
+                person,
+                year,
+                assessment,
+                None,
+                kind=ContributionKind.NORMAL,
+                channel=Channel.BANK,
+                paid_on=min(date(year, 3, 15), today),
+            )
+    return len(people)
+
+
+def _identity(
+    rng: random.Random, village: RegionCode, taken: set[str], birth: date | None = None
+) -> IdNumber:
+    """A new valid ID number of someone born on ``birth`` (by default some day of 1968–2004)
+    and registered in the village's county."""
     while True:
-        birth = date(rng.randint(1968, 2004), rng.randint(1, 12), rng.randint(1, 28))
+        birth = birth or date(rng.randint(1968, 2004), rng.randint(1, 12), rng.randint(1, 28))
         body = f"{village.code[:6]}{birth:%Y%m%d}{rng.randint(0, 999):03d}"
         number = body + check_character(body)
         if number not in taken:
