@@ -44,3 +44,27 @@ async def test_the_newest_migrations_go_down_and_up_again(services: Services) ->
         await connection.run_sync(down_and_up)
     await check_schema_current(services.db)
     await check_models_match_migrations(services.db)
+
+
+async def test_the_seeded_increase_of_2014_moves_to_july(services: Services) -> None:
+    """Stored while sets took effect by the year, the national 70 yuan (paid from July 2014)
+    was a 2015 set; by the month it is July 2014's, and its amount is kept."""
+    where = "FROM policy_set WHERE region_prefix = '' AND title LIKE '人社部发〔2015〕5号%'"
+
+    def down(connection: Connection) -> None:
+        command.downgrade(alembic_config(connection), "0008_import_runs")
+
+    def up(connection: Connection) -> None:
+        command.upgrade(alembic_config(connection), "head")
+
+    async with services.db.engine.begin() as connection:
+        await connection.run_sync(down)
+        before = (await connection.execute(text(f"SELECT effective_year, params {where}"))).one()
+        await connection.run_sync(up)
+        after = (
+            await connection.execute(
+                text(f"SELECT effective_year, effective_month, params {where}")
+            )
+        ).one()
+    assert (before.effective_year, after.effective_year, after.effective_month) == (2015, 2014, 7)
+    assert before.params == after.params
