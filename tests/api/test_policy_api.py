@@ -1,5 +1,7 @@
 """The rules in force through HTTP: what a contribution form needs, scoped by region."""
 
+from typing import Any
+
 from jubao.platform.services import Services
 from tests.helpers import PROVINCE, VILLAGE_A, VILLAGE_B, Api, World
 from tests.pension.support import install_policy
@@ -65,3 +67,41 @@ async def test_outside_the_scope_and_years_without_rules(api: Api, world: World)
     assert "No 'enrollment' parameters are configured for 410121" in error["message"]
     anonymous = await api.post(QUERY, {"r": VILLAGE_A.code, "y": 2025})
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+MONTHLY = """query ($r: RegionCode!, $y: Year!, $m: Month) { policy(region: $r, year: $y, month: $m) {
+  month basicPension { monthly layers { regionPrefix monthly ageTopups { fromAge monthly }
+  yearsTopup { upTo perYear } } } } }"""
+
+
+async def test_the_basic_pension_by_the_month(api: Api, services: Services, world: World) -> None:
+    await install_policy(
+        services,
+        PROVINCE,
+        2014,
+        basic_pension={
+            "monthly": "12",
+            "age_topups": [{"from_age": 65, "monthly": "10"}],
+            "years_topup": [{"up_to": 15, "per_year": "2"}, {"per_year": "3"}],
+        },
+    )
+    token = await api.token("village.assistant")
+
+    async def monthly(month: str | None) -> dict[str, Any]:
+        variables = {"r": VILLAGE_A.code, "y": 2014, "m": month}
+        found = await api.post(MONTHLY, variables, token=token)
+        return found["data"]["policy"] if "errors" not in found else found
+
+    june, july = await monthly("2014-06"), await monthly("2014-07")
+    assert (june["month"], june["basicPension"]["monthly"]) == (6, "67.00")  # 55 + 12
+    assert (july["month"], july["basicPension"]["monthly"]) == (7, "82.00")  # 70 from July
+    assert (await monthly(None))["month"] == 1
+    assert july["basicPension"]["layers"][1] == {
+        "regionPrefix": "41",
+        "monthly": "12.00",
+        "ageTopups": [{"fromAge": 65, "monthly": "10.00"}],
+        "yearsTopup": [{"upTo": 15, "perYear": "2.00"}, {"upTo": None, "perYear": "3.00"}],
+    }
+    wrong = await monthly("2015-07")
+    [error] = wrong["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "2015-07" in error["message"]

@@ -970,8 +970,10 @@ class PolicyBook:
         return policy if policy.region == region else replace(policy, region=region)
 
 
-async def policy_for(session: AsyncSession, region: RegionCode, year: int) -> Policy:
-    return await PolicyBook(session).for_region(region, year)
+async def policy_for(
+    session: AsyncSession, region: RegionCode, year: int, month: int = 1
+) -> Policy:
+    return await PolicyBook(session).for_region(region, year, month)
 
 
 def level_of_step(step: str, region: RegionCode) -> Level:

@@ -98,6 +98,7 @@ class Problem(ErrorCode):
     MUTATION_OVER_GET = ("变更只能用 POST 发送", "Mutations must be sent with POST")
     NOT_FOUND = ("地址不存在", "Not found")
     NO_SUCH_PERSON = ("找不到该参保人", "No such person")
+    MONTH_OUTSIDE_YEAR = ("月份 {month} 不在 {year} 年", "The month {month} is not in {year}")
     NO_SUCH_AWARD = ("该参保人尚未核定待遇", "No pension has been awarded to this person")
     NO_SUCH_REGION = ("找不到该区划（或不在您的范围内）", "No such region in your scope")
     PAYLOAD_TOO_LARGE = (
@@ -121,7 +122,13 @@ class Problem(ErrorCode):
 # Specific problems reported under a broader code, with the specific one as the reason.
 _BROADER = {
     **dict.fromkeys(
-        (Problem.PAGE_SIZE, Problem.BAD_CURSOR, Problem.TOO_MANY_IDS, Problem.BIRTH_YEAR),
+        (
+            Problem.PAGE_SIZE,
+            Problem.BAD_CURSOR,
+            Problem.TOO_MANY_IDS,
+            Problem.BIRTH_YEAR,
+            Problem.MONTH_OUTSIDE_YEAR,
+        ),
         Problem.BAD_USER_INPUT,
     ),
     **dict.fromkeys(

@@ -7,11 +7,13 @@ from typing import Self
 
 import strawberry
 
+from jubao.pension.month import Month
 from jubao.pension.policy import params as rules
 from jubao.pension.workflow.applications import Kind
 from jubao.pension.workflow.engine import review_levels
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import ApplicationKind, RegionLevel
+from jubao.platform.api.errors import Problem, problem
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region, region_by_code
 from jubao.platform.api.scalars import Money, Year
@@ -65,12 +67,28 @@ class InterestRules:
     rounding: str = strawberry.field(description="舍入 — half_up (到分) | jiao_up (见分进角)")
 
 
+@strawberry.type(description="高龄加发档 — from this age on, this much a month")
+class AgeTopUp:
+    from_age: int
+    monthly: Money
+
+
+@strawberry.type(
+    description="缴费年限加发段 — each year up to upTo (every further year when null) adds perYear"
+)
+class YearsBand:
+    up_to: int | None
+    per_year: Money
+
+
 @strawberry.type(description="基础养老金的一层 — what one level adds per month")
 class BasicPensionLayer:
     region_prefix: str = strawberry.field(
         description='区划前缀（"" 为国家） — "" for the national minimum'
     )
     monthly: Money
+    age_topups: list[AgeTopUp] = strawberry.field(description="高龄加发（取已达到的最高档）")
+    years_topup: list[YearsBand] = strawberry.field(description="缴费年限加发（长缴多得）")
 
 
 @strawberry.type(description="基础养老金 — the basic pension per person and month")
@@ -96,6 +114,7 @@ class ReviewChain:
 class PolicyRules:
     region: Region
     year: Year
+    month: int = strawberry.field(description="月份 — the month asked (1 unless given)")
     min_age: int = strawberry.field(description="最低参保年龄")
     grades: list[Money] = strawberry.field(description="缴费档次 — the grades to choose from")
     aid_cap: Money = strawberry.field(description="集体补助与其他资助合计上限（每年）")
@@ -120,6 +139,7 @@ class PolicyRules:
         return cls(
             region=region,
             year=Year(policy.year),
+            month=policy.month,
             min_age=policy.enrollment.min_age,
             grades=[Money(g) for g in policy.contribution.grades],
             aid_cap=Money(policy.contribution.aid_limit),
@@ -153,7 +173,19 @@ class PolicyRules:
             basic_pension=BasicPension(
                 monthly=Money(layers.monthly),
                 layers=[
-                    BasicPensionLayer(region_prefix=p, monthly=Money(m)) for p, m in layers.layers
+                    BasicPensionLayer(
+                        region_prefix=prefix,
+                        monthly=Money(layer.monthly),
+                        age_topups=[
+                            AgeTopUp(from_age=t.from_age, monthly=Money(t.monthly))
+                            for t in layer.age_topups or ()
+                        ],
+                        years_topup=[
+                            YearsBand(up_to=b.up_to, per_year=Money(b.per_year))
+                            for b in layer.years_topup or ()
+                        ],
+                    )
+                    for prefix, layer in layers.rules
                 ],
             )
             if layers.has_national
@@ -173,15 +205,22 @@ class PolicyRules:
 class PolicyQueries:
     @strawberry.field(
         description=(
-            "政策参数 — the rules in force for a region in a year; null if the region is not "
-            "in your scope"
+            "政策参数 — the rules in force for a region in a year (and month: the basic pension "
+            "changes by the month; the yearly rules are January's); null if the region is not in "
+            "your scope"
         ),
         permission_classes=[LoggedIn],
     )
-    async def policy(self, info: Info, region: RegionCode, year: Year) -> PolicyRules | None:
+    async def policy(
+        self, info: Info, region: RegionCode, year: Year, month: Month | None = None
+    ) -> PolicyRules | None:
         visible = await region_by_code(info, region.code)
         if visible is None:
             return None
+        if month is not None and month.year != int(year):
+            raise problem(info.context.lang, Problem.MONTH_OUTSIDE_YEAR, month=month, year=year)
         async with info.context.session() as session:
-            policy = await rules.policy_for(session, region, int(year))
+            policy = await rules.policy_for(
+                session, region, int(year), month.month if month is not None else 1
+            )
         return PolicyRules.of(policy, visible)
