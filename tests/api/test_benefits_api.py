@@ -63,6 +63,12 @@ async def test_a_claim_previewed_submitted_approved_and_printed(
             {"regionPrefix": "410121", "item": "YEARS", "amount": "30.00"},
         ],
     }
+    # the supervisor (no personal-data right) sees no day that would tell the birthday
+    eligible = "query ($p: ID!) { benefitAwardPreview(person: $p) { figures { eligibleOn } } }"
+    shown = await api.as_("county.reviewer", eligible, {"p": person})
+    assert shown["benefitAwardPreview"]["figures"]["eligibleOn"] == "2026-12-10"
+    hidden = await api.as_("city.supervisor", eligible, {"p": person})
+    assert hidden["benefitAwardPreview"]["figures"]["eligibleOn"] is None
     # another township's assistant cannot tell the person exists
     hidden = (await api.as_("village.xiang", PREVIEW, {"p": person}))["benefitAwardPreview"]
     assert hidden["figures"] is None and hidden["userErrors"][0]["code"] == "NOT_FOUND"
@@ -111,14 +117,12 @@ async def test_claims_that_fail_a_check_say_which(
         {
             "field": "person",
             "code": "TOO_EARLY",
-            "message": "张三于 2027-03-05 年满 60 周岁，2027-02 起才能申请领取待遇",
+            "message": "张三于 2027-03 年满 60 周岁，2027-02 起才能申请领取待遇",
         }
     ]
     submitted = await api.as_("village.assistant", SUBMIT, {"p": person_id(early.id)}, lang="en")
     [error] = submitted["benefitAwardSubmit"]["userErrors"]
-    assert (
-        error["message"] == "张三 reaches 60 on 2027-03-05; the pension can be claimed from 2027-02"
-    )
+    assert error["message"] == "张三 reaches 60 in 2027-03; the pension can be claimed from 2027-02"
 
 
 async def test_the_notice_list_and_its_file(
@@ -143,6 +147,11 @@ async def test_the_notice_list_and_its_file(
     assert "待遇领取通知表" in text and "2027-01" in text and text.count("张三") == 1
     for url in (f"/benefits/due/{TOWN_A.code}/2026-13.csv", "/benefits/due/41x/2026-12.csv"):
         assert (await api.client.get(url, headers=headers)).status_code == 404
+    assert "2026-12-10" in text  # the processor has the personal-data right
+    supervisor = {"Authorization": f"Bearer {await api.token('city.supervisor')}"}
+    masked = await api.client.get(f"/benefits/due/{TOWN_A.code}/2026-12.csv", headers=supervisor)
+    masked_text = masked.content.decode("utf-8-sig")
+    assert "张三" in masked_text and "2026-12-10" not in masked_text and ",2026-12," in masked_text
     outsider = {"Authorization": f"Bearer {await api.token('countyb.reviewer')}"}
     refused = await api.client.get(f"/benefits/due/{TOWN_A.code}/2026-12.csv", headers=outsider)
     assert refused.status_code == 404

@@ -379,15 +379,19 @@ async def booked_years(
 class PaidYear:
     year: int
     paid_on: date
+    back_payment: bool = False
 
 
 async def paid_years(session: AsyncSession, person_id: int) -> list[PaidYear]:
     """Each year a person has paid, with the day it was paid (read whole, as `booked_years`)."""
     table = unscoped(Contribution)
     rows = await session.execute(
-        select(table.c.year, table.c.paid_on).where(table.c.person_id == person_id)
+        select(table.c.year, table.c.paid_on, table.c.kind).where(table.c.person_id == person_id)
     )
-    return [PaidYear(year, paid_on) for year, paid_on in rows]
+    return [
+        PaidYear(year, paid_on, kind == ContributionKind.BACK_PAYMENT.value)
+        for year, paid_on, kind in rows
+    ]
 
 
 def addition(

@@ -53,7 +53,7 @@ from jubao.tenants.scope import RegionScoped
 class AwardError(ErrorCode):
     TOO_EARLY = (
         "{name}于 {reached} 年满 {age} 周岁，{month} 起才能申请领取待遇",
-        "{name} reaches {age} on {reached}; the pension can be claimed from {month}",
+        "{name} reaches {age} in {reached}; the pension can be claimed from {month}",
     )
     YEARS_SHORT = (
         "{name}累计缴费 {paid} 年，领取待遇需缴满 {required} 年，还差 {short} 年{hint}",
@@ -167,7 +167,10 @@ async def assess_award(session: AsyncSession, person: Person, today: date) -> Fi
     reached = pension_date(person.birth_date, pension_age)
     opens = Month.of(reached).plus(-1)  # the month the 领取待遇通知表 is handed out
     if Month.of(today) < opens:
-        raise _refusal(AwardError.TOO_EARLY, person, reached=reached, age=pension_age, month=opens)
+        # the month only: the day is the birthday, which a masked ID number hides
+        raise _refusal(
+            AwardError.TOO_EARLY, person, reached=Month.of(reached), age=pension_age, month=opens
+        )
     # a payment in review decides both the years and the balance the award fixes
     if await _payment_open(session, person.id):
         raise _refusal(AwardError.PAYMENT_OPEN, person)
@@ -184,7 +187,7 @@ async def assess_award(session: AsyncSession, person: Person, today: date) -> Fi
             short=years.short,
             hint=hint,
         )
-    eligible = eligible_on(reached, person.enrolled_on, paid)
+    eligible = eligible_on(reached, person.enrolled_on, paid, years.required)
     insured = await session.get(EmployeeInsured, person.id_number)
     if insured is not None and (insured.insured_to is None or insured.insured_to >= eligible):
         raise _refusal(AwardError.OTHER_PENSION, person)

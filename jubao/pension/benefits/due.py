@@ -101,7 +101,7 @@ _HEADINGS = {
         "姓名",
         "性别",
         "公民身份号码",
-        "到龄日期",
+        "到龄日期（年月）",
         "待遇起始年月",
         "累计缴费年数",
         "居保状态",
@@ -135,7 +135,10 @@ async def due_file(
     rows: list[list[Cell]] = [[title, region.code], [], list(_HEADINGS[lang])]
     for number, due in enumerate(await due_in(session, region, month), start=1):
         person = due.person
-        shown = disclosure.show(person.region, f"person:{person.id}", "id_number", person.id_number)
+        subject = f"person:{person.id}"
+        shown = disclosure.show(person.region, subject, "id_number", person.id_number)
+        # the day is the birthday, which the masked ID number hides: the month without the right
+        reached = disclosure.show_date(person.region, subject, due.reached_on)
         rows.append(
             [
                 number,
@@ -143,7 +146,7 @@ async def due_file(
                 person.name,
                 Sex(person.sex).text(lang),
                 str(shown),
-                due.reached_on,
+                reached or str(Month.of(due.reached_on)),
                 str(due.first_month),
                 due.years_paid,
                 person.current_status.text(lang),

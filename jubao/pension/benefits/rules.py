@@ -51,7 +51,7 @@ def required_years(birth: date, scheme: SchemeRules, pension_age: int) -> int:
 class Years:
     paid: int  # years of contribution (each year once, however paid)
     required: int
-    for_topup: int  # years paid before the pension age (a lump sum after it does not count)
+    for_topup: int  # years but those back-paid as a lump sum after the pension age
 
     @property
     def short(self) -> int:
@@ -59,18 +59,26 @@ class Years:
 
 
 def count_years(paid: Iterable[PaidYear], required: int, reached_on: date) -> Years:
+    """Wuhan: "a lump sum paid after 60 does not count" for the top-up; the ordinary
+    contribution of the year someone turns 60, paid after the birthday, does."""
     years = list(paid)
+    late_lump_sums = {p.year for p in years if p.back_payment and p.paid_on >= reached_on}
     return Years(
         paid=len({p.year for p in years}),
         required=required,
-        for_topup=len({p.year for p in years if p.paid_on < reached_on}),
+        for_topup=len({p.year for p in years} - late_lump_sums),
     )
 
 
-def eligible_on(reached_on: date, enrolled_on: date, paid: Iterable[PaidYear]) -> date:
+def eligible_on(
+    reached_on: date, enrolled_on: date, paid: Iterable[PaidYear], required: int
+) -> date:
     """The day the last condition was met: the pension age, enrolment (people already of age
-    when their county began), or the payment that completed the years."""
-    return max([reached_on, enrolled_on, *(p.paid_on for p in paid)])
+    when their county began), or the payment that completed the required years (a payment
+    beyond them delays nothing)."""
+    dates = sorted(p.paid_on for p in paid)
+    completed = [dates[required - 1]] if 0 < required <= len(dates) else []
+    return max([reached_on, enrolled_on, *completed])
 
 
 def account_pension(balance: int, divisor: int) -> int:

@@ -178,21 +178,24 @@ async def validate_form(
     identity = IdNumber.parse(form.id_number, today=today)
     identity.check_matches(sex=form.sex, birth_date=form.birth_date)
     region = await village(session, form.region)
-    policy = await PolicyBook(session).for_region(region, today.year)
+    book = PolicyBook(session)
+    policy = await book.for_region(region, today.year)
     age = identity.age_on(today)
     if age < policy.enrollment.min_age:
         raise DomainError(
             EligibilityError.TOO_YOUNG, field="idNumber", min_age=policy.enrollment.min_age, age=age
         )
-    if age >= policy.enrollment.pension_age and not (
-        policy.scheme_rules is not None
-        and is_transitional(identity.birth_date, policy.scheme_rules, policy.enrollment.pension_age)
+    # the transitional path is a benefit rule: read in this month's rules, as the award reads it
+    now = await book.for_region(region, today.year, today.month)
+    if age >= now.enrollment.pension_age and not (
+        now.scheme_rules is not None
+        and is_transitional(identity.birth_date, now.scheme_rules, now.enrollment.pension_age)
     ):
         raise DomainError(
             EligibilityError.AT_PENSION_AGE,
             field="idNumber",
             age=age,
-            pension_age=policy.enrollment.pension_age,
+            pension_age=now.enrollment.pension_age,
         )
     if form.student:
         raise DomainError(EligibilityError.STUDENT, field="student")

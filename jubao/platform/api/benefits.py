@@ -49,7 +49,6 @@ class AwardFigures:
     transitional: bool = strawberry.field(
         description="制度实施时已到龄（只领基础养老金） — of age when the county's scheme began"
     )
-    eligible_on: date = strawberry.field(description="符合领取条件日期")
     start_month: Month = strawberry.field(description="待遇开始年月 — the first month paid")
     years_paid: int = strawberry.field(description="累计缴费年限")
     years_required: int = strawberry.field(description="应缴年限 — years required")
@@ -65,12 +64,28 @@ class AwardFigures:
     )
     basic_pension: Money = strawberry.field(description="基础养老金合计")
     monthly: Money = strawberry.field(description="月养老金 — basic + account pension")
+    eligible: strawberry.Private[date]
+    region: strawberry.Private[RegionCode]
+    person_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description=(
+            "符合领取条件日期（无个人敏感信息权限时为空：多为到龄之日，即出生日期） — null "
+            "without the personal-data right (it is mostly the 60th birthday)"
+        )
+    )
+    def eligible_on(self, info: Info) -> date | None:
+        return info.context.disclosure.show_date(
+            self.region, f"person:{self.person_id}", self.eligible
+        )
 
     @classmethod
-    def of(cls, found: rules.Figures) -> Self:
+    def of(cls, found: rules.Figures, region: RegionCode, person_id: int) -> Self:
         return cls(
+            region=region,
+            person_id=person_id,
+            eligible=found.eligible_on,
             transitional=found.transitional,
-            eligible_on=found.eligible_on,
             start_month=found.start,
             years_paid=found.years.paid,
             years_required=found.years.required,
@@ -95,18 +110,18 @@ class AwardFigures:
 
 @strawberry.type(name="BenefitAward", description="待遇核定表 — an approved award, never edited")
 class BenefitAwardNode(KeyedNode):
-    figures: AwardFigures
     awarded_at: datetime = strawberry.field(description="核定时间")
     awarded_by: str = strawberry.field(description="复核人 — who approved it")
     row: strawberry.Private[Award]
 
     @classmethod
     def of(cls, row: Award) -> Self:
-        return cls(
-            row=row,
-            figures=AwardFigures.of(row.figures),
-            awarded_at=row.awarded_at,
-            awarded_by=row.awarded_by,
+        return cls(row=row, awarded_at=row.awarded_at, awarded_by=row.awarded_by)
+
+    @strawberry.field(description="核定数 — the figures")
+    def figures(self) -> AwardFigures:
+        return AwardFigures.of(
+            self.row.figures, RegionCode(self.row.region_code), self.row.person_id
         )
 
     @classmethod
@@ -171,7 +186,7 @@ class BenefitQueries:
                 if not context.actor.can(Obj.BENEFIT, Act.READ, row.region):
                     raise DomainError(PersonError.NOT_FOUND, field="person")
                 found = await assess_award(session, row, context.services.clock.today())
-            return BenefitAwardPreview(figures=AwardFigures.of(found))
+            return BenefitAwardPreview(figures=AwardFigures.of(found, row.region, row.id))
 
         return await attempt(context.lang, BenefitAwardPreview, AwardUserError, work())
 

@@ -105,7 +105,7 @@ async def test_each_check_refuses_with_its_own_code(
     early = await contributor(services, date(1967, 3, 5), 13, range(2012, 2026))
     refused = await refusal(acting, early)
     assert refused.code is AwardError.TOO_EARLY
-    assert refused.message() == "张三于 2027-03-05 年满 60 周岁，2027-02 起才能申请领取待遇"
+    assert refused.message() == "张三于 2027-03 年满 60 周岁，2027-02 起才能申请领取待遇"
 
     short = await contributor(services, date(1966, 11, 2), 15, range(2016, 2026))
     refused = await refusal(acting, short)

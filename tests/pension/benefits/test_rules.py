@@ -79,12 +79,26 @@ def test_the_pension_age_and_the_age_in_a_month() -> None:
 def test_years_after_the_pension_age_count_for_the_pension_but_not_the_top_up() -> None:
     reached = date(2026, 12, 10)
     paid = [PaidYear(2011 + n, date(2011 + n, 6, 30)) for n in range(13)]
-    lump = [PaidYear(2024, date(2027, 1, 5)), PaidYear(2025, date(2027, 1, 5))]
+    lump = [PaidYear(2024, date(2027, 1, 5), True), PaidYear(2025, date(2027, 1, 5), True)]
     years = count_years(paid + lump, 15, reached)
     assert (years.paid, years.for_topup, years.short) == (15, 13, 0)
-    assert eligible_on(reached, date(2011, 8, 1), paid + lump) == date(2027, 1, 5)
-    assert eligible_on(reached, date(2011, 8, 1), paid) == reached
+    assert eligible_on(reached, date(2011, 8, 1), paid + lump, 15) == date(2027, 1, 5)
     assert count_years(paid, 15, reached).short == 2
+    # the ordinary contribution of the year of 60, paid after the birthday, counts for both
+    ordinary = [*paid, PaidYear(2026, date(2026, 12, 20))]
+    assert count_years(ordinary, 15, reached).for_topup == 14
+
+
+def test_a_payment_beyond_the_years_required_delays_nothing() -> None:
+    reached = date(2026, 7, 10)
+    paid = [PaidYear(2010 + n, date(2010 + n, 3, 1)) for n in range(16)]
+    late = [*paid, PaidYear(2026, date(2026, 8, 20))]
+    assert eligible_on(reached, date(2010, 1, 1), late, 15) == reached
+    # a payment that completes the years does: the 15th, paid after the birthday
+    short = [*paid[:14], PaidYear(2026, date(2026, 8, 20))]
+    assert eligible_on(reached, date(2010, 1, 1), short, 15) == date(2026, 8, 20)
+    # nobody already of age when the scheme began waits for a payment
+    assert eligible_on(reached, date(2026, 9, 1), [], 0) == date(2026, 9, 1)
 
 
 @pytest.mark.parametrize(
