@@ -23,6 +23,7 @@ UNSCOPED = {
     ): "a year paid is paid, whoever may read it",
     ("pension/accounts/contributions.py", "book"): "writes the year of a person found in scope",
     ("pension/accounts/contributions.py", "paid_years"): "a year paid is paid, whoever may read it",
+    ("pension/benefits/award.py", "_payment_open"): "an open 代缴 list decides the award",
     (
         "pension/people/enrollment.py",
         "check_not_enrolled",

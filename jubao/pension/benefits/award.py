@@ -47,7 +47,7 @@ from jubao.pension.policy.params import PensionItem, PensionLine, PolicyBook
 from jubao.pension.workflow.applications import Application, Kind, Status
 from jubao.pension.workflow.engine import PersonKind, Placement
 from jubao.pension.workflow.forms import PersonRef, Ref
-from jubao.tenants.scope import RegionScoped
+from jubao.tenants.scope import RegionScoped, unscoped
 
 
 class AwardError(ErrorCode):
@@ -172,7 +172,7 @@ async def assess_award(session: AsyncSession, person: Person, today: date) -> Fi
             AwardError.TOO_EARLY, person, reached=Month.of(reached), age=pension_age, month=opens
         )
     # a payment in review decides both the years and the balance the award fixes
-    if await _payment_open(session, person.id):
+    if await _payment_open(session, person):
         raise _refusal(AwardError.PAYMENT_OPEN, person)
     paid = await paid_years(session, person.id)
     scheme = now.scheme
@@ -214,15 +214,28 @@ def _text(value: Any) -> Any:
     return value
 
 
-async def _payment_open(session: AsyncSession, person_id: int) -> bool:
+async def _payment_open(session: AsyncSession, person: Person) -> bool:
+    """A contribution or back-payment for the person in review, or a 代缴 list naming them (a
+    list is placed at the township or county it covers; the few open there are read whole)."""
     found = await session.execute(
         select(Application.id).where(
-            Application.person_id == person_id,
+            Application.person_id == person.id,
             Application.kind.in_((Kind.CONTRIBUTION.value, Kind.BACK_PAYMENT.value)),
             Application.status == Status.IN_REVIEW.value,
         )
     )
-    return found.first() is not None
+    if found.first() is not None:
+        return True
+    # read whole: a village assistant taking the claim cannot read the township's list
+    table = unscoped(Application)
+    lists = await session.scalars(
+        select(table.c.payload).where(
+            table.c.kind == Kind.HARDSHIP.value,
+            table.c.status == Status.IN_REVIEW.value,
+            table.c.region_code.in_([r.code for r in person.region.ancestors]),
+        )
+    )
+    return any(person.id in payload.get("person_ids", ()) for payload in lists)
 
 
 class AwardClaim(PersonKind):

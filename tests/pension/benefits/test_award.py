@@ -131,6 +131,17 @@ async def test_each_check_refuses_with_its_own_code(
     )
     assert (await refusal(acting, paying)).code is AwardError.PAYMENT_OPEN
 
+    listed = await contributor(
+        services, date(1966, 8, 1), 23, range(2011, 2025), special_group="031"
+    )
+    await submit(
+        acting,
+        "township.processor",
+        Kind.HARDSHIP,
+        {"region": TOWN_A.code, "year": 2025, "person_ids": [listed.id], "paid_on": "2025-06-30"},
+    )
+    assert (await refusal(acting, listed)).code is AwardError.PAYMENT_OPEN
+
 
 async def test_someone_of_age_when_the_scheme_began_enrols_and_gets_the_basic_pension(
     services: Services, rules: None, acting: ActorFor
