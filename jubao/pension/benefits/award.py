@@ -204,14 +204,7 @@ async def assess_award(session: AsyncSession, person: Person, today: date) -> Fi
 
 
 def _refusal(code: AwardError, person: Person, **values: Any) -> DomainError:
-    texts = {k: _text(v) for k, v in values.items()}
-    return DomainError(code, field="person", name=person.name, **texts)
-
-
-def _text(value: Any) -> Any:
-    if isinstance(value, Month | date):
-        return str(value)
-    return value
+    return DomainError(code, field="person", name=person.name, **values)
 
 
 async def _payment_open(session: AsyncSession, person: Person) -> bool:

@@ -18,13 +18,14 @@ _ITEMS = {
     PensionItem.AGE: Text("高龄加发", "age top-up"),
     PensionItem.YEARS: Text("缴费年限加发", "years top-up"),
 }
-_LEVELS = ("国家", "省级", "市级", "县级", "乡镇级", "村级")
-_LEVELS_EN = ("national", "province", "city", "county", "township", "village")
 
 
 def _funder(prefix: str, lang: Lang) -> str:
-    level = 0 if not prefix else int(RegionCode(prefix.ljust(12, "0")).level)
-    return _LEVELS[level] if lang is Lang.ZH else _LEVELS_EN[level]
+    """The level whose layer it is ("" the national one)."""
+    if not prefix:
+        return Text("国家", "national")(lang)
+    level = RegionCode.from_prefix(prefix).level
+    return Text(f"{level.zh}级", level.name.lower())(lang)
 
 
 async def award_file(

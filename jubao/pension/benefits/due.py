@@ -43,15 +43,22 @@ class Due:
 async def due_statement(session: AsyncSession, region: RegionCode, month: Month) -> Select[Any]:
     """Everyone registered under ``region`` (within the caller's scope) who reaches the
     pension age in ``month`` and has no pension yet."""
+    statement, _ = await _due(session, region, month)
+    return statement
+
+
+async def _due(session: AsyncSession, region: RegionCode, month: Month) -> tuple[Select[Any], int]:
     policy = await PolicyBook(session).for_month(region, month)
-    earliest, latest = born_between(month, policy.enrollment.pension_age)
-    return select(Person).where(
+    age = policy.enrollment.pension_age
+    earliest, latest = born_between(month, age)
+    statement = select(Person).where(
         Scope.of([region.prefix]).clause(Person.region_code),
         Person.birth_date.between(earliest, latest),
         Person.status.in_(
             (PersonStatus.CONTRIBUTING.value, PersonStatus.CONTRIBUTION_SUSPENDED.value)
         ),
     )
+    return statement, age
 
 
 def born_between(month: Month, age: int) -> tuple[date, date]:
@@ -65,13 +72,11 @@ def born_between(month: Month, age: int) -> tuple[date, date]:
 
 async def due_in(session: AsyncSession, region: RegionCode, month: Month) -> list[Due]:
     """The notice list: who reaches the pension age in ``month``, by village and birth date."""
+    statement, age = await _due(session, region, month)
     rows = await session.scalars(
-        (await due_statement(session, region, month)).order_by(
-            Person.region_code, Person.birth_date, Person.id
-        )
+        statement.order_by(Person.region_code, Person.birth_date, Person.id)
     )
     people = list(rows)
-    age = (await PolicyBook(session).for_month(region, month)).enrollment.pension_age
     years = await _years_paid(session, [p.id for p in people])
     return [Due(p, pension_date(p.birth_date, age), years[p.id]) for p in people]
 
