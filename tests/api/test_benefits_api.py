@@ -187,3 +187,9 @@ async def test_awards_stay_behind_the_tenant_wall(
         assert (await api.as_(outsider, node, {"id": award_id}))["node"] is None
         assert (await api.as_(outsider, PERSON, {"p": person}))["node"] is None
     assert (await api.as_("county.reviewer", node, {"id": award_id}))["node"] == {"id": award_id}
+    # ids that name nothing, or another type, answer like a stranger
+    for bad in ("nonsense", award_id, to_base64("Person", 2**70)):
+        found = (await api.as_("county.reviewer", PREVIEW, {"p": bad}))["benefitAwardPreview"]
+        assert found["figures"] is None and found["userErrors"][0]["code"] == "NOT_FOUND", bad
+        submitted = (await api.as_("county.reviewer", SUBMIT, {"p": bad}))["benefitAwardSubmit"]
+        assert submitted["application"] is None and submitted["userErrors"], bad

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
 from jubao.errors import DomainError
+from jubao.pension.accounts.contributions import ContributionError
 from jubao.pension.benefits.award import Award, AwardError
 from jubao.pension.benefits.due import due_in
 from jubao.pension.month import Month
@@ -86,6 +87,21 @@ async def test_a_contributor_of_fifteen_years_is_awarded_through_the_chain(
     assert "awarded" in events
     again = await refusal(acting, person)
     assert again.code is AwardError.ALREADY
+    # from the contributions' side: someone paid a pension pays in nothing more
+    back = {"person_id": person.id, "years": [2010], "grade": 50000, "paid_on": "2026-11-23"}
+    listed = {
+        "region": TOWN_A.code,
+        "year": 2026,
+        "person_ids": [person.id],
+        "paid_on": "2026-11-23",
+    }
+    for who, kind, payload in (
+        ("county.processor", Kind.BACK_PAYMENT, back),
+        ("township.processor", Kind.HARDSHIP, listed),
+    ):
+        with pytest.raises(DomainError) as caught:
+            await submit(acting, who, kind, payload)
+        assert caught.value.code is ContributionError.NOT_CONTRIBUTING, kind
 
 
 async def test_an_award_is_never_edited(services: Services, rules: None, acting: ActorFor) -> None:
