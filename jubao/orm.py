@@ -62,6 +62,28 @@ def utcnow() -> datetime:
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
+def append_only(table: str, dialect: str) -> list[str]:
+    """DDL that makes ``table`` refuse UPDATE and DELETE from any program (a correction is a
+    new row); on PostgreSQL through migration 0003's ``jubao_append_only()``."""
+    if dialect == "postgresql":
+        return [
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION jubao_append_only()"
+        ]
+    return [
+        f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {operation} refused'); END"
+        for operation in ("UPDATE", "DELETE")
+    ]
+
+
+def not_append_only(table: str, dialect: str) -> list[str]:
+    """The DDL that undoes ``append_only``."""
+    if dialect == "postgresql":
+        return [f"DROP TRIGGER {table}_append_only ON {table}"]
+    return [f"DROP TRIGGER {table}_no_{operation}" for operation in ("update", "delete")]
+
+
 def upsert(dialect: str, entity: Any) -> Any:
     """The dialect's ``INSERT`` with ``ON CONFLICT`` support (SQLite and PostgreSQL alike)."""
     from sqlalchemy.dialects import postgresql, sqlite

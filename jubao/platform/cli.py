@@ -27,7 +27,7 @@ from jubao.authz.roles import ROLES
 from jubao.errors import DomainError, Lang
 from jubao.pension.accounts.bank import Export, export_collection, import_results, write_owing
 from jubao.pension.accounts.interest import post_interest
-from jubao.pension.accounts.ledger import LedgerError, check_balances
+from jubao.pension.accounts.ledger import LedgerError, check_ledger
 from jubao.pension.accounts.money import format_yuan
 from jubao.pension.accounts.statements import statement_file
 from jubao.pension.exports import format_of
@@ -699,20 +699,21 @@ def ledger() -> None:
 @ledger.command(name="check")
 @pass_session
 def ledger_check(session: Session) -> None:
-    """Verify that every stored balance equals the sum of its entries."""
+    """Verify that every transaction balances and every balance equals the sum of its legs."""
 
     async def work(services: Services) -> Any:
         async with services.db.session(session.actor) as db:
-            return await check_balances(db)
+            return await check_ledger(db)
 
-    mismatches = session.run(work)
-    for mismatch in mismatches:
-        click.echo(mismatch.describe(session.lang), err=True)
-    if mismatches:
-        raise click.ClickException(
-            LedgerError.MISMATCHES.message(session.lang, count=len(mismatches))
-        )
-    session.say("所有余额与明细一致", "Every balance equals the sum of its entries")
+    problems = session.run(work)
+    for problem in problems:
+        click.echo(problem.describe(session.lang), err=True)
+    if problems:
+        raise click.ClickException(LedgerError.PROBLEMS.message(session.lang, count=len(problems)))
+    session.say(
+        "每笔交易借贷平衡，所有余额与明细一致",
+        "Every transaction balances and every balance equals the sum of its legs",
+    )
 
 
 @ledger.command(name="statement")

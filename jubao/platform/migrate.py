@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -34,8 +35,35 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def schema_change(connection: Connection, change: Callable[[Connection], None]) -> None:
+    """Run ``change`` (migrations) in one transaction. On SQLite, with foreign keys off
+    meanwhile and checked before the commit: SQLite alters a table by copying it, and the old
+    copy of a table that others reference cannot be dropped with them on (SQLite's own
+    procedure for altering tables; the pragma is ignored inside a transaction, so it is set
+    on the bare connection first)."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _pragma(connection, "foreign_keys=OFF")
+    try:
+        with connection.begin():
+            change(connection)
+            if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                raise RuntimeError(f"the migration left rows naming nothing: {broken[:5]}")
+    finally:
+        if sqlite:
+            _pragma(connection, "foreign_keys=ON")
+
+
+def _pragma(connection: Connection, pragma: str) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA {pragma}")
+    finally:
+        cursor.close()
+
+
 def _upgrade(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
+    schema_change(connection, lambda c: command.upgrade(alembic_config(c), "head"))
 
 
 def _check(connection: Connection) -> None:
@@ -46,7 +74,7 @@ async def migrate(db: Database) -> tuple[int, int]:
     """Bring the schema to the newest revision, the role table in line with the catalogue, and
     make sure the national policy defaults exist. Returns the role permissions (added,
     removed)."""
-    async with db.engine.begin() as connection:
+    async with db.engine.connect() as connection:
         await connection.run_sync(_upgrade)
     actor = Actor.system("migrate")
     async with db.transaction(actor) as session:

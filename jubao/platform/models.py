@@ -8,7 +8,7 @@ from jubao.orm import Base
 from jubao.pension.accounts.bank import BankBatch, BankBatchLine
 from jubao.pension.accounts.contributions import Contribution
 from jubao.pension.accounts.interest import InterestRate, InterestRun
-from jubao.pension.accounts.ledger import AccountBalance, AccountEntry
+from jubao.pension.accounts.ledger import AccountBalance, AccountEntry, FundEntry, LedgerTxn
 from jubao.pension.benefits.award import Award
 from jubao.pension.people.crosscheck import EmployeeInsured
 from jubao.pension.people.imports import ImportBatch
@@ -33,10 +33,12 @@ __all__ = [
     "CasbinRule",
     "Contribution",
     "EmployeeInsured",
+    "FundEntry",
     "IdempotencyRecord",
     "ImportBatch",
     "InterestRate",
     "InterestRun",
+    "LedgerTxn",
     "LoginThrottle",
     "Operator",
     "Person",

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from jubao import audit
 from jubao.audit import AuditEvent
-from jubao.pension.accounts.ledger import AccountEntry
+from jubao.pension.accounts.ledger import AccountEntry, FundEntry, LedgerTxn
 from jubao.pension.people.persons import EventKind, PersonEvent, record_event
 from jubao.pension.workflow.applications import ApplicationReview, Kind
 from jubao.platform.services import Services
@@ -19,7 +19,9 @@ from tests.pension.support import SYSTEM, enrol
 from tests.pension.workflow.test_workflow import decide, form, submit
 
 
-@pytest.mark.parametrize("model", [AccountEntry, PersonEvent, AuditEvent, ApplicationReview])
+@pytest.mark.parametrize(
+    "model", [AccountEntry, LedgerTxn, FundEntry, PersonEvent, AuditEvent, ApplicationReview]
+)
 async def test_updates_and_deletes_are_refused(
     services: Services, world: World, acting: ActorFor, model: type
 ) -> None:

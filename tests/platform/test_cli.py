@@ -6,11 +6,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from jubao.authz.actor import Actor
 from jubao.authz.operators import Operator
 from jubao.authz.policy import grants_of
+from jubao.pension.accounts.ledger import FundEntry, LedgerTxn
 from jubao.pension.people.persons import Person
 from jubao.platform.services import Services
 from jubao.tenants.models import Region
@@ -290,10 +291,34 @@ def test_an_unexpected_failure_goes_to_the_log_not_the_terminal(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret 410121197001010012")
 
-    monkeypatch.setattr("jubao.platform.cli.check_balances", broken)
+    monkeypatch.setattr("jubao.platform.cli.check_ledger", broken)
     result = jubao("--lang", "en", "ledger", "check")
     assert result.exit_code == 1
     assert "Internal error; nothing was changed; it is safe to run it again" in result.output
     assert "410121197001010012" not in result.output and "Traceback" not in result.output
     logged = (tmp_path / "jubao-cli.log").read_text(encoding="utf-8")
     assert "RuntimeError" in logged and "Traceback" in logged
+
+
+def test_the_ledger_check_names_a_transaction_that_does_not_balance(jubao) -> None:  # type: ignore[no-untyped-def]
+    assert jubao("migrate").exit_code == 0
+    passed = jubao("--lang", "en", "ledger", "check")
+    assert passed.exit_code == 0, passed.output
+    assert "Every transaction balances" in passed.output
+    when = {"value_date": date(2024, 3, 1), "year": 2024}
+    query(
+        jubao.url,
+        insert(LedgerTxn).values(id=7, kind="contribution", region_code="410121101201", **when),
+        commit=True,
+    )
+    query(
+        jubao.url,
+        insert(FundEntry).values(
+            txn_id=7, region_code="410121101201", account="income.personal", amount=-5, **when
+        ),
+        commit=True,
+    )
+    failed = jubao("ledger", "check")
+    assert failed.exit_code == 1
+    assert "记账交易 7 不平：各分录合计 -0.05 元，应为 0" in failed.output
+    assert "账务检查发现 1 处不符" in failed.output

@@ -145,7 +145,7 @@ def test_import_bank_interest_ledger_and_statement(jubao, tmp_path: Path) -> Non
         f"的个人缴费：余额 {format_yuan(balance + 1)} 元，明细合计 {format_yuan(balance)} 元"
         in checked.output
     )
-    assert "1 个余额与明细合计不符" in checked.output
+    assert "账务检查发现 1 处不符" in checked.output
     query(jubao.url, tamper.values(balance=balance), commit=True)
 
     reads = select(func.count()).where(AuditEvent.action == "person.personal_data_read")

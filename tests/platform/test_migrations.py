@@ -7,6 +7,7 @@ from jubao.platform.migrate import (
     alembic_config,
     check_models_match_migrations,
     check_schema_current,
+    schema_change,
 )
 from jubao.platform.services import Services
 
@@ -40,8 +41,8 @@ async def test_the_newest_migrations_go_down_and_up_again(services: Services) ->
         command.downgrade(config, "0002")
         command.upgrade(config, "head")
 
-    async with services.db.engine.begin() as connection:
-        await connection.run_sync(down_and_up)
+    async with services.db.engine.connect() as connection:
+        await connection.run_sync(schema_change, down_and_up)
     await check_schema_current(services.db)
     await check_models_match_migrations(services.db)
 
@@ -57,10 +58,11 @@ async def test_the_seeded_increase_of_2014_moves_to_july(services: Services) -> 
     def up(connection: Connection) -> None:
         command.upgrade(alembic_config(connection), "head")
 
-    async with services.db.engine.begin() as connection:
-        await connection.run_sync(down)
+    async with services.db.engine.connect() as connection:
+        await connection.run_sync(schema_change, down)
         before = (await connection.execute(text(f"SELECT effective_year, params {where}"))).one()
-        await connection.run_sync(up)
+        await connection.commit()
+        await connection.run_sync(schema_change, up)
         after = (
             await connection.execute(
                 text(f"SELECT effective_year, effective_month, params {where}")

@@ -47,6 +47,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -57,7 +58,14 @@ from jubao import audit
 from jubao.authz.actor import Actor
 from jubao.errors import DomainError, ErrorCode
 from jubao.orm import Base, BigId, UtcDateTime, dialect_of, utcnow
-from jubao.pension.accounts.ledger import AccountBalance, AccountEntry, EntryKind
+from jubao.pension.accounts.ledger import (
+    AccountBalance,
+    AccountEntry,
+    EntryKind,
+    FundAccount,
+    FundEntry,
+    LedgerTxn,
+)
 from jubao.pension.accounts.money import Rounding
 from jubao.pension.policy.params import PPM, CurrentYearCredits, PolicyBook
 from jubao.pension.workflow.applications import Application
@@ -139,7 +147,9 @@ def _round(numerator: Any, denominator: int, rounding: Any) -> Any:
     return case((rounding == Rounding.JIAO_UP.value, jiao_up), else_=half_up)
 
 
-def _interest_rows(run_id: int, year: int, lo: int, hi: int, scope: Scope) -> Any:
+def _interest_rows(
+    run_id: int, year: int, lo: int, hi: int, scope: Scope, booked_at: datetime
+) -> Any:
     """SELECT (person_id, component, region_code, amount) of the interest to book for the
     accounts with ids in [lo, hi) inside ``scope`` that have none for ``year`` yet."""
     start, end = date(year, 1, 1), date(year, 12, 31)
@@ -265,7 +275,7 @@ def _interest_rows(run_id: int, year: int, lo: int, hi: int, scope: Scope) -> An
         literal(end, Date).label("value_date"),
         literal(year).label("year"),
         literal(run_id).label("interest_run_id"),
-        literal(utcnow(), UtcDateTime()).label("booked_at"),
+        literal(booked_at, UtcDateTime()).label("booked_at"),
         literal(f"{year} 年利息").label("memo"),
         cast(ranked.c.desired - share * _UNIT, BigInteger).label("carry"),
     )
@@ -430,7 +440,7 @@ async def post_interest(
     async def post(lo: int, hi: int) -> None:
         try:
             async with lanes, unit_of_work() as session:
-                await _post_chunk(session, run_id, year, lo, hi, scope)
+                await _post_chunk(session, run_id, year, lo, hi, region)
         except IntegrityError:
             # Another run of the year is crediting the same accounts at this moment: the
             # unique index let only one of them do it. This chunk's work is undone.
@@ -525,10 +535,10 @@ _COLUMNS = (
 
 
 async def _post_chunk(
-    session: AsyncSession, run_id: int, year: int, lo: int, hi: int, scope: Scope
+    session: AsyncSession, run_id: int, year: int, lo: int, hi: int, region: RegionCode
 ) -> None:
     """Book one chunk's interest and count it on the run's record, in one transaction."""
-    accounts, total = await _book_chunk(session, run_id, year, lo, hi, scope)
+    accounts, total = await _book_chunk(session, run_id, year, lo, hi, region)
     runs = unscoped(InterestRun)
     await session.execute(
         update(runs)
@@ -537,13 +547,33 @@ async def _post_chunk(
     )
 
 
+def _chunk_txn(run_id: int, year: int, region: RegionCode, booked_at: datetime) -> dict[str, Any]:
+    """The transaction that holds a chunk's interest: its person legs and, per village, the
+    mirror on the interest income account."""
+    return {
+        "kind": EntryKind.INTEREST.value,
+        "region_code": region.code,
+        "value_date": date(year, 12, 31),
+        "year": year,
+        "interest_run_id": run_id,
+        "booked_at": booked_at,
+        "memo": f"{year} 年利息",
+    }
+
+
+_FUND_COLUMNS = ("txn_id", "region_code", "account", "amount", "value_date", "year")
+
+
 async def _book_chunk(
-    session: AsyncSession, run_id: int, year: int, lo: int, hi: int, scope: Scope
+    session: AsyncSession, run_id: int, year: int, lo: int, hi: int, region: RegionCode
 ) -> tuple[int, int]:
-    """Book one chunk's interest, move the balances and keep each component's carried
-    fraction; returns (accounts, fen)."""
+    """Book one chunk's interest as one transaction, move the balances and keep each
+    component's carried fraction; returns (accounts, fen)."""
     entries, balances = unscoped(AccountEntry), unscoped(AccountBalance)
-    rows = _interest_rows(run_id, year, lo, hi, scope)
+    txns, funds = unscoped(LedgerTxn), unscoped(FundEntry)
+    booked_at = utcnow()
+    rows = _interest_rows(run_id, year, lo, hi, Scope.of([region.prefix]), booked_at)
+    txn_values = _chunk_txn(run_id, year, region, booked_at)
     if dialect_of(session) == "postgresql":
         # The window sorts of a chunk need tens of megabytes; 4 MB (the default) spills them
         # to disk. For this transaction only.
@@ -551,16 +581,49 @@ async def _book_chunk(
         # A lost chunk is simply posted again (the run is idempotent), so its commit need
         # not wait for the disk.
         await session.execute(text("SET LOCAL synchronous_commit = off"))
-        # One statement: the shares computed once, booked as entries, and the balances and
-        # carried fractions moved with them.
+        # One statement: the shares computed once; a transaction opened if there is anything
+        # to book; the shares booked on it as person legs, mirrored per village on the
+        # interest income account; and the balances and carried fractions moved with them.
         shared = rows.cte("shared")
+        txn = (
+            insert(txns)
+            .from_select(
+                list(txn_values),
+                select(*(literal(v, txns.c[k].type) for k, v in txn_values.items())).where(
+                    exists().where(shared.c.amount != 0)
+                ),
+            )
+            .returning(txns.c.id)
+            .cte("txn")
+        )
         booked = (
             insert(entries)
             .from_select(
-                _COLUMNS, select(*(shared.c[c] for c in _COLUMNS)).where(shared.c.amount != 0)
+                ["txn_id", *_COLUMNS],
+                select(txn.c.id, *(shared.c[c] for c in _COLUMNS))
+                .select_from(shared)
+                .join(txn, true())
+                .where(shared.c.amount != 0),
             )
-            .returning(entries.c.person_id, entries.c.amount)
+            .returning(
+                entries.c.txn_id, entries.c.region_code, entries.c.person_id, entries.c.amount
+            )
             .cte("booked")
+        )
+        mirrored = (
+            insert(funds)
+            .from_select(
+                _FUND_COLUMNS,
+                select(
+                    booked.c.txn_id,
+                    booked.c.region_code,
+                    literal(FundAccount.INTEREST.value),
+                    -_total(booked.c.amount),
+                    literal(date(year, 12, 31), Date),
+                    literal(year),
+                ).group_by(booked.c.txn_id, booked.c.region_code),
+            )
+            .cte("mirrored")
         )
         moved = (
             update(balances)
@@ -575,16 +638,36 @@ async def _book_chunk(
             select(
                 func.count(func.distinct(booked.c.person_id)),
                 func.coalesce(func.sum(booked.c.amount), 0),
-            ).add_cte(moved)
+            )
+            .add_cte(mirrored)
+            .add_cte(moved)
         )
         accounts, total = summary.one()
         return int(accounts), int(total)
     # SQLite has no INSERT or UPDATE inside WITH: the chunk's shares come to Python (SQLite
-    # serves a county at most) and go back as two batches.
+    # serves a county at most) and go back as batches.
     found = (await session.execute(rows)).mappings().all()
     booking = [{c: row[c] for c in _COLUMNS} for row in found if row["amount"]]
     if booking:
-        await session.execute(insert(entries), booking)
+        txn_id = await session.scalar(insert(txns).values(txn_values).returning(txns.c.id))
+        await session.execute(insert(entries), [{**row, "txn_id": txn_id} for row in booking])
+        by_village: dict[str, int] = {}
+        for row in booking:
+            by_village[row["region_code"]] = by_village.get(row["region_code"], 0) + row["amount"]
+        await session.execute(
+            insert(funds),
+            [
+                {
+                    "txn_id": txn_id,
+                    "region_code": code,
+                    "account": FundAccount.INTEREST.value,
+                    "amount": -amount,
+                    "value_date": date(year, 12, 31),
+                    "year": year,
+                }
+                for code, amount in by_village.items()
+            ],
+        )
     if found:
         await session.execute(
             update(balances)

@@ -1,9 +1,21 @@
-"""个人账户: an append-only ledger per person and component, with balances kept beside it.
+"""The scheme's money in balanced transactions (复式记账), and the individual accounts in it.
 
-Every credit (and, later, every payout and correction) is an entry; a balance is the sum of a
-person's entries for a component. ``account_balance`` holds those sums so that reads are one
-row each, and is updated in the same statement batch as the entries; ``check_balances`` (and
-``jubao ledger check``) proves the two agree. Corrections are reversing entries, never updates.
+Every movement of money is a transaction (``ledger_txn``) whose legs sum to zero. A leg is an
+amount of money into (+) or out of (−) an account:
+
+* a person's account component (个人账户, by component): ``account_entry`` rows, whose sums are
+  the balances a person sees;
+* a fund account (``fund_entry`` rows): the fund's income by source (个人缴费收入, 财政补贴收入
+  by level, 利息收入 …) and, as benefits are paid, its spending by category.
+
+An income account gives the money it brings in, so its balance is negative by what it has
+brought: a contribution of 100.00 is +100.00 to the person's ``personal`` component and
+−100.00 to ``income.personal``. Reports show income with the sign turned.
+
+``account_balance`` holds each person's component sums so that reads are one row each, and is
+updated in the same statement batch as the entries. ``jubao ledger check`` proves that every
+transaction sums to zero and every balance equals its legs. Corrections are reversing
+transactions, never updates: all three tables refuse UPDATE and DELETE in the database.
 """
 
 from __future__ import annotations
@@ -59,6 +71,11 @@ class Component(StrEnum):
     def government(self) -> bool:
         return self in GOVERNMENT
 
+    @property
+    def income(self) -> FundAccount:
+        """The fund income account the component's money comes from."""
+        return FundAccount(f"income.{self.value}")
+
 
 _COMPONENT_ZH = {
     Component.PERSONAL: "个人缴费",
@@ -79,10 +96,74 @@ GOVERNMENT = frozenset(
 )
 
 
+class FundAccount(StrEnum):
+    """The fund's own accounts (基金收支科目), by source and funding level."""
+
+    PERSONAL = "income.personal"  # 个人缴费收入
+    COLLECTIVE = "income.collective"  # 集体补助收入
+    AID = "income.aid"  # 其他资助收入
+    SUBSIDY_PROVINCE = "income.subsidy_province"  # 省级缴费补贴收入
+    SUBSIDY_CITY = "income.subsidy_city"  # 市级缴费补贴收入
+    SUBSIDY_COUNTY = "income.subsidy_county"  # 县级缴费补贴收入
+    HARDSHIP = "income.hardship"  # 政府代缴收入
+    INTEREST = "income.interest"  # 利息收入
+
+    @property
+    def text(self) -> Text:
+        return Text(_FUND_ZH[self], self.value)
+
+
+_FUND_ZH = {
+    FundAccount.PERSONAL: "个人缴费收入",
+    FundAccount.COLLECTIVE: "集体补助收入",
+    FundAccount.AID: "其他资助收入",
+    FundAccount.SUBSIDY_PROVINCE: "省级缴费补贴收入",
+    FundAccount.SUBSIDY_CITY: "市级缴费补贴收入",
+    FundAccount.SUBSIDY_COUNTY: "县级缴费补贴收入",
+    FundAccount.HARDSHIP: "政府代缴收入",
+    FundAccount.INTEREST: "利息收入",
+}
+
+
 class EntryKind(StrEnum):
+    """What a person's leg records (and the transaction that holds it)."""
+
     CONTRIBUTION = "contribution"  # a credit from a contribution (any component)
     INTEREST = "interest"  # 结息, booked on the component that earned it
     REVERSAL = "reversal"  # 冲正
+
+
+class LedgerTxn(Base, RegionScoped):
+    """One movement of money: its legs (person and fund) sum to zero."""
+
+    __tablename__ = "ledger_txn"
+    __scope_object__ = "account"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # the region whose books hold it: the person's village, or the region of a batch
+    region_code: Mapped[str] = mapped_column(String(12))
+    value_date: Mapped[date] = mapped_column(Date)
+    year: Mapped[int]
+    contribution_id: Mapped[int | None] = mapped_column(ForeignKey("contribution.id"))
+    interest_run_id: Mapped[int | None] = mapped_column(ForeignKey("interest_run.id"))
+    booked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    memo: Mapped[str | None] = mapped_column(String(200))
+
+
+class FundEntry(Base, RegionScoped):
+    """A leg on one of the fund's accounts, placed in the region whose money it is."""
+
+    __tablename__ = "fund_entry"
+    __scope_object__ = "account"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    txn_id: Mapped[int] = mapped_column(ForeignKey("ledger_txn.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(12))
+    account: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(BigInteger)  # fen: + into the account, − out of it
+    value_date: Mapped[date] = mapped_column(Date)
+    year: Mapped[int]
 
 
 class AccountEntry(Base, RegionScoped):
@@ -103,8 +184,10 @@ class AccountEntry(Base, RegionScoped):
     )
 
     # Entries are written in bulk (a year's interest for a province at a time), so they carry
-    # only the indexes their reads need: by person, and the once-a-year interest guarantee.
+    # only the indexes their reads need: by person, and the once-a-year interest guarantee
+    # (none by transaction: the check of the sums reads them all anyway).
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    txn_id: Mapped[int] = mapped_column(ForeignKey("ledger_txn.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     region_code: Mapped[str] = mapped_column(String(12))
     component: Mapped[str] = mapped_column(String(20))
@@ -161,39 +244,61 @@ async def post(
     contribution_id: int | None = None,
     memo: str | None = None,
 ) -> None:
-    """Append entries (zero amounts are skipped) and move the balances with them: two
-    statements for all of them (no object per entry: entries are never read back here)."""
-    booked_at = utcnow()
-    entries = [
-        {
-            "person_id": person_id,
-            "region_code": region_code,
-            "component": credit.component.value,
-            "kind": kind.value,
-            "amount": credit.amount,
-            "value_date": value_date,
-            "year": year,
-            "contribution_id": contribution_id,
-            "booked_at": booked_at,
-            "memo": memo,
-        }
-        for credit in credits
-        if credit.amount
-    ]
-    if not entries:
+    """Book one transaction: each credit (zero amounts are skipped) on the person's component,
+    its mirror on the component's income account, and the balances moved with them, in four
+    statements (no object per leg: legs are never read back here)."""
+    legs = [(credit.component, credit.amount) for credit in credits if credit.amount]
+    if not legs:
         return
-    await session.execute(insert(AccountEntry), entries)
+    booked_at = utcnow()
+    txn_id = await session.scalar(
+        insert(LedgerTxn)
+        .values(
+            kind=kind.value,
+            region_code=region_code,
+            value_date=value_date,
+            year=year,
+            contribution_id=contribution_id,
+            booked_at=booked_at,
+            memo=memo,
+        )
+        .returning(LedgerTxn.id)
+    )
+    common = {"txn_id": txn_id, "region_code": region_code, "value_date": value_date, "year": year}
+    await session.execute(
+        insert(AccountEntry),
+        [
+            {
+                **common,
+                "person_id": person_id,
+                "component": component.value,
+                "kind": kind.value,
+                "amount": amount,
+                "contribution_id": contribution_id,
+                "booked_at": booked_at,
+                "memo": memo,
+            }
+            for component, amount in legs
+        ],
+    )
+    await session.execute(
+        insert(FundEntry),
+        [
+            {**common, "account": component.income.value, "amount": -amount}
+            for component, amount in legs
+        ],
+    )
     await session.execute(
         upsert_balances(dialect_of(session)),
         [
             {
                 "person_id": person_id,
-                "component": e["component"],
+                "component": component.value,
                 "region_code": region_code,
-                "balance": e["amount"],
+                "balance": amount,
                 "interest_carry": 0,
             }
-            for e in entries
+            for component, amount in legs
         ],
     )
 
@@ -299,15 +404,54 @@ class Mismatch:
         )
 
 
+@dataclass(frozen=True)
+class Unbalanced:
+    txn_id: int
+    total: int
+
+    def describe(self, lang: Lang) -> str:
+        return LedgerError.UNBALANCED.message(lang, txn=self.txn_id, total=format_yuan(self.total))
+
+
 class LedgerError(ErrorCode):
     MISMATCH = (
         "参保人 {person} 的{component}：余额 {stored} 元，明细合计 {entries} 元",
         "Person {person}, {component}: balance {stored} yuan, entries {entries} yuan",
     )
-    MISMATCHES = (
-        "{count} 个余额与明细合计不符",
-        "{count} balances differ from the sum of their entries",
+    UNBALANCED = (
+        "记账交易 {txn} 不平：各分录合计 {total} 元，应为 0",
+        "Transaction {txn} does not balance: its legs sum to {total} yuan, not 0",
     )
+    PROBLEMS = (
+        "账务检查发现 {count} 处不符",
+        "The ledger check found {count} discrepancies",
+    )
+
+
+async def check_ledger(session: AsyncSession, *, limit: int = 1000) -> list[Mismatch | Unbalanced]:
+    """Everything that breaks the books (up to ``limit`` of each kind): transactions whose legs
+    do not sum to zero, and balances that differ from the sum of their legs."""
+    problems: list[Mismatch | Unbalanced] = []
+    problems += await check_transactions(session, limit=limit)
+    problems += await check_balances(session, limit=limit)
+    return problems
+
+
+async def check_transactions(session: AsyncSession, *, limit: int = 1000) -> list[Unbalanced]:
+    """Transactions whose legs, person and fund together, do not sum to zero."""
+    legs = union_all(
+        select(AccountEntry.txn_id, AccountEntry.amount),
+        select(FundEntry.txn_id, FundEntry.amount),
+    ).subquery()
+    total = func.sum(legs.c.amount)
+    rows = await session.execute(
+        select(legs.c.txn_id, total)
+        .group_by(legs.c.txn_id)
+        .having(total != 0)
+        .order_by(legs.c.txn_id)
+        .limit(limit)
+    )
+    return [Unbalanced(int(txn), int(amount)) for txn, amount in rows]
 
 
 async def check_balances(session: AsyncSession, *, limit: int = 1000) -> list[Mismatch]:

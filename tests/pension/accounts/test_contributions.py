@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from jubao.pension.accounts.contributions import Contribution, ContributionError
 from jubao.pension.accounts.interest import InterestError
-from jubao.pension.accounts.ledger import AccountBalance, check_balances
+from jubao.pension.accounts.ledger import AccountBalance, check_ledger
 from jubao.pension.people.crosscheck import EmployeeInsured
 from jubao.pension.people.persons import Person, PersonError
 from jubao.pension.workflow.applications import Kind
@@ -275,7 +275,7 @@ async def test_interest_posting_is_reviewed(
     )
     assert not_over.code is InterestError.YEAR_NOT_OVER
     async with services.db.session(SYSTEM) as session:
-        assert await check_balances(session) == []
+        assert await check_ledger(session) == []
 
 
 CHANGCHUN = ROOT / "examples" / "policy" / "changchun-2011.toml"
@@ -336,7 +336,7 @@ async def test_the_order_of_a_hardship_list_and_the_counter_changes_nothing(
     if not list_first:  # the person's own payment already carried the 代缴 part
         assert results[1] == {"contribution_ids": [], "already_paid_person_ids": [person.id]}
     async with services.db.session(SYSTEM) as session:
-        assert await check_balances(session) == []
+        assert await check_ledger(session) == []
 
 
 async def test_after_a_hardship_list_the_counter_needs_a_higher_grade(

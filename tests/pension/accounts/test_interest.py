@@ -22,7 +22,7 @@ from jubao.pension.accounts.contributions import (
     book,
 )
 from jubao.pension.accounts.interest import InterestError, InterestRun, post_interest
-from jubao.pension.accounts.ledger import AccountBalance, AccountEntry, EntryKind, check_balances
+from jubao.pension.accounts.ledger import AccountBalance, AccountEntry, EntryKind, check_ledger
 from jubao.pension.accounts.money import Rounding, round_fraction
 from jubao.pension.people.persons import Person
 from jubao.pension.policy.params import Hukou, PolicyBook
@@ -106,7 +106,7 @@ async def test_the_rulebooks_worked_example(
     assert await total_balance(services, person.id) == balance
     assert round_fraction(balance, 139, Rounding.HALF_UP) == pension
     async with services.db.session(SYSTEM) as session:
-        assert await check_balances(session) == []
+        assert await check_ledger(session) == []
         by_component = dict(
             (
                 await session.execute(
@@ -244,7 +244,7 @@ async def test_components_add_up_to_the_account_and_jiao_rounding(
                 .group_by(AccountEntry.person_id)
             )
         ).all()
-        assert await check_balances(session) == []
+        assert await check_ledger(session) == []
     rows = [(person_id, int(amount)) for person_id, amount in rows]  # SUM is NUMERIC on PostgreSQL
     for person_id, amount in rows:
         brought_forward = await total_balance(services, person_id) - amount
@@ -393,7 +393,7 @@ async def test_sharing_has_no_fixed_bias_between_components(
     assert abs(booked["subsidy_city"] - booked["subsidy_county"]) <= 1
     assert booked["subsidy_city"] > 0
     async with services.db.session(SYSTEM) as session:
-        assert await check_balances(session) == []
+        assert await check_ledger(session) == []
 
 
 async def test_a_run_crossing_another_stops_with_a_message(
