@@ -52,6 +52,43 @@ UNSCOPED = {
     ("pension/accounts/interest.py", "_post_chunk"): "a system run bounded by its own region",
     ("pension/accounts/interest.py", "_book_chunk"): "a system run bounded by its own region",
     ("pension/accounts/interest.py", "_run_to_complete"): "a system run bounded by its own region",
+    (
+        "pension/benefits/payroll.py",
+        "prepare",
+    ): "a county's run, bounded by the county (the right checked first)",
+    (
+        "pension/benefits/payroll.py",
+        "_account_left",
+    ): "a recipient of the run: what their account holds",
+    (
+        "pension/benefits/payroll.py",
+        "_account_debits",
+    ): "the recipients of a released run: their balances",
+    (
+        "pension/benefits/payroll.py",
+        "_arrears_horizon",
+    ): "policy sets are the province's: when any changed",
+    (
+        "pension/benefits/payroll.py",
+        "_paid_basic",
+    ): "the recipients of the run: what their months paid",
+    ("pension/benefits/payroll.py", "replaced"): "whether a line of the run was paid again",
+    ("pension/benefits/payroll.py", "_count"): "the lines of one run",
+    ("pension/benefits/payroll.py", "release"): "the lines of a run the releaser may release",
+    ("pension/benefits/payroll.py", "_book_release"): "the lines of a run the releaser may release",
+    ("pension/benefits/settlement.py", "settle"): "the lines of a run the importer may settle",
+    (
+        "pension/benefits/settlement.py",
+        "_book_results",
+    ): "the lines of a run the importer may settle",
+    (
+        "pension/benefits/payroll.py",
+        "prepare_supplementary",
+    ): "a county's lines, bounded by the county (the right checked first)",
+    (
+        "pension/benefits/reconciliation.py",
+        "reconcile",
+    ): "the lines and legs of one run the caller can see",
     ("pension/people/persons.py", "abolish_region"): "nobody may be left in an abolished region",
     ("platform/api/loaders.py", "_holders"): "who holds the grants one may see",
     ("pension/policy/params.py", "load"): "policy is public within the province",

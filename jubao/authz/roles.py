@@ -110,7 +110,10 @@ ROLES: tuple[Role, ...] = (
         "Agency processor",
         Level.PROVINCE,
         Level.COUNTY,
-        _COUNTY_READ | _PII | _grant(Act.PROCESS, *BUSINESS, Obj.POLICY),
+        # (not payroll: releasing a run to the bank is the finance officer's)
+        _COUNTY_READ
+        | _PII
+        | _grant(Act.PROCESS, *(o for o in BUSINESS if o is not Obj.PAYROLL), Obj.POLICY),
     ),
     Role(
         RoleName.AGENCY_REVIEWER,

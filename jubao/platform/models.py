@@ -10,6 +10,7 @@ from jubao.pension.accounts.contributions import Contribution
 from jubao.pension.accounts.interest import InterestRate, InterestRun
 from jubao.pension.accounts.ledger import AccountBalance, AccountEntry, FundEntry, LedgerTxn
 from jubao.pension.benefits.award import Award
+from jubao.pension.benefits.payroll import PayLine, PayrollRun
 from jubao.pension.people.crosscheck import EmployeeInsured
 from jubao.pension.people.imports import ImportBatch
 from jubao.pension.people.persons import Person, PersonEvent
@@ -41,6 +42,8 @@ __all__ = [
     "LedgerTxn",
     "LoginThrottle",
     "Operator",
+    "PayLine",
+    "PayrollRun",
     "Person",
     "PersonEvent",
     "PolicySet",

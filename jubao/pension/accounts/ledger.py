@@ -107,6 +107,18 @@ class FundAccount(StrEnum):
     SUBSIDY_COUNTY = "income.subsidy_county"  # 县级缴费补贴收入
     HARDSHIP = "income.hardship"  # 政府代缴收入
     INTEREST = "income.interest"  # 利息收入
+    BASIC_NATIONAL = "income.basic_national"  # 中央财政基础养老金补助收入
+    BASIC_PROVINCE = "income.basic_province"  # 省级财政基础养老金补助收入
+    BASIC_CITY = "income.basic_city"  # 市级财政基础养老金补助收入
+    BASIC_COUNTY = "income.basic_county"  # 县级财政基础养老金补助收入
+    POOL = "pool"  # 统筹基金: the account pension once the account is exhausted
+    CLEARING = "clearing.payroll"  # 银行代发待清算: sent to the bank, no result yet
+    RETURNED = "payable.returned"  # 发放失败待重发: the bank could not pay it
+    EXPENSE_NATIONAL = "expense.basic_national"  # 基础养老金支出（中央）
+    EXPENSE_PROVINCE = "expense.basic_province"  # 基础养老金支出（省级）
+    EXPENSE_CITY = "expense.basic_city"  # 基础养老金支出（市级）
+    EXPENSE_COUNTY = "expense.basic_county"  # 基础养老金支出（县级）
+    ACCOUNT_PENSION = "expense.account_pension"  # 个人账户养老金支出
 
     @property
     def text(self) -> Text:
@@ -122,6 +134,18 @@ _FUND_ZH = {
     FundAccount.SUBSIDY_COUNTY: "县级缴费补贴收入",
     FundAccount.HARDSHIP: "政府代缴收入",
     FundAccount.INTEREST: "利息收入",
+    FundAccount.BASIC_NATIONAL: "中央财政基础养老金补助收入",
+    FundAccount.BASIC_PROVINCE: "省级财政基础养老金补助收入",
+    FundAccount.BASIC_CITY: "市级财政基础养老金补助收入",
+    FundAccount.BASIC_COUNTY: "县级财政基础养老金补助收入",
+    FundAccount.POOL: "统筹基金",
+    FundAccount.CLEARING: "银行代发待清算",
+    FundAccount.RETURNED: "发放失败待重发",
+    FundAccount.EXPENSE_NATIONAL: "基础养老金支出（中央）",
+    FundAccount.EXPENSE_PROVINCE: "基础养老金支出（省级）",
+    FundAccount.EXPENSE_CITY: "基础养老金支出（市级）",
+    FundAccount.EXPENSE_COUNTY: "基础养老金支出（县级）",
+    FundAccount.ACCOUNT_PENSION: "个人账户养老金支出",
 }
 
 
@@ -131,6 +155,13 @@ class EntryKind(StrEnum):
     CONTRIBUTION = "contribution"  # a credit from a contribution (any component)
     INTEREST = "interest"  # 结息, booked on the component that earned it
     REVERSAL = "reversal"  # 冲正
+    PENSION = "pension"  # 待遇发放: a payroll run released (the account pension debited)
+
+
+class TxnKind(StrEnum):
+    """Transactions that move only the fund's money (no person legs)."""
+
+    BANK_RESULT = "bank_result"  # 银行回盘: paid, or returned to be paid again
 
 
 class LedgerTxn(Base, RegionScoped):
@@ -147,6 +178,7 @@ class LedgerTxn(Base, RegionScoped):
     year: Mapped[int]
     contribution_id: Mapped[int | None] = mapped_column(ForeignKey("contribution.id"))
     interest_run_id: Mapped[int | None] = mapped_column(ForeignKey("interest_run.id"))
+    payroll_run_id: Mapped[int | None] = mapped_column(ForeignKey("payroll_run.id"), index=True)
     booked_at: Mapped[datetime] = mapped_column(default=utcnow)
     memo: Mapped[str | None] = mapped_column(String(200))
 

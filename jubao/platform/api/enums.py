@@ -38,7 +38,11 @@ _DESCRIBED = (
         "账户组成 — PERSONAL 个人缴费, COLLECTIVE 集体补助, AID 其他资助, SUBSIDY_PROVINCE/CITY/"
         "COUNTY 省/市/县级补贴, HARDSHIP 政府代缴",
     ),
-    (EntryKind, "EntryKind", "记账类型 — CONTRIBUTION 缴费, INTEREST 利息, REVERSAL 冲正"),
+    (
+        EntryKind,
+        "EntryKind",
+        "记账类型 — CONTRIBUTION 缴费, INTEREST 利息, REVERSAL 冲正, PENSION 个人账户养老金支付",
+    ),
     (
         Kind,
         "ApplicationKind",

@@ -1,0 +1,839 @@
+"""待遇发放: the monthly payroll of a county, from preparation to the bank and back.
+
+A run (``payroll_run``) pays one county for one month: one pay line per recipient in 正常待遇
+whose pension has started, with the basic pension by funding level (as the month's policy
+says, age and years top-ups included) and the account pension fixed at award, plus 补发 lines
+for months already paid when a back-dated increase raised what was due for them. Recipients
+without a bank account get a line held back (待补录账户) for the township to complete.
+
+Three people move a run on, each a different operator: the county processor prepares it, the
+county reviewer reviews it, the finance officer releases it to the bank. Release books one
+balanced transaction: each recipient's account pension debited from their account, component
+by component in proportion to the balances (largest remainder, so that the debits add up to the
+fen), the rest of the account pension from the pooled fund once the account is empty, the basic
+pension from each funding level's income, the whole amount into the bank clearing account. The
+bank's results move each line's money out of clearing: into the spending accounts when paid,
+into 发放失败待重发 when not. A failed or held line is paid in a supplementary run, once: a new
+line replaces it (the failure stays on record), and the unique index on replacements refuses a
+second.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.exc import StaleDataError
+
+from jubao import audit
+from jubao.authz.actor import Actor
+from jubao.authz.vocabulary import Act, Obj
+from jubao.errors import DomainError, ErrorCode, Text
+from jubao.orm import Base, BigId, dialect_of, utcnow
+from jubao.pension.accounts.ledger import (
+    AccountBalance,
+    AccountEntry,
+    EntryKind,
+    FundAccount,
+    FundEntry,
+    LedgerTxn,
+    TxnKind,
+    upsert_balances,
+)
+from jubao.pension.accounts.money import split_by_ratio
+from jubao.pension.benefits.award import Award
+from jubao.pension.benefits.rules import age_in_month
+from jubao.pension.month import Month
+from jubao.pension.people.persons import Person, PersonStatus
+from jubao.pension.policy.params import PensionLine, PolicyBook, PolicySet
+from jubao.tenants.codes import Level, RegionCode
+from jubao.tenants.scope import RegionScoped, Scope, unscoped
+
+CHUNK = 2000  # recipients read and written at a time
+
+
+class Funder(StrEnum):
+    """Who pays a layer of the basic pension (基础养老金 by funding level)."""
+
+    NATIONAL = "national"
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"
+
+    @classmethod
+    def of(cls, prefix: str) -> Funder:
+        """The level that set a layer: its region prefix ("" is the national minimum). A
+        layer set below the county is the county's money (townships have no budget of their
+        own for pensions)."""
+        if not prefix:
+            return cls.NATIONAL
+        level = RegionCode.from_prefix(prefix).level
+        return {Level.PROVINCE: cls.PROVINCE, Level.CITY: cls.CITY}.get(level, cls.COUNTY)
+
+    @property
+    def income(self) -> FundAccount:
+        return FundAccount(f"income.basic_{self.value}")
+
+    @property
+    def expense(self) -> FundAccount:
+        return FundAccount(f"expense.basic_{self.value}")
+
+
+class RunKind(StrEnum):
+    REGULAR = "regular"  # 正常发放: the month's pensions and any 补发
+    SUPPLEMENTARY = "supplementary"  # 补充发放: failed and held lines, paid again
+
+
+class RunState(StrEnum):
+    PREPARED = "prepared"  # 已生成
+    REVIEWED = "reviewed"  # 已审核
+    RELEASED = "released"  # 已拨付 (sent to the bank; immutable)
+
+    @property
+    def text(self) -> Text:
+        return Text(_RUN_STATE_ZH[self], self.value)
+
+
+_RUN_STATE_ZH = {
+    RunState.PREPARED: "已生成",
+    RunState.REVIEWED: "已审核",
+    RunState.RELEASED: "已拨付",
+}
+
+
+class LineKind(StrEnum):
+    REGULAR = "regular"  # 正常: the run's month
+    ARREARS = "arrears"  # 补发: what a back-dated increase added to a month already paid
+    REISSUE = "reissue"  # 重发: a failed or held line paid again
+
+
+class LineState(StrEnum):
+    PENDING = "pending"  # in a run not yet released
+    HELD = "held"  # no bank account: not sent, waits for the township
+    SENT = "sent"  # released to the bank, no result yet
+    PAID = "paid"  # the bank paid it
+    FAILED = "failed"  # the bank could not pay it (reason given)
+
+    @property
+    def text(self) -> Text:
+        return Text(_LINE_STATE_ZH[self], self.value)
+
+
+_LINE_STATE_ZH = {
+    LineState.PENDING: "待拨付",
+    LineState.HELD: "待补录账户",
+    LineState.SENT: "已送银行",
+    LineState.PAID: "发放成功",
+    LineState.FAILED: "发放失败",
+}
+
+
+class PayrollRun(Base, RegionScoped):
+    __tablename__ = "payroll_run"
+    __scope_object__ = "payroll"
+    __table_args__ = (
+        # one monthly run per county: a second preparation of the month is refused
+        Index(
+            "uq_payroll_run_regular",
+            "region_code",
+            "month",
+            unique=True,
+            sqlite_where=text("kind = 'regular'"),
+            postgresql_where=text("kind = 'regular'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    region_code: Mapped[str] = mapped_column(String(12), index=True)  # the county
+    month: Mapped[date] = mapped_column(Date)  # its first day
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    lines: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)  # fen, lines to be sent
+    held: Mapped[int] = mapped_column(default=0)  # lines held back (no bank account)
+    prepared_by: Mapped[int | None]
+    prepared_by_name: Mapped[str] = mapped_column(String(100))
+    prepared_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewed_by: Mapped[int | None]
+    reviewed_by_name: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None]
+    released_by: Mapped[int | None]
+    released_by_name: Mapped[str | None] = mapped_column(String(100))
+    released_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    @property
+    def period(self) -> Month:
+        return Month.of(self.month)
+
+
+class PayLine(Base, RegionScoped):
+    __tablename__ = "pay_line"
+    __scope_object__ = "payroll"
+    __table_args__ = (
+        # a month's pension is prepared once for a person, whatever runs cover them
+        Index(
+            "uq_pay_line_regular",
+            "person_id",
+            "month",
+            unique=True,
+            sqlite_where=text("kind = 'regular'"),
+            postgresql_where=text("kind = 'regular'"),
+        ),
+        Index("ix_pay_line_person_id_month", "person_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("payroll_run.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    region_code: Mapped[str] = mapped_column(String(12), index=True)  # the person's village
+    month: Mapped[date] = mapped_column(Date)  # the month paid for (its first day)
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    # the basic pension by funding level, the account pension from the account and from the
+    # pooled fund (after the account is exhausted); amount is their sum
+    basic_national: Mapped[int] = mapped_column(BigInteger, default=0)
+    basic_province: Mapped[int] = mapped_column(BigInteger, default=0)
+    basic_city: Mapped[int] = mapped_column(BigInteger, default=0)
+    basic_county: Mapped[int] = mapped_column(BigInteger, default=0)
+    from_account: Mapped[int] = mapped_column(BigInteger, default=0)
+    from_pool: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    # [{"prefix", "item", "amount"}]: each layer's items as the month's policy gave them
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    bank_account: Mapped[str | None] = mapped_column(String(32))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("pay_line.id"), unique=True)
+    # paid again after the bank failed it: its money is in 发放失败待重发 already
+    from_returned: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str | None] = mapped_column(String(200))  # the bank's, for a failure
+    bank_reference: Mapped[str | None] = mapped_column(String(64))
+    settled_on: Mapped[date | None] = mapped_column(Date)
+
+    def basic(self, funder: Funder) -> int:
+        return int(getattr(self, f"basic_{funder.value}"))
+
+    @property
+    def account_pension(self) -> int:
+        return self.from_account + self.from_pool
+
+
+class PayrollError(ErrorCode):
+    NOT_COUNTY = (
+        "待遇发放按县（区）进行，{region} 不是县级区划",
+        "A payroll run covers a county; {region} is not one",
+    )
+    FUTURE = (
+        "{month} 的待遇还不能发放（本月为 {today}）",
+        "Pensions for {month} cannot be paid yet (this month is {today})",
+    )
+    ALREADY = (
+        "{region} {month} 的待遇已生成发放批次 {run}",
+        "The {month} payroll of {region} is already prepared as run {run}",
+    )
+    NOT_FOUND = ("发放批次不存在", "No such payroll run")
+    STATE = (
+        "发放批次 {run} 当前为“{state}”，不能{action}",
+        "Payroll run {run} is {state}: it cannot be {action}",
+    )
+    SAME_PERSON = (
+        "同一批次的生成、审核、拨付须由三个不同的人完成",
+        "Three different people prepare, review and release a run",
+    )
+    NOTHING = (
+        "{region} 没有需要重新发放的待遇",
+        "Nothing in {region} waits to be paid again",
+    )
+    CONCURRENT = (
+        "发放批次 {run} 正由他人处理，请刷新后重试",
+        "Payroll run {run} was changed by someone else; reload and try again",
+    )
+
+
+_ACTIONS = {
+    "review": Text("审核", "reviewed"),
+    "release": Text("拨付", "released"),
+}
+
+
+@dataclass(frozen=True)
+class Due:
+    """What a recipient is due for a month: each layer's items, by funder; the account
+    pension (fixed at award)."""
+
+    lines: tuple[PensionLine, ...]
+    account_pension: int
+
+    def basic(self, funder: Funder) -> int:
+        return sum(line.amount for line in self.lines if Funder.of(line.prefix) is funder)
+
+    @property
+    def basic_total(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+
+async def due_for(book: PolicyBook, person: Person, award: Award, month: Month) -> Due:
+    policy = await book.for_month(person.region, month)
+    lines = policy.basic_pension.lines(
+        age_in_month(person.birth_date, month), award.years_for_topup
+    )
+    return Due(tuple(lines), award.account_pension)
+
+
+def _items(lines: Iterable[PensionLine]) -> list[dict[str, Any]]:
+    return [{"prefix": ln.prefix, "item": ln.item.value, "amount": ln.amount} for ln in lines]
+
+
+def _basic_columns(amounts: dict[Funder, int]) -> dict[str, int]:
+    return {f"basic_{funder.value}": amounts.get(funder, 0) for funder in Funder}
+
+
+def _county(region: RegionCode) -> RegionCode:
+    if region.level is not Level.COUNTY:
+        raise DomainError(PayrollError.NOT_COUNTY, field="region", region=region.code)
+    return region
+
+
+async def prepare(
+    session: AsyncSession, actor: Actor, region: RegionCode, month: Month, *, today: date
+) -> PayrollRun:
+    """Prepare ``region``'s (a county's) regular run for ``month``: the month's lines and the
+    补发 for months already paid."""
+    county = _county(region)
+    actor.require(Obj.BENEFIT, Act.PROCESS, county, field="region")
+    if month > Month.of(today):
+        raise DomainError(
+            PayrollError.FUTURE, field="month", month=str(month), today=str(Month.of(today))
+        )
+    runs = unscoped(PayrollRun)
+    found = await session.scalar(
+        select(runs.c.id).where(
+            runs.c.region_code == county.code,
+            runs.c.month == month.first_day,
+            runs.c.kind == RunKind.REGULAR.value,
+        )
+    )
+    if found is not None:
+        raise DomainError(
+            PayrollError.ALREADY, field="month", region=county.code, month=str(month), run=found
+        )
+    previous = await session.scalar(
+        select(func.max(runs.c.prepared_at)).where(
+            runs.c.region_code == county.code, runs.c.kind == RunKind.REGULAR.value
+        )
+    )
+    run = PayrollRun(
+        region_code=county.code,
+        month=month.first_day,
+        kind=RunKind.REGULAR.value,
+        state=RunState.PREPARED.value,
+        prepared_by=actor.operator_id,
+        prepared_by_name=actor.label,
+        prepared_at=utcnow(),
+    )
+    session.add(run)
+    try:
+        await session.flush()
+    except IntegrityError:  # another preparation of the same month won the race
+        raise DomainError(
+            PayrollError.ALREADY, field="month", region=county.code, month=str(month), run="…"
+        ) from None
+    horizon = await _arrears_horizon(session, previous, month)
+    book = PolicyBook(session)
+    scope = Scope.of([county.prefix])
+    after = 0
+    while True:
+        chunk = (
+            await session.execute(
+                select(Person, Award)
+                .join(Award, Award.person_id == Person.id)
+                .where(
+                    scope.clause(Person.region_code),
+                    Person.status == PersonStatus.RECEIVING.value,
+                    Award.start_month <= month.first_day,
+                    Person.id > after,
+                )
+                .order_by(Person.id)
+                .limit(CHUNK)
+            )
+        ).all()
+        if not chunk:
+            break
+        after = chunk[-1][0].id
+        rows = await _lines_for(session, book, run, month, horizon, chunk)
+        if rows:
+            await session.execute(insert(PayLine), rows)
+    await _count(session, run)
+    audit.record(
+        session,
+        actor,
+        "payroll.prepare",
+        f"payroll_run:{run.id}",
+        region_code=county.code,
+        month=str(month),
+        lines=run.lines,
+        total=run.total,
+    )
+    return run
+
+
+async def _arrears_horizon(
+    session: AsyncSession, previous: datetime | None, month: Month
+) -> Month | None:
+    """The first month a back-dated change may have raised since the last run was prepared:
+    the earliest month in effect of the policy sets saved since then (None: nothing to look
+    at again)."""
+    if previous is None:
+        return None
+    sets = unscoped(PolicySet)
+    changed = (
+        await session.execute(
+            select(sets.c.effective_year, sets.c.effective_month)
+            .where(sets.c.updated_at > previous)
+            .order_by(sets.c.effective_year, sets.c.effective_month)
+            .limit(1)
+        )
+    ).first()
+    if changed is None:
+        return None
+    first = Month(changed.effective_year, changed.effective_month)
+    return first if first < month else None
+
+
+async def _lines_for(
+    session: AsyncSession,
+    book: PolicyBook,
+    run: PayrollRun,
+    month: Month,
+    horizon: Month | None,
+    chunk: Sequence[Any],
+) -> list[dict[str, Any]]:
+    paid = await _paid_basic(session, [p.id for p, _ in chunk], horizon, month) if horizon else {}
+    rows = []
+    for person, award in chunk:
+        common = {
+            "run_id": run.id,
+            "person_id": person.id,
+            "region_code": person.region_code,
+            "bank_account": person.bank_account,
+            "state": (LineState.PENDING if person.bank_account else LineState.HELD).value,
+        }
+        due = await due_for(book, person, award, month)
+        balance = await _account_left(session, person.id)
+        from_account = min(due.account_pension, balance)
+        rows.append(
+            {
+                **common,
+                "month": month.first_day,
+                "kind": LineKind.REGULAR.value,
+                **_basic_columns({f: due.basic(f) for f in Funder}),
+                "from_account": from_account,
+                "from_pool": due.account_pension - from_account,
+                "amount": due.basic_total + due.account_pension,
+                "items": _items(due.lines),
+            }
+        )
+        for earlier, before in sorted(paid.get(person.id, {}).items()):
+            now = await due_for(book, person, award, earlier)
+            raised = {f: now.basic(f) - before.get(f, 0) for f in Funder}
+            if sum(raised.values()) <= 0 or min(raised.values()) < 0:
+                # a decrease (or a shift between levels) is not paid back here: recovering
+                # an overpayment is a reviewed decision of its own
+                continue
+            rows.append(
+                {
+                    **common,
+                    "month": earlier.first_day,
+                    "kind": LineKind.ARREARS.value,
+                    **_basic_columns(raised),
+                    "from_account": 0,
+                    "from_pool": 0,
+                    "amount": sum(raised.values()),
+                    "items": _items(now.lines),
+                }
+            )
+    return rows
+
+
+async def _account_left(session: AsyncSession, person_id: int) -> int:
+    """The account's balance less what prepared, unreleased lines will take from it."""
+    balances, lines = unscoped(AccountBalance), unscoped(PayLine)
+    balance = await session.scalar(
+        select(func.coalesce(func.sum(balances.c.balance), 0)).where(
+            balances.c.person_id == person_id
+        )
+    )
+    pending = await session.scalar(
+        select(func.coalesce(func.sum(lines.c.from_account), 0)).where(
+            lines.c.person_id == person_id,
+            lines.c.state.in_([LineState.PENDING.value, LineState.HELD.value]),
+            ~lines.c.from_returned,
+            ~replaced(lines),
+        )
+    )
+    return max(0, int(balance or 0) - int(pending or 0))
+
+
+async def _paid_basic(
+    session: AsyncSession, person_ids: list[int], horizon: Month, month: Month
+) -> dict[int, dict[Month, dict[Funder, int]]]:
+    """For months in [horizon, month): the basic pension each person's lines pay (a replaced
+    line's replacement counts, not the line), by funder."""
+    lines = unscoped(PayLine)
+    rows = await session.execute(
+        select(
+            lines.c.person_id,
+            lines.c.month,
+            *(func.sum(lines.c[f"basic_{f.value}"]) for f in Funder),
+        )
+        .where(
+            lines.c.person_id.in_(person_ids),
+            lines.c.month >= horizon.first_day,
+            lines.c.month < month.first_day,
+            ~replaced(lines),
+        )
+        .group_by(lines.c.person_id, lines.c.month)
+    )
+    found: dict[int, dict[Month, dict[Funder, int]]] = defaultdict(dict)
+    for person_id, paid_month, *amounts in rows:
+        found[person_id][Month.of(paid_month)] = {
+            f: int(a) for f, a in zip(Funder, amounts, strict=True)
+        }
+    return found
+
+
+def replaced(lines: Any) -> Any:
+    """Lines that a later line paid again."""
+    later = unscoped(PayLine).alias("later")
+    return select(later.c.id).where(later.c.replaces_id == lines.c.id).exists()
+
+
+async def _count(session: AsyncSession, run: PayrollRun) -> None:
+    lines = unscoped(PayLine)
+    sent = lines.c.state != LineState.HELD.value
+    counts = (
+        await session.execute(
+            select(
+                func.count().filter(sent),
+                func.coalesce(func.sum(lines.c.amount).filter(sent), 0),
+                func.count().filter(~sent),
+            ).where(lines.c.run_id == run.id)
+        )
+    ).one()
+    run.lines, run.total, run.held = int(counts[0]), int(counts[1]), int(counts[2])
+    await session.flush()
+
+
+async def _run_for(session: AsyncSession, run_id: int, state: RunState, action: str) -> PayrollRun:
+    run = await session.get(PayrollRun, run_id, with_for_update=True, populate_existing=True)
+    if run is None:
+        raise DomainError(PayrollError.NOT_FOUND, field="run")
+    if RunState(run.state) is not state:
+        raise DomainError(
+            PayrollError.STATE,
+            field="run",
+            run=run.id,
+            state=RunState(run.state).text,
+            action=_ACTIONS[action],
+        )
+    return run
+
+
+async def review(session: AsyncSession, actor: Actor, run_id: int) -> PayrollRun:
+    """审核: a second person checks the prepared run."""
+    run = await _run_for(session, run_id, RunState.PREPARED, "review")
+    actor.require(Obj.PAYROLL, Act.REVIEW, RegionCode(run.region_code), field="run")
+    if actor.operator_id is None or actor.operator_id == run.prepared_by:
+        raise DomainError(PayrollError.SAME_PERSON, field="run")
+    run.state = RunState.REVIEWED.value
+    run.reviewed_by, run.reviewed_by_name, run.reviewed_at = (
+        actor.operator_id,
+        actor.label,
+        utcnow(),
+    )
+    await _flush(session, run)
+    audit.record(
+        session, actor, "payroll.review", f"payroll_run:{run.id}", region_code=run.region_code
+    )
+    return run
+
+
+async def release(session: AsyncSession, actor: Actor, run_id: int, *, today: date) -> PayrollRun:
+    """拨付: a third person sends the reviewed run to the bank; its money moves in one
+    transaction, and the run is immutable from now on."""
+    run = await _run_for(session, run_id, RunState.REVIEWED, "release")
+    actor.require(Obj.PAYROLL, Act.PROCESS, RegionCode(run.region_code), field="run")
+    if actor.operator_id is None or actor.operator_id in (run.prepared_by, run.reviewed_by):
+        raise DomainError(PayrollError.SAME_PERSON, field="run")
+    run.state = RunState.RELEASED.value
+    run.released_by, run.released_by_name, run.released_at = (
+        actor.operator_id,
+        actor.label,
+        utcnow(),
+    )
+    await _flush(session, run)
+    await _book_release(session, run, today)
+    lines = unscoped(PayLine)
+    await session.execute(
+        update(lines)
+        .where(lines.c.run_id == run.id, lines.c.state == LineState.PENDING.value)
+        .values(state=LineState.SENT.value)
+    )
+    audit.record(
+        session,
+        actor,
+        "payroll.release",
+        f"payroll_run:{run.id}",
+        region_code=run.region_code,
+        lines=run.lines,
+        total=run.total,
+    )
+    return run
+
+
+async def _flush(session: AsyncSession, run: PayrollRun) -> None:
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise DomainError(PayrollError.CONCURRENT, field="run", run=run.id) from None
+
+
+def open_txn(kind: EntryKind | TxnKind, run: PayrollRun, today: date, memo: str) -> Any:
+    return (
+        insert(LedgerTxn)
+        .values(
+            kind=kind.value,
+            region_code=run.region_code,
+            value_date=today,
+            year=run.period.year,
+            payroll_run_id=run.id,
+            booked_at=utcnow(),
+            memo=memo,
+        )
+        .returning(LedgerTxn.id)
+    )
+
+
+class FundLegs:
+    """Fund legs of one transaction, summed per (village, account) as they are added."""
+
+    def __init__(self) -> None:
+        self._sums: dict[tuple[str, FundAccount], int] = defaultdict(int)
+
+    def add(self, region_code: str, account: FundAccount, amount: int) -> None:
+        if amount:
+            self._sums[region_code, account] += amount
+
+    def rows(self, txn_id: int, value_date: date, year: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "txn_id": txn_id,
+                "region_code": region,
+                "account": account.value,
+                "amount": amount,
+                "value_date": value_date,
+                "year": year,
+            }
+            for (region, account), amount in self._sums.items()
+            if amount
+        ]
+
+
+async def _book_release(session: AsyncSession, run: PayrollRun, today: date) -> None:
+    lines = unscoped(PayLine)
+    sending = (
+        await session.execute(
+            select(lines).where(lines.c.run_id == run.id, lines.c.state == LineState.PENDING.value)
+        )
+    ).all()
+    if not sending:
+        return
+    txn_id = await session.scalar(
+        open_txn(EntryKind.PENSION, run, today, f"{run.period} 待遇发放（批次 {run.id}）")
+    )
+    assert txn_id is not None
+    funds = FundLegs()
+    owed: dict[int, int] = defaultdict(int)  # a person's account pension of the run's lines
+    village: dict[int, str] = {}
+    for line in sending:
+        if line.from_returned:
+            # its money left the accounts and the funders when the line it replaces was
+            # released, and came back into 发放失败待重发: it goes to the bank from there
+            funds.add(line.region_code, FundAccount.RETURNED, -line.amount)
+        else:
+            for funder in Funder:
+                funds.add(line.region_code, funder.income, -getattr(line, f"basic_{funder.value}"))
+            funds.add(line.region_code, FundAccount.POOL, -line.from_pool)
+            if line.from_account:
+                owed[line.person_id] += line.from_account
+                village[line.person_id] = line.region_code
+        funds.add(line.region_code, FundAccount.CLEARING, line.amount)
+    booked_at = utcnow()
+    person_legs = [
+        {
+            "txn_id": txn_id,
+            "person_id": person_id,
+            "region_code": village[person_id],
+            "component": component,
+            "kind": EntryKind.PENSION.value,
+            "amount": -amount,
+            "value_date": today,
+            "year": run.period.year,
+            "booked_at": booked_at,
+            "memo": f"{run.period} 个人账户养老金",
+        }
+        for person_id, split in (await _account_debits(session, owed)).items()
+        for component, amount in split.items()
+    ]
+    await insert_legs(session, txn_id, person_legs, funds, today, run.period.year)
+
+
+async def insert_legs(
+    session: AsyncSession,
+    txn_id: int,
+    person_legs: list[dict[str, Any]],
+    funds: FundLegs,
+    value_date: date,
+    year: int,
+) -> None:
+    if person_legs:
+        await session.execute(insert(AccountEntry), person_legs)
+        await session.execute(
+            upsert_balances(dialect_of(session)),
+            [
+                {
+                    "person_id": leg["person_id"],
+                    "component": leg["component"],
+                    "region_code": leg["region_code"],
+                    "balance": leg["amount"],
+                    "interest_carry": 0,
+                }
+                for leg in person_legs
+            ],
+        )
+    rows = funds.rows(txn_id, value_date, year)
+    if rows:
+        await session.execute(insert(FundEntry), rows)
+
+
+async def _account_debits(
+    session: AsyncSession, amounts: dict[int, int]
+) -> dict[int, dict[str, int]]:
+    """Each person's debit split over their components in proportion to the balances
+    (按比例冲减; largest remainder, ties to the component first in name order)."""
+    if not amounts:
+        return {}
+    balances = unscoped(AccountBalance)
+    held: dict[int, dict[str, int]] = defaultdict(dict)
+    for start in range(0, len(amounts), 5000):
+        ids = list(amounts)[start : start + 5000]
+        rows = await session.execute(
+            select(balances.c.person_id, balances.c.component, balances.c.balance)
+            .where(balances.c.person_id.in_(ids), balances.c.balance > 0)
+            .order_by(balances.c.person_id, balances.c.component)
+        )
+        for person_id, component, balance in rows:
+            held[person_id][component] = int(balance)
+    found = {}
+    for person_id, amount in amounts.items():
+        components = held.get(person_id, {})
+        total = sum(components.values())
+        if total < amount:
+            # preparation leaves in the account what unreleased lines will take from it
+            raise RuntimeError(f"account of person {person_id} holds less than its debit")
+        parts = split_by_ratio(amount, list(components.values()))
+        found[person_id] = {c: p for c, p in zip(components, parts, strict=True) if p}
+    return found
+
+
+# --- paying again -------------------------------------------------------------------------------
+
+
+async def prepare_supplementary(
+    session: AsyncSession, actor: Actor, region: RegionCode, *, today: date
+) -> PayrollRun:
+    """补充发放: a run of the county's failed and held lines whose recipients now have a bank
+    account (the township corrected it), each paid again once, as it was."""
+    county = _county(region)
+    actor.require(Obj.BENEFIT, Act.PROCESS, county, field="region")
+    lines, runs, people = unscoped(PayLine), unscoped(PayrollRun), unscoped(Person)
+    waiting = (
+        await session.execute(
+            select(lines, people.c.bank_account.label("account_now"))
+            .join(runs, runs.c.id == lines.c.run_id)
+            .join(people, people.c.id == lines.c.person_id)
+            .where(
+                runs.c.region_code == county.code,
+                runs.c.state == RunState.RELEASED.value,
+                lines.c.state.in_([LineState.FAILED.value, LineState.HELD.value]),
+                ~replaced(lines),
+                people.c.bank_account.is_not(None),
+                people.c.status == PersonStatus.RECEIVING.value,
+            )
+            .order_by(lines.c.id)
+        )
+    ).all()
+    if not waiting:
+        raise DomainError(PayrollError.NOTHING, field="region", region=county.code)
+    run = PayrollRun(
+        region_code=county.code,
+        month=Month.of(today).first_day,
+        kind=RunKind.SUPPLEMENTARY.value,
+        state=RunState.PREPARED.value,
+        prepared_by=actor.operator_id,
+        prepared_by_name=actor.label,
+        prepared_at=utcnow(),
+    )
+    session.add(run)
+    await session.flush()
+    copied = ("person_id", "region_code", "month", "amount", "from_account", "from_pool", "items")
+    rows = [
+        {
+            **{c: getattr(line, c) for c in copied},
+            **{f"basic_{f.value}": getattr(line, f"basic_{f.value}") for f in Funder},
+            "run_id": run.id,
+            "kind": LineKind.REISSUE.value,
+            "state": LineState.PENDING.value,
+            "bank_account": line.account_now,
+            "replaces_id": line.id,
+            "from_returned": line.state == LineState.FAILED.value or line.from_returned,
+        }
+        for line in waiting
+    ]
+    try:
+        await session.execute(insert(PayLine), rows)
+    except IntegrityError:  # another supplementary run took these lines at the same moment
+        raise DomainError(PayrollError.CONCURRENT, field="region", run=run.id) from None
+    await _count(session, run)
+    audit.record(
+        session,
+        actor,
+        "payroll.prepare",
+        f"payroll_run:{run.id}",
+        region_code=county.code,
+        kind=RunKind.SUPPLEMENTARY.value,
+        lines=run.lines,
+        total=run.total,
+    )
+    return run
