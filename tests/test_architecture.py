@@ -52,6 +52,12 @@ UNSCOPED = {
     ("pension/accounts/interest.py", "_post_chunk"): "a system run bounded by its own region",
     ("pension/accounts/interest.py", "_book_chunk"): "a system run bounded by its own region",
     ("pension/accounts/interest.py", "_run_to_complete"): "a system run bounded by its own region",
+    ("pension/benefits/payroll.py", "counties_under"): "region codes are public",
+    ("pension/benefits/bank_files.py", "export_run"): "the lines of a run the exporter may export",
+    (
+        "pension/benefits/bank_files.py",
+        "import_results",
+    ): "the lines of a run the importer may settle",
     (
         "pension/benefits/payroll.py",
         "prepare",

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import json
-import logging
 import socket
 import sys
-from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
-from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 import uvicorn
-from pydantic import ValidationError
 from sqlalchemy import select
 
 from jubao.authz import grants as grant_rules
-from jubao.authz.actor import Actor
 from jubao.authz.operators import create_operator, find_by_username
 from jubao.authz.policy import grants_of
 from jubao.authz.roles import ROLES
@@ -37,87 +30,17 @@ from jubao.pension.people.idnumber import IdNumber
 from jubao.pension.people.imports import ImportReport, PersonImportError, import_persons
 from jubao.pension.people.persons import Person, PersonError, abolish_region
 from jubao.pension.policy.params import describe_policy, policy_for, read_policy_file, save_policy
-from jubao.platform.db import database_unavailable, outage
+from jubao.platform.cli_payroll import payroll
+from jubao.platform.cli_session import Rerun, Session, pass_session, report_lines
 from jubao.platform.demo import DEMO_PASSWORD, load_demo
 from jubao.platform.demo_people import seed_people
-from jubao.platform.logs import log_to_file
 from jubao.platform.migrate import SchemaOutOfDateError, check_schema_current, migrate
 from jubao.platform.services import Services
-from jubao.platform.settings import InsecureConfigurationError, Settings
+from jubao.platform.settings import InsecureConfigurationError
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.demo import DEMO_LIMITS
 from jubao.tenants.importer import RegionImportError, import_regions, read_regions
 from jubao.tenants.models import Region
-
-T = TypeVar("T")
-log = logging.getLogger("jubao.cli")
-
-
-class Rerun(Enum):
-    """What a command that failed half-way has left, for the message that says so."""
-
-    NOTHING = ("没有做任何更改，可以重新运行", "nothing was changed; it is safe to run it again")
-    RESUMES = (
-        "已完成的部分已经保存，重新运行会接着完成，不会重复",
-        "what was done is kept; running it again completes the rest without doing anything twice",
-    )
-
-
-class Session:
-    """What every command needs: settings, language, and a way to run async work."""
-
-    def __init__(self, lang: Lang) -> None:
-        self.lang = lang
-        try:
-            self.settings = Settings()
-        except ValidationError as error:
-            names = ", ".join(f"JUBAO_{str(e['loc'][0]).upper()}" for e in error.errors())
-            raise click.ClickException(
-                f"环境变量的值无效：{names}" if lang is Lang.ZH else f"Invalid settings: {names}"
-            ) from None
-        self.actor = Actor.system(f"cli:{getpass.getuser()}")
-
-    def run(self, work: Callable[[Services], Awaitable[T]], rerun: Rerun = Rerun.NOTHING) -> T:
-        """Run ``work``; whatever goes wrong, one message says what failed and whether it can
-        be run again — never a traceback, never the data being worked on (the detail goes to
-        the log file)."""
-
-        async def main() -> T:
-            services = Services.create(self.settings)
-            try:
-                return await work(services)
-            finally:
-                await services.db.dispose()
-
-        zh = self.lang is Lang.ZH
-        try:
-            return asyncio.run(main())
-        except DomainError as error:
-            raise click.ClickException(error.message(self.lang)) from None
-        except click.ClickException:
-            raise  # already said clearly
-        except KeyboardInterrupt:
-            raise click.ClickException(
-                ("已中断；" if zh else "Interrupted; ") + rerun.value[0 if zh else 1]
-            ) from None
-        except Exception as error:  # anything else: one line, details to the log
-            log_file = log_to_file(self.settings.cli_log)
-            if database_unavailable(error):
-                log.error("database unavailable: %s", outage(error))
-                what = "无法连接数据库" if zh else "The database cannot be reached"
-            else:
-                log.error("command failed", exc_info=error)
-                what = "内部错误" if zh else "Internal error"
-            detail = f"详情已写入 {log_file}" if zh else f"details are in {log_file}"
-            hint = rerun.value[0 if zh else 1]
-            separator = "；" if zh else "; "
-            raise click.ClickException(separator.join((what, hint, detail))) from None
-
-    def say(self, zh: str, en: str) -> None:
-        click.echo(zh if self.lang is Lang.ZH else en)
-
-
-pass_session = click.make_pass_decorator(Session)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -133,6 +56,9 @@ pass_session = click.make_pass_decorator(Session)
 def main(ctx: click.Context, lang: str) -> None:
     """居保 jubao — urban and rural residents' basic pension insurance."""
     ctx.obj = Session(Lang(lang))
+
+
+main.add_command(payroll)
 
 
 # --- service -------------------------------------------------------------------------------
@@ -502,15 +428,6 @@ def roles_revoke(session: Session, username: str, role: str, region: str, reason
 # --- pension ---------------------------------------------------------------------------------
 
 
-def _report_lines(lines: list[str], report: Path | None, source: Path) -> None:
-    """Rejected rows: to the report file if one was named, else to standard error."""
-    if report is not None:
-        report.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
-        return
-    for line in lines:
-        click.echo(f"{source}:{line}", err=True)
-
-
 @main.group()
 def policy() -> None:
     """Policy parameters (effective-dated, per region)."""
@@ -568,7 +485,7 @@ def crosscheck_import(session: Session, kind: str, file: Path) -> None:
             return await import_employees(db, session.actor, file, today=services.clock.today())
 
     report = session.run(work)
-    _report_lines(report.describe(session.lang), None, file)
+    report_lines(report.describe(session.lang), None, file)
     session.say(
         f"已导入 {report.imported} 人，拒绝 {len(report.rejected)} 行",
         f"{report.imported} people imported, {len(report.rejected)} rows rejected",
@@ -835,7 +752,7 @@ def bank_import(session: Session, file: Path, report: Path | None) -> None:
 
     result = session.run(work)
     report = report or file.with_name(file.name + ".refused.txt")
-    _report_lines(result.describe(session.lang), report, file)
+    report_lines(result.describe(session.lang), report, file)
     session.say(
         f"入账 {result.posted} 笔，此前已入账 {result.already_posted} 笔，"
         f"未入账 {len(result.refused)} 笔（见 {report}）",

@@ -67,6 +67,7 @@ from jubao.pension.month import Month
 from jubao.pension.people.persons import Person, PersonStatus
 from jubao.pension.policy.params import PensionLine, PolicyBook, PolicySet
 from jubao.tenants.codes import Level, RegionCode
+from jubao.tenants.models import Region, check_in_use
 from jubao.tenants.scope import RegionScoped, Scope, unscoped
 
 CHUNK = 2000  # recipients read and written at a time
@@ -261,6 +262,10 @@ class PayrollError(ErrorCode):
         "同一批次的生成、审核、拨付须由三个不同的人完成",
         "Three different people prepare, review and release a run",
     )
+    NOBODY = (
+        "{region} {month} 没有应发待遇的人员",
+        "Nobody in {region} is due a pension for {month}",
+    )
     NOTHING = (
         "{region} 没有需要重新发放的待遇",
         "Nothing in {region} waits to be paid again",
@@ -309,6 +314,23 @@ def _basic_columns(amounts: dict[Funder, int]) -> dict[str, int]:
     return {f"basic_{funder.value}": amounts.get(funder, 0) for funder in Funder}
 
 
+async def counties_under(session: AsyncSession, region: RegionCode) -> list[RegionCode]:
+    """The counties in use at or under ``region`` (the province may start them all at once)."""
+    if region.level is Level.COUNTY:
+        return [region]
+    regions = unscoped(Region)
+    codes = await session.scalars(
+        select(regions.c.code)
+        .where(
+            regions.c.level == int(Level.COUNTY),
+            Scope.of([region.prefix]).clause(regions.c.code),
+            regions.c.valid_to.is_(None),
+        )
+        .order_by(regions.c.code)
+    )
+    return [RegionCode(code) for code in codes]
+
+
 def _county(region: RegionCode) -> RegionCode:
     if region.level is not Level.COUNTY:
         raise DomainError(PayrollError.NOT_COUNTY, field="region", region=region.code)
@@ -322,6 +344,7 @@ async def prepare(
     补发 for months already paid."""
     county = _county(region)
     actor.require(Obj.BENEFIT, Act.PROCESS, county, field="region")
+    await check_in_use(session, county)
     if month > Month.of(today):
         raise DomainError(
             PayrollError.FUTURE, field="month", month=str(month), today=str(Month.of(today))
@@ -385,6 +408,8 @@ async def prepare(
         if rows:
             await session.execute(insert(PayLine), rows)
     await _count(session, run)
+    if not run.lines and not run.held:
+        raise DomainError(PayrollError.NOBODY, field="region", region=county.code, month=str(month))
     audit.record(
         session,
         actor,

@@ -63,7 +63,7 @@ class ResultError(ErrorCode):
 @dataclass(frozen=True)
 class Refusal:
     line_id: int
-    code: ResultError
+    code: ErrorCode
     params: dict[str, Any]
 
     def message(self, lang: Lang) -> str:
@@ -76,6 +76,9 @@ class Settlement:
     failed: int
     already: int  # results recorded before (the file imported again)
     refused: list[Refusal]
+
+    def describe(self, lang: Lang) -> list[str]:
+        return [f"{refusal.line_id}: {refusal.message(lang)}" for refusal in self.refused]
 
 
 async def settle(

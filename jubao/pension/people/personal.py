@@ -69,7 +69,8 @@ class Disclosure:
     trail — before the data leaves, so that nothing is served unrecorded."""
 
     actor: Actor
-    reads: list[Read] = field(default_factory=list)
+    # a set: a file of a million lines about one run holds a few reads per village
+    reads: set[Read] = field(default_factory=set)
 
     def visible(self, region: RegionCode) -> bool:
         return may_see(self.actor, region)
@@ -79,7 +80,7 @@ class Disclosure:
             return None
         if not may_see(self.actor, region):
             return MASKS[kind](value)
-        self.reads.append(Read(region.code, subject, kind))
+        self.reads.add(Read(region.code, subject, kind))
         return value
 
     def show_date(self, region: RegionCode, subject: str, value: date | None) -> date | None:

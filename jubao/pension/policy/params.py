@@ -16,6 +16,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -394,6 +395,90 @@ class SchemeRules(Section):
 ChainStep = Literal["province", "city", "county", "township", "region"]
 
 
+class FileFormat(StrEnum):
+    CSV = "csv"  # a heading row, a row per line, a 合计 row
+    FIXED = "fixed"  # fixed-width records: header, details, trailer
+
+
+class PayField(StrEnum):
+    """The fields of a payroll bank file; the last four come back in the bank's result."""
+
+    LINE = "line"  # 明细号: the pay line, which the result must name
+    PERSON = "person_id"
+    ID_NUMBER = "id_number"
+    NAME = "name"
+    ACCOUNT = "bank_account"
+    MONTH = "month"
+    AMOUNT = "amount"
+    RESULT = "result"
+    REASON = "reason"
+    REFERENCE = "reference"
+    SETTLED_ON = "settled_on"
+
+
+_SENT_FIELDS = (
+    PayField.LINE,
+    PayField.PERSON,
+    PayField.ID_NUMBER,
+    PayField.NAME,
+    PayField.ACCOUNT,
+    PayField.MONTH,
+    PayField.AMOUNT,
+)
+_REQUIRED_FIELDS = {PayField.LINE, PayField.ACCOUNT, PayField.AMOUNT}
+# bytes in the bank's encoding (a Chinese character is 2 in GB18030, 3 in UTF-8)
+DEFAULT_WIDTHS = {
+    PayField.LINE: 12,
+    PayField.PERSON: 12,
+    PayField.ID_NUMBER: 18,
+    PayField.NAME: 30,
+    PayField.ACCOUNT: 32,
+    PayField.MONTH: 6,
+    PayField.AMOUNT: 12,
+    PayField.RESULT: 1,
+    PayField.REASON: 60,
+    PayField.REFERENCE: 32,
+    PayField.SETTLED_ON: 8,
+}
+
+
+class BankFileRules(Section):
+    """代发文件: the layout the county's partner bank takes for pension payments."""
+
+    format: FileFormat = FileFormat.CSV
+    encoding: Literal["utf-8", "gb18030"] = "utf-8"
+    # which of the line's fields the bank gets, in its order
+    fields: list[PayField] = Field(default_factory=lambda: list(_SENT_FIELDS))
+    # fixed-width records: each field's width in bytes, where the bank's differs
+    widths: dict[PayField, int] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _layout(self) -> BankFileRules:
+        fields = set(self.fields)
+        if len(fields) != len(self.fields) or not fields <= set(_SENT_FIELDS):
+            raise _rule(
+                "代发文件的字段须为 line、person_id、id_number、name、bank_account、month、"
+                "amount 中互不重复的若干项",
+                "the bank file's fields are distinct ones of line, person_id, id_number, name, "
+                "bank_account, month, amount",
+            )
+        if not fields >= _REQUIRED_FIELDS:
+            raise _rule(
+                "代发文件至少须有 line、bank_account、amount",
+                "the bank file needs at least line, bank_account and amount",
+            )
+        if any(not 1 <= width <= 200 for width in self.widths.values()):
+            raise _rule("字段宽度应在 1–200 字节之间", "field widths are 1–200 bytes")
+        return self
+
+    @property
+    def sent_fields(self) -> list[PayField]:
+        return list(self.fields)
+
+    def width(self, field: PayField) -> int:
+        return self.widths.get(field, DEFAULT_WIDTHS[field])
+
+
 class PolicyParams(Section):
     """One parameter set; a missing section is inherited from a less specific one."""
 
@@ -406,6 +491,7 @@ class PolicyParams(Section):
     account: AccountRules | None = None
     basic_pension: BasicPensionRules | None = None
     scheme: SchemeRules | None = None
+    bank_file: BankFileRules | None = None
     review_chains: dict[Kind, list[ChainStep]] | None = None
 
     @model_validator(mode="after")
@@ -456,6 +542,7 @@ class Policy:
     basic_pension_rules: BasicPension
     scheme_rules: SchemeRules | None = None
     month: int = 1
+    bank_file: BankFileRules = dataclass_field(default_factory=BankFileRules)
 
     @property
     def interest(self) -> InterestRules:
@@ -913,6 +1000,7 @@ def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int, month: int
         basic_pension_rules=_basic_pension(applicable),
         scheme_rules=params.scheme,
         month=month,
+        bank_file=params.bank_file or BankFileRules(),
     )
 
 
