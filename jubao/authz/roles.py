@@ -82,7 +82,10 @@ _COMMON_READ = (Obj.REGION, Obj.USER)
 _COUNTY_READ = _grant(Act.READ, *_COMMON_READ, *BUSINESS, Obj.POLICY, Obj.REPORT)
 # Unmasked ID numbers, phones and bank accounts: for the staff who serve people in person.
 _PII = _grant(Act.READ, Obj.PII)
-_TOWNSHIP_READ = _grant(Act.READ, *_COMMON_READ, *TOWNSHIP_WORK, Obj.ACCOUNT, Obj.TRANSFER)
+# (payroll: a failed or held payment goes back to the township to correct the bank account)
+_TOWNSHIP_READ = _grant(
+    Act.READ, *_COMMON_READ, *TOWNSHIP_WORK, Obj.ACCOUNT, Obj.PAYROLL, Obj.TRANSFER
+)
 
 ROLES: tuple[Role, ...] = (
     Role(
@@ -145,7 +148,15 @@ ROLES: tuple[Role, ...] = (
         "Village assistant",
         Level.VILLAGE,
         Level.VILLAGE,
-        _grant(Act.READ, *_COMMON_READ, *VILLAGE_WORK, Obj.CONTRIBUTION, Obj.ACCOUNT, Obj.BENEFIT)
+        _grant(
+            Act.READ,
+            *_COMMON_READ,
+            *VILLAGE_WORK,
+            Obj.CONTRIBUTION,
+            Obj.ACCOUNT,
+            Obj.BENEFIT,
+            Obj.PAYROLL,  # whether the village's pensioners were paid
+        )
         | _PII
         | _grant(Act.PROCESS, *VILLAGE_WORK),
     ),

@@ -3,17 +3,26 @@ county review, they pay for five years at changing grades (the grandmother is �
 government pays for her), interest is posted every January, and every balance and statement
 comes out at hand-computed values to the fen. Then the grandmother reaches 60: she is on the
 month's notice list, claims, and is awarded her pension; her father-in-law, already 70 when the
-county's scheme began, enrols and is awarded the basic pension alone."""
+county's scheme began, enrols and is awarded the basic pension alone. Both are paid every month
+through the bank for a year — her first month held until the township enters her account, one
+payment failed by the bank and paid again, a back-dated county increase paid as arrears — and
+every run, every account and the whole ledger reconcile to the fen."""
 
+import csv
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from strawberry.relay import GlobalID
 
+from jubao.authz.actor import Actor
+from jubao.pension.accounts.ledger import check_ledger
+from jubao.pension.benefits.bank_files import export_run, import_results
 from jubao.platform.app import create_app
 from jubao.platform.services import Services
 from tests.conftest import make_settings
@@ -69,7 +78,7 @@ def by_hand(member: Member) -> list[tuple[int, int, int]]:
 
 
 @pytest.fixture
-async def story(database_url: str) -> AsyncIterator[tuple[Api, Clock]]:
+async def story(database_url: str) -> AsyncIterator[tuple[Api, Clock, Services]]:
     clock = Clock(date(2021, 1, 4))
     services = Services.create(make_settings(database_url), clock=clock)
     await build_world(services)
@@ -91,7 +100,7 @@ async def story(database_url: str) -> AsyncIterator[tuple[Api, Clock]]:
     )
     transport = httpx.ASGITransport(app=create_app(services=services))
     async with httpx.AsyncClient(transport=transport, base_url="http://jubao.test") as client:
-        yield Api(client), clock
+        yield Api(client), clock, services
     await services.db.dispose()
 
 
@@ -101,8 +110,8 @@ async def approve(api: Api, reviewer: str, application: str) -> dict[str, Any]:
     return result["applicationReview"]["application"]
 
 
-async def test_a_family_over_five_years(story: tuple[Api, Clock]) -> None:
-    api, clock = story
+async def test_a_family_over_five_years(story: tuple[Api, Clock, Services], tmp_path: Path) -> None:
+    api, clock, services = story
     for member in FAMILY:
         assert [closing for _, _, closing in by_hand(member)] == list(EXPECTED_BALANCES[member.key])
 
@@ -222,7 +231,10 @@ async def test_a_family_over_five_years(story: tuple[Api, Clock]) -> None:
     [refused] = again["interestPostingSubmit"]["userErrors"]
     assert refused["code"] == "ALREADY_POSTED" and "不再重复结息" in refused["message"]
 
-    await the_grandmother_retires(api, clock, people["grandmother"])
+    father_in_law = await the_grandmother_retires(api, clock, people["grandmother"])
+    await the_pensions_are_paid(
+        api, clock, services, tmp_path, people["grandmother"], father_in_law
+    )
 
 
 AWARD = """figures { transitional startMonth yearsPaid yearsRequired accountTotal accountPension
@@ -251,7 +263,8 @@ async def claim(api: Api, person: str) -> dict[str, Any]:
     return dict(data["node"]["benefitAward"]["figures"])
 
 
-async def the_grandmother_retires(api: Api, clock: Clock, grandmother: str) -> None:
+async def the_grandmother_retires(api: Api, clock: Clock, grandmother: str) -> str:
+    """Returns the father-in-law's id."""
     # 2026: the 代缴 list pays her sixth year (she is 59 when it begins)
     clock.day = date(2026, 6, 30)
     listed = await api.as_(
@@ -305,7 +318,8 @@ async def the_grandmother_retires(api: Api, clock: Clock, grandmother: str) -> N
     assert submitted["enrollmentSubmit"]["userErrors"] == [], submitted
     await approve(api, "township.reviewer", submitted["enrollmentSubmit"]["application"]["id"])
     done = await approve(api, "county.reviewer", submitted["enrollmentSubmit"]["application"]["id"])
-    assert await claim(api, done["result"]["person"]["id"]) == {
+    father_in_law = str(done["result"]["person"]["id"])
+    assert await claim(api, father_in_law) == {
         "transitional": True,
         "startMonth": "2026-11",
         "yearsPaid": 0,
@@ -315,6 +329,7 @@ async def the_grandmother_retires(api: Api, clock: Clock, grandmother: str) -> N
         "basicPension": "163.00",
         "monthly": "163.00",
     }
+    return father_in_law
 
 
 async def post_interest(api: Api, year: int) -> None:
@@ -333,3 +348,185 @@ async def post_interest(api: Api, year: int) -> None:
 
 def yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
+
+
+PAYROLL_STEP = """mutation ($run: ID!) { %s(input: {run: $run}) { run { state }
+  userErrors { code message } } }"""
+BANK = Actor.system("bank file desk")
+
+
+async def the_pensions_are_paid(
+    api: Api,
+    clock: Clock,
+    services: Services,
+    tmp_path: Path,
+    grandmother: str,
+    father_in_law: str,
+) -> None:
+    # October: the father-in-law's bank card is registered; the grandmother's is forgotten
+    await change_bank_account(api, clock, father_in_law, "6228480000000001016", date(2026, 10, 28))
+
+    async def month(period: str, *, fail: str | None = None) -> str:
+        clock.day = date(int(period[:4]), int(period[5:]), 5)
+        prepared = await api.as_(
+            "county.processor",
+            """mutation ($r: RegionCode!, $m: Month!) { payrollPrepare(input: {region: $r,
+                 month: $m}) { run { id } userErrors { code message } } }""",
+            {"r": COUNTY_A.code, "m": period},
+        )
+        assert prepared["payrollPrepare"]["userErrors"] == [], prepared
+        run = str(prepared["payrollPrepare"]["run"]["id"])
+        await three_people(api, run)
+        await through_the_bank(services, tmp_path, run, fail)
+        return run
+
+    async def again(day: date) -> str:
+        clock.day = day
+        prepared = await api.as_(
+            "county.processor",
+            """mutation ($r: RegionCode!) { payrollSupplementaryPrepare(input: {region: $r}) {
+                 run { id lines total } userErrors { code message } } }""",
+            {"r": COUNTY_A.code},
+        )
+        payload = prepared["payrollSupplementaryPrepare"]
+        assert payload["userErrors"] == [] and payload["run"]["lines"] == 1, payload
+        run = str(payload["run"]["id"])
+        await three_people(api, run)
+        await through_the_bank(services, tmp_path, run, None)
+        return run
+
+    runs = [await month("2026-11")]  # the father-in-law's first month: 163.00
+    runs.append(await month("2026-12"))  # hers is held: no account
+    waiting = await api.as_(
+        "township.processor",
+        """{ payLines(region: "410121101000", waiting: true) { edges { node { state amount
+             person { id } } } } }""",
+    )
+    assert [e["node"] for e in waiting["payLines"]["edges"]] == [
+        {"state": "HELD", "amount": "168.80", "person": {"id": grandmother}}
+    ]
+    await change_bank_account(api, clock, grandmother, "6228480000000002014", date(2026, 12, 18))
+    runs.append(await again(date(2026, 12, 20)))
+
+    clock.day = date(2027, 1, 10)
+    await post_interest(api, 2026)  # 676.53 brought forward × 2 % = 13.53
+    for period in ("2027-01", "2027-02"):
+        runs.append(await month(period))
+    # March: the bank cannot pay her (the card was replaced); the township corrects it
+    runs.append(await month("2027-03", fail="张桂英"))
+    await change_bank_account(api, clock, grandmother, "6228480000000003012", date(2027, 3, 18))
+    runs.append(await again(date(2027, 3, 20)))
+    runs.append(await month("2027-04"))
+
+    # April: the county adds 10 yuan a month to every pension, from January
+    clock.day = date(2027, 4, 15)
+    submitted = await api.as_(
+        "county.processor",
+        """mutation ($p: JSON!) { policyChangeSubmit(input: {region: "410121000000",
+             effectiveYear: 2027, effectiveMonth: 1, title: "县级基础养老金提标",
+             parameters: $p}) { application { id } userErrors { code message } } }""",
+        {"p": {"basic_pension": {"monthly": "10"}}},
+    )
+    assert submitted["policyChangeSubmit"]["userErrors"] == [], submitted
+    await approve(api, "county.reviewer", submitted["policyChangeSubmit"]["application"]["id"])
+    may = await month("2027-05")
+    runs.append(may)
+    lines = await api.as_(
+        "county.reviewer",
+        """query ($run: ID!) { node(id: $run) { ... on PayrollRun { payLines(first: 20) {
+             edges { node { month kind amount person { id } } } } } } }""",
+        {"run": may},
+    )
+    got = sorted(
+        (
+            e["node"]["person"]["id"] == grandmother,
+            e["node"]["kind"],
+            e["node"]["month"],
+            e["node"]["amount"],
+        )
+        for e in lines["node"]["payLines"]["edges"]
+    )
+    assert got == sorted(
+        [(False, "REGULAR", "2027-05", "173.00"), (True, "REGULAR", "2027-05", "178.80")]
+        + [(who, "ARREARS", f"2027-0{m}", "10.00") for who in (False, True) for m in (1, 2, 3, 4)]
+    )
+    for period in ("2027-06", "2027-07", "2027-08", "2027-09", "2027-10", "2027-11"):
+        runs.append(await month(period))
+
+    # every run reconciles; so does the whole ledger
+    for run in runs:
+        checks = await api.as_(
+            "finance",
+            """query ($run: ID!) { node(id: $run) { ... on PayrollRun {
+                 reconciliation { name ok } } } }""",
+            {"run": run},
+        )
+        assert all(c["ok"] for c in checks["node"]["reconciliation"]), checks
+    async with services.db.session(BANK) as session:
+        assert await check_ledger(session) == []
+
+    # what each was paid, month by month: 12 months of 168.80 for her, 13 of 163.00 for him,
+    # and 10.00 more for each month from January 2027 (11 months)
+    for person, months, monthly in ((grandmother, 12, 16880), (father_in_law, 13, 16300)):
+        payments = await api.as_(
+            "village.assistant",
+            """query ($p: ID!) { node(id: $p) { ... on Person { payments(first: 40) {
+                 edges { node { month kind state amount } } } } } }""",
+            {"p": person},
+        )
+        edges = [e["node"] for e in payments["node"]["payments"]["edges"]]
+        settled = [e for e in edges if e["state"] == "PAID"]
+        assert (
+            sum(Decimal(e["amount"]) for e in settled)
+            == Decimal(months * monthly + 11 * 1000) / 100
+        ), (person, edges)
+        assert {e["state"] for e in edges} <= {"PAID", "HELD", "FAILED"}
+        assert len({e["month"] for e in settled if e["kind"] != "ARREARS"}) == months
+
+    # her account: 806.53 at award + 13.53 interest − 12 × 5.80 taken month by month
+    account = await api.as_(
+        "county.reviewer",
+        """query ($p: ID!) { node(id: $p) { ... on Person { account { total } } } }""",
+        {"p": grandmother},
+    )
+    expected = EXPECTED_BALANCES["grandmother"][-1] + 13000 + 1353 - 12 * 580
+    assert account["node"]["account"]["total"] == yuan(expected)
+
+
+async def change_bank_account(api: Api, clock: Clock, person: str, account: str, day: date) -> None:
+    clock.day = day
+    submitted = await api.as_(
+        "village.assistant",
+        """mutation ($p: ID!, $c: PersonChangesInput!) { personChangeSubmit(input: {person: $p,
+             changes: $c, reason: "登记社保卡"}) { application { id } userErrors { code message } } }""",
+        {"p": person, "c": {"bankAccount": account}},
+    )
+    assert submitted["personChangeSubmit"]["userErrors"] == [], submitted
+    await approve(api, "county.reviewer", submitted["personChangeSubmit"]["application"]["id"])
+
+
+async def three_people(api: Api, run: str) -> None:
+    for who, step, state in (
+        ("county.reviewer", "payrollReview", "REVIEWED"),
+        ("finance", "payrollRelease", "RELEASED"),
+    ):
+        done = await api.as_(who, PAYROLL_STEP % step, {"run": run})
+        assert done[step]["run"] == {"state": state}, done
+
+
+async def through_the_bank(services: Services, tmp_path: Path, run: str, fail: str | None) -> None:
+    """The run's file to the bank and its answer back: every line paid, but ``fail``'s."""
+    key = int(GlobalID.from_id(run).node_id)
+    sent, answer = tmp_path / f"daifa-{key}.csv", tmp_path / f"huipan-{key}.csv"
+    async with services.db.transaction(BANK) as session:
+        await export_run(session, BANK, key, sent)
+    rows = list(csv.reader(sent.open(encoding="utf-8")))
+    with answer.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*rows[0], "发放结果", "失败原因"])
+        for row in rows[1:-1]:
+            failed = row[3] == fail
+            writer.writerow([*row, "失败" if failed else "成功", "卡已换发" if failed else ""])
+    async with services.db.transaction(BANK) as session:
+        settled = await import_results(session, BANK, key, answer, today=services.clock.today())
+    assert settled.refused == [] and settled.failed == (1 if fail else 0), settled

@@ -514,7 +514,7 @@ async def _account_left(session: AsyncSession, person_id: int) -> int:
             lines.c.person_id == person_id,
             lines.c.state.in_([LineState.PENDING.value, LineState.HELD.value]),
             ~lines.c.from_returned,
-            ~replaced(lines),
+            ~replaced(lines.c.id),
         )
     )
     return max(0, int(balance or 0) - int(pending or 0))
@@ -536,7 +536,7 @@ async def _paid_basic(
             lines.c.person_id.in_(person_ids),
             lines.c.month >= horizon.first_day,
             lines.c.month < month.first_day,
-            ~replaced(lines),
+            ~replaced(lines.c.id),
         )
         .group_by(lines.c.person_id, lines.c.month)
     )
@@ -548,10 +548,10 @@ async def _paid_basic(
     return found
 
 
-def replaced(lines: Any) -> Any:
-    """Lines that a later line paid again."""
+def replaced(line_id: Any) -> Any:
+    """Whether a later line paid again the line with id ``line_id`` (a column)."""
     later = unscoped(PayLine).alias("later")
-    return select(later.c.id).where(later.c.replaces_id == lines.c.id).exists()
+    return select(later.c.id).where(later.c.replaces_id == line_id).exists()
 
 
 async def _count(session: AsyncSession, run: PayrollRun) -> None:
@@ -812,7 +812,7 @@ async def prepare_supplementary(
                 runs.c.region_code == county.code,
                 runs.c.state == RunState.RELEASED.value,
                 lines.c.state.in_([LineState.FAILED.value, LineState.HELD.value]),
-                ~replaced(lines),
+                ~replaced(lines.c.id),
                 people.c.bank_account.is_not(None),
                 people.c.status == PersonStatus.RECEIVING.value,
             )

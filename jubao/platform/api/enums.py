@@ -12,6 +12,7 @@ from jubao.authz.roles import RoleName
 from jubao.authz.vocabulary import Act, Obj
 from jubao.pension.accounts.contributions import Channel, ContributionKind
 from jubao.pension.accounts.ledger import Component, EntryKind
+from jubao.pension.benefits.payroll import Funder, LineKind, LineState, RunKind, RunState
 from jubao.pension.people.idnumber import Sex
 from jubao.pension.people.persons import EventKind, PersonStatus
 from jubao.pension.people.suspension import SuspensionAction
@@ -74,6 +75,24 @@ _DESCRIBED = (
         "PensionItem",
         "基础养老金项目 — BASE 本级基础养老金, AGE 高龄加发, YEARS 缴费年限加发（长缴多得）",
     ),
+    (
+        Funder,
+        "FundingLevel",
+        "出资层级 — NATIONAL 中央, PROVINCE 省级, CITY 市级, COUNTY 县级",
+    ),
+    (RunKind, "PayrollRunKind", "发放批次类型 — REGULAR 正常发放, SUPPLEMENTARY 补充发放"),
+    (
+        RunState,
+        "PayrollRunState",
+        "发放批次状态 — PREPARED 已生成, REVIEWED 已审核, RELEASED 已拨付（送银行）",
+    ),
+    (LineKind, "PayLineKind", "发放明细类型 — REGULAR 正常, ARREARS 补发, REISSUE 重发"),
+    (
+        LineState,
+        "PayLineState",
+        "发放明细状态 — PENDING 待拨付, HELD 待补录账户, SENT 已送银行, PAID 发放成功, "
+        "FAILED 发放失败",
+    ),
 )
 for _enum, _name, _description in _DESCRIBED:
     strawberry.enum(_enum, name=_name, description=_description)
@@ -86,6 +105,11 @@ ApplicationKind = Kind
 ApplicationStatus = Status
 ContributionChannel = Channel
 PersonEventKind = EventKind
+FundingLevel = Funder
+PayrollRunKind = RunKind
+PayrollRunState = RunState
+PayLineKind = LineKind
+PayLineState = LineState
 
 __all__ = [
     "AccountComponent",
@@ -97,7 +121,12 @@ __all__ = [
     "ContributionKind",
     "Decision",
     "EntryKind",
+    "FundingLevel",
     "Hukou",
+    "PayLineKind",
+    "PayLineState",
+    "PayrollRunKind",
+    "PayrollRunState",
     "PensionItem",
     "PersonEventKind",
     "PersonStatus",

@@ -19,6 +19,7 @@ from jubao.pension.accounts.ledger import Statement
 from jubao.pension.accounts.ledger import balances as ledger_balances
 from jubao.pension.accounts.ledger import statements as ledger_statements
 from jubao.pension.benefits.award import Award
+from jubao.pension.benefits.payroll import PayLine, PayrollRun
 from jubao.pension.people.persons import Person, PersonEvent
 from jubao.pension.workflow.applications import Application, ApplicationReview
 from jubao.tenants.models import Region
@@ -53,6 +54,8 @@ class Loaders:
         self.interest_run = DataLoader[int, InterestRun | None](self._interest_runs)
         self.award = DataLoader[int, Award | None](self._awards)
         self.award_of = DataLoader[int, Award | None](self._awards_of)
+        self.payroll_run = DataLoader[int, PayrollRun | None](self._payroll_runs)
+        self.pay_line = DataLoader[int, PayLine | None](self._pay_lines)
         self.audit_event = DataLoader[int, AuditEvent | None](self._audit_events)
         self.holder = DataLoader[int, Operator | None](self._holders)
         self.applications = DataLoader[int, list[Application]](self._applications)
@@ -78,6 +81,12 @@ class Loaders:
 
     async def _awards_of(self, person_ids: list[int]) -> list[Award | None]:
         return await self._by_key(Award.person_id, person_ids)
+
+    async def _payroll_runs(self, ids: list[int]) -> list[PayrollRun | None]:
+        return await self._by_key(PayrollRun.id, ids)
+
+    async def _pay_lines(self, ids: list[int]) -> list[PayLine | None]:
+        return await self._by_key(PayLine.id, ids)
 
     async def _by_key(self, column: Any, keys: list[Any]) -> list[Any]:
         """The rows whose ``column`` is each of ``keys`` (None where there is none)."""

@@ -19,6 +19,7 @@ from jubao.platform.api.benefits import BenefitAwardNode
 from jubao.platform.api.context import Info
 from jubao.platform.api.errors import Problem, problem
 from jubao.platform.api.grants import Grant
+from jubao.platform.api.payroll import PayLineNode, PayrollRunNode
 from jubao.platform.api.people import ContributionNode, PersonNode, StatementNode
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region
@@ -34,6 +35,8 @@ NODE_TYPES: dict[str, type[relay.Node]] = {
     "Statement": StatementNode,
     "InterestRun": InterestRunNode,
     "BenefitAward": BenefitAwardNode,
+    "PayrollRun": PayrollRunNode,
+    "PayLine": PayLineNode,
     "AuditEvent": AuditEventNode,
 }
 MAX_NODES = 100

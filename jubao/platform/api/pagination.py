@@ -61,20 +61,22 @@ async def paginate(
     to_node: Callable[[Any], NodeT],
     key_type: Callable[[str], Any | None] = str,
     preload: Callable[[Sequence[Any]], Awaitable[object]] | None = None,
+    newest_first: bool = False,
 ) -> Connection[NodeT]:
-    """One page of ``statement`` ordered by the unique column ``key``, after ``after``.
+    """One page of ``statement`` ordered by the unique column ``key`` (descending with
+    ``newest_first``), after ``after``.
     ``key_type`` turns a cursor's text back into a key, or None if it is not one;
     ``preload`` is given the page's rows before their nodes are resolved (to fill the
     DataLoaders their fields will ask, so those fields need not wait)."""
     if not 1 <= first <= MAX_PAGE:
         raise problem(info.context.lang, Problem.PAGE_SIZE, max=MAX_PAGE)
     count = select(func.count()).select_from(statement.order_by(None).subquery())
-    page = statement.order_by(key).limit(first + 1)
+    page = statement.order_by(key.desc() if newest_first else key).limit(first + 1)
     if after is not None:
         value = key_type(_decode(after, info))
         if value is None:
             raise problem(info.context.lang, Problem.BAD_CURSOR)
-        page = page.where(key > value)
+        page = page.where(key < value if newest_first else key > value)
     async with info.context.session() as session:
         rows: Sequence[Any] = (await session.scalars(page)).all()
     has_next = len(rows) > first

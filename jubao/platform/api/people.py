@@ -60,6 +60,7 @@ from jubao.text import NAME_PREFIX, TextField
 if TYPE_CHECKING:
     from jubao.platform.api.applications import Application
     from jubao.platform.api.benefits import BenefitAwardNode
+    from jubao.platform.api.payroll import PayLineNode
 
 GROUP_CODE = TextField("specialGroup", Text("参保身份代码", "The special-group code"), 10)
 PersonValuesType = output_type(PersonValues)
@@ -407,6 +408,19 @@ class PersonNode(KeyedNode):
         from jubao.platform.api.benefits import award_of
 
         return await award_of(info, self.row)
+
+    @strawberry.field(
+        description=(
+            "待遇发放记录 — the person's payments, newest first (none if you may not read "
+            "payroll here)"
+        )
+    )
+    async def payments(
+        self, info: Info, first: First = DEFAULT_PAGE, after: After = None
+    ) -> Connection[Annotated[PayLineNode, strawberry.lazy("jubao.platform.api.payroll")]]:
+        from jubao.platform.api.payroll import payments_of
+
+        return await payments_of(info, self.row, first, after)
 
     @strawberry.field(
         description="个人账户对账单 — a year's statement (null if you may not read accounts)"

@@ -29,6 +29,7 @@ from jubao.platform.api.context import Context
 from jubao.platform.api.grants import Grant, RoleMutations, RoleQueries
 from jubao.platform.api.nodes import NodeQueries
 from jubao.platform.api.pagination import MAX_PAGE
+from jubao.platform.api.payroll import PayLineNode, PayrollMutations, PayrollQueries, PayrollRunNode
 from jubao.platform.api.people import ContributionNode, PersonNode, PersonQueries, StatementNode
 from jubao.platform.api.policy import PolicyQueries
 from jubao.platform.api.regions import Region, RegionQueries
@@ -51,13 +52,14 @@ class Query(
     PolicyQueries,
     AccountQueries,
     BenefitQueries,
+    PayrollQueries,
     AuditQueries,
 ):
     pass
 
 
 @strawberry.type(description="变更 — mutations")
-class Mutation(AuthMutations, UserMutations, RoleMutations, ApplicationMutations):
+class Mutation(AuthMutations, UserMutations, RoleMutations, ApplicationMutations, PayrollMutations):
     pass
 
 
@@ -124,6 +126,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             StatementNode,
             InterestRunNode,
             BenefitAwardNode,
+            PayrollRunNode,
+            PayLineNode,
             AuditEventNode,
         ],
         extensions=extensions,

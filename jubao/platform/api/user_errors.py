@@ -27,6 +27,7 @@ from jubao.pension.accounts.contributions import ContributionError
 from jubao.pension.accounts.interest import InterestError
 from jubao.pension.accounts.money import MoneyError
 from jubao.pension.benefits.award import AwardError
+from jubao.pension.benefits.payroll import PayrollError
 from jubao.pension.month import MonthError
 from jubao.pension.people.changes import ChangeError
 from jubao.pension.people.crosscheck import CrosscheckError
@@ -66,6 +67,7 @@ SOURCES: tuple[type[ErrorCode], ...] = (
     InterestError,
     PolicyError,
     AwardError,
+    PayrollError,
     MonthError,
     # reached through modules the mutations share with the file imports
     CrosscheckError,

@@ -1,0 +1,158 @@
+"""待遇发放 through HTTP: the three steps of a run by three people, the lines and the person's
+payments, the township's queue, and the walls between tenants."""
+
+from datetime import date
+from typing import Any
+
+from strawberry.relay import to_base64
+
+from jubao.platform.services import Services
+from tests.conftest import ActorFor
+from tests.helpers import COUNTY_A, COUNTY_B, TOWN_A, Api, Clock, World
+from tests.pension.benefits.support import rules as rules
+from tests.pension.benefits.test_payroll import ACCOUNT, awarded
+
+RUN = """id region month kind state lines total held preparedBy reviewedBy releasedBy"""
+PREPARE = (
+    """mutation ($r: RegionCode!, $m: Month!) { payrollPrepare(input: {region: $r, month: $m}) {
+  run { """
+    + RUN
+    + """ } userErrors { field code message } } }"""
+)
+STEP = """mutation ($run: ID!) { %s(input: {run: $run}) { run { state }
+  userErrors { field code message } } }"""
+LINES = """query ($run: ID!) { node(id: $run) { ... on PayrollRun {
+  payLines(first: 10) { totalCount edges { node { id month kind state amount fromAccount fromPool
+    bankAccount basicPension { level amount } items { regionPrefix item amount }
+    person { id } } } }
+  reconciliation { name lines ledger ok } } } }"""
+PAYMENTS = """query ($p: ID!) { node(id: $p) { ... on Person { payments(first: 12) {
+  totalCount edges { node { month amount state } } } } } }"""
+
+
+async def january(api: Api, services: Services, acting: ActorFor) -> tuple[str, str, str]:
+    """Two recipients, one without a bank account; January 2027 prepared. Returns the run's
+    id and the two people's."""
+    assert isinstance(services.clock, Clock)
+    services.clock.day = date(2027, 1, 5)
+    paid = await awarded(services, acting, 51, bank_account=ACCOUNT)
+    held = await awarded(services, acting, 52)
+    prepared = await api.as_("county.processor", PREPARE, {"r": COUNTY_A.code, "m": "2027-01"})
+    payload = prepared["payrollPrepare"]
+    assert payload["userErrors"] == []
+    return (
+        payload["run"]["id"],
+        to_base64("Person", paid.id),
+        to_base64("Person", held.id),
+    )
+
+
+async def step(api: Api, who: str, name: str, run: str) -> dict[str, Any]:
+    return dict((await api.as_(who, STEP % name, {"run": run}))[name])
+
+
+async def test_a_run_by_three_people(
+    api: Api, services: Services, world: World, rules: None, acting: ActorFor
+) -> None:
+    run, paid, held = await january(api, services, acting)
+    shown = (
+        await api.as_(
+            "county.reviewer",
+            f"query ($id: ID!) {{ node(id: $id) {{ ... on PayrollRun {{ {RUN} }} }} }}",
+            {"id": run},
+        )
+    )["node"]
+    assert shown | {"id": None, "preparedBy": None} == {
+        "id": None,
+        "region": COUNTY_A.code,
+        "month": "2027-01",
+        "kind": "REGULAR",
+        "state": "PREPARED",
+        "lines": 1,
+        "total": "268.43",
+        "held": 1,
+        "preparedBy": None,
+        "reviewedBy": None,
+        "releasedBy": None,
+    }
+    # the preparer may not review, the reviewer may not release before review… and each
+    # refusal says why, with a code
+    own = await step(api, "county.processor", "payrollReview", run)
+    assert own["run"] is None and own["userErrors"][0]["code"] == "FORBIDDEN"
+    early = await step(api, "finance", "payrollRelease", run)
+    assert early["userErrors"][0]["code"] == "STATE"
+    assert "不能拨付" in early["userErrors"][0]["message"]
+    assert (await step(api, "county.reviewer", "payrollReview", run))["run"] == {
+        "state": "REVIEWED"
+    }
+    assert (await step(api, "finance", "payrollRelease", run))["run"] == {"state": "RELEASED"}
+
+    data = (await api.as_("finance", LINES, {"run": run}))["node"]
+    lines = data["payLines"]
+    assert lines["totalCount"] == 2
+    sent, waiting = (edge["node"] for edge in lines["edges"])
+    assert (sent["state"], sent["amount"], sent["fromAccount"], sent["bankAccount"]) == (
+        "SENT",
+        "268.43",
+        "60.43",
+        ACCOUNT,  # finance reads personal data: the account in full (and the read recorded)
+    )
+    assert sent["basicPension"] == [
+        {"level": "NATIONAL", "amount": "163.00"},
+        {"level": "PROVINCE", "amount": "12.00"},
+        {"level": "COUNTY", "amount": "33.00"},
+    ]
+    assert sent["person"]["id"] == paid
+    assert (waiting["state"], waiting["bankAccount"], waiting["person"]["id"]) == (
+        "HELD",
+        None,
+        held,
+    )
+    assert all(check["ok"] for check in data["reconciliation"])
+
+    # the township's queue; the person's payments
+    queue = await api.as_(
+        "township.processor",
+        """query ($r: RegionCode!) { payLines(region: $r, waiting: true) {
+             edges { node { state person { id } } } } }""",
+        {"r": TOWN_A.code},
+    )
+    assert [e["node"] for e in queue["payLines"]["edges"]] == [
+        {"state": "HELD", "person": {"id": held}}
+    ]
+    payments = (await api.as_("village.assistant", PAYMENTS, {"p": paid}))["node"]["payments"]
+    assert payments == {
+        "totalCount": 1,
+        "edges": [{"node": {"month": "2027-01", "amount": "268.43", "state": "SENT"}}],
+    }
+    runs = await api.as_(
+        "county.reviewer",
+        '{ payrollRuns(month: "2027-01") { totalCount edges { node { id state } } } }',
+    )
+    assert runs["payrollRuns"]["edges"] == [{"node": {"id": run, "state": "RELEASED"}}]
+
+
+async def test_payroll_stays_behind_the_tenant_wall(
+    api: Api, services: Services, world: World, rules: None, acting: ActorFor
+) -> None:
+    run, paid, _ = await january(api, services, acting)
+    for outsider in ("countyb.reviewer", "village.neighbour"):
+        assert (await api.as_(outsider, LINES, {"run": run}))["node"] is None
+        listed = await api.as_(outsider, "{ payrollRuns { totalCount } payLines { totalCount } }")
+        assert listed == {"payrollRuns": {"totalCount": 0}, "payLines": {"totalCount": 0}}
+        payments = (await api.as_(outsider, PAYMENTS, {"p": paid}))["node"]
+        assert payments is None
+    decided = await step(api, "countyb.reviewer", "payrollReview", run)
+    assert decided["run"] is None and decided["userErrors"][0]["code"] == "NOT_FOUND"
+    # another county's processor cannot prepare this county's month, nor name it by a
+    # forged id; ids of other types name nothing
+    refused = await api.as_("county.processor", PREPARE, {"r": COUNTY_B.code, "m": "2027-01"})
+    assert refused["payrollPrepare"]["userErrors"][0]["code"] == "FORBIDDEN"
+    for bad in ("nonsense", paid, to_base64("PayrollRun", 2**70)):
+        found = await step(api, "county.reviewer", "payrollReview", bad)
+        assert found["userErrors"][0]["code"] == "NOT_FOUND", bad
+    again = await api.as_("county.processor", PREPARE, {"r": COUNTY_A.code, "m": "2027-01"})
+    assert again["payrollPrepare"]["userErrors"][0]["code"] == "ALREADY"
+    future = await api.as_("county.processor", PREPARE, {"r": COUNTY_A.code, "m": "2027-02"})
+    assert future["payrollPrepare"]["userErrors"][0]["code"] == "FUTURE"
+    assert future["payrollPrepare"]["userErrors"][0]["field"] == "month"
