@@ -65,7 +65,7 @@ from jubao.pension.benefits.award import Award
 from jubao.pension.benefits.rules import age_in_month
 from jubao.pension.month import Month
 from jubao.pension.people.persons import Person, PersonStatus
-from jubao.pension.policy.params import PensionLine, PolicyBook, PolicySet
+from jubao.pension.policy.params import BasicPension, PensionLine, PolicyBook, PolicySet
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import Region, check_in_use
 from jubao.tenants.scope import RegionScoped, Scope, unscoped
@@ -298,12 +298,35 @@ class Due:
         return sum(line.amount for line in self.lines)
 
 
-async def due_for(book: PolicyBook, person: Person, award: Award, month: Month) -> Due:
-    policy = await book.for_month(person.region, month)
-    lines = policy.basic_pension.lines(
-        age_in_month(person.birth_date, month), award.years_for_topup
-    )
-    return Due(tuple(lines), award.account_pension)
+@dataclass(frozen=True)
+class Recipient:
+    """What a pay line needs of a person in 正常待遇 and their award."""
+
+    person_id: int
+    region_code: str
+    birth_date: date
+    bank_account: str | None
+    years_for_topup: int
+    account_pension: int
+
+
+class Rules:
+    """The basic pension in force per village and month, resolved once per preparation (a
+    county's people live in a few hundred villages)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._book = PolicyBook(session)
+        self._found: dict[tuple[str, Month], BasicPension] = {}
+
+    async def due(self, recipient: Recipient, month: Month) -> Due:
+        key = (recipient.region_code, month)
+        if key not in self._found:
+            policy = await self._book.for_month(RegionCode(recipient.region_code), month)
+            self._found[key] = policy.basic_pension
+        lines = self._found[key].lines(
+            age_in_month(recipient.birth_date, month), recipient.years_for_topup
+        )
+        return Due(tuple(lines), recipient.account_pension)
 
 
 def _items(lines: Iterable[PensionLine]) -> list[dict[str, Any]]:
@@ -383,30 +406,39 @@ async def prepare(
             PayrollError.ALREADY, field="month", region=county.code, month=str(month), run="…"
         ) from None
     horizon = await _arrears_horizon(session, previous, month)
-    book = PolicyBook(session)
+    rules = Rules(session)
     scope = Scope.of([county.prefix])
+    people, awards, lines = unscoped(Person), unscoped(Award), unscoped(PayLine)
     after = 0
     while True:
-        chunk = (
-            await session.execute(
-                select(Person, Award)
-                .join(Award, Award.person_id == Person.id)
-                .where(
-                    scope.clause(Person.region_code),
-                    Person.status == PersonStatus.RECEIVING.value,
-                    Award.start_month <= month.first_day,
-                    Person.id > after,
+        chunk = [
+            Recipient(*row)
+            for row in await session.execute(
+                select(
+                    people.c.id,
+                    people.c.region_code,
+                    people.c.birth_date,
+                    people.c.bank_account,
+                    awards.c.years_for_topup,
+                    awards.c.account_pension,
                 )
-                .order_by(Person.id)
+                .join(awards, awards.c.person_id == people.c.id)
+                .where(
+                    scope.clause(people.c.region_code),
+                    people.c.status == PersonStatus.RECEIVING.value,
+                    awards.c.start_month <= month.first_day,
+                    people.c.id > after,
+                )
+                .order_by(people.c.id)
                 .limit(CHUNK)
             )
-        ).all()
+        ]
         if not chunk:
             break
-        after = chunk[-1][0].id
-        rows = await _lines_for(session, book, run, month, horizon, chunk)
+        after = chunk[-1].person_id
+        rows = await _lines_for(session, rules, run, month, horizon, chunk)
         if rows:
-            await session.execute(insert(PayLine), rows)
+            await session.execute(insert(lines), rows)
     await _count(session, run)
     if not run.lines and not run.held:
         raise DomainError(PayrollError.NOBODY, field="region", region=county.code, month=str(month))
@@ -448,25 +480,28 @@ async def _arrears_horizon(
 
 async def _lines_for(
     session: AsyncSession,
-    book: PolicyBook,
+    rules: Rules,
     run: PayrollRun,
     month: Month,
     horizon: Month | None,
-    chunk: Sequence[Any],
+    chunk: Sequence[Recipient],
 ) -> list[dict[str, Any]]:
-    paid = await _paid_basic(session, [p.id for p, _ in chunk], horizon, month) if horizon else {}
+    ids = [recipient.person_id for recipient in chunk]
+    paid = await _paid_basic(session, ids, horizon, month) if horizon else {}
+    left = await _accounts_left(session, ids)
     rows = []
-    for person, award in chunk:
+    for recipient in chunk:
         common = {
             "run_id": run.id,
-            "person_id": person.id,
-            "region_code": person.region_code,
-            "bank_account": person.bank_account,
-            "state": (LineState.PENDING if person.bank_account else LineState.HELD).value,
+            "person_id": recipient.person_id,
+            "region_code": recipient.region_code,
+            "bank_account": recipient.bank_account,
+            "state": (LineState.PENDING if recipient.bank_account else LineState.HELD).value,
+            "replaces_id": None,
+            "from_returned": False,
         }
-        due = await due_for(book, person, award, month)
-        balance = await _account_left(session, person.id)
-        from_account = min(due.account_pension, balance)
+        due = await rules.due(recipient, month)
+        from_account = min(due.account_pension, left.get(recipient.person_id, 0))
         rows.append(
             {
                 **common,
@@ -479,8 +514,8 @@ async def _lines_for(
                 "items": _items(due.lines),
             }
         )
-        for earlier, before in sorted(paid.get(person.id, {}).items()):
-            now = await due_for(book, person, award, earlier)
+        for earlier, before in sorted(paid.get(recipient.person_id, {}).items()):
+            now = await rules.due(recipient, earlier)
             raised = {f: now.basic(f) - before.get(f, 0) for f in Funder}
             if sum(raised.values()) <= 0 or min(raised.values()) < 0:
                 # a decrease (or a shift between levels) is not paid back here: recovering
@@ -501,23 +536,30 @@ async def _lines_for(
     return rows
 
 
-async def _account_left(session: AsyncSession, person_id: int) -> int:
-    """The account's balance less what prepared, unreleased lines will take from it."""
+async def _accounts_left(session: AsyncSession, person_ids: list[int]) -> dict[int, int]:
+    """Each account's balance less what prepared, unreleased lines will take from it (two
+    queries for a chunk of people)."""
     balances, lines = unscoped(AccountBalance), unscoped(PayLine)
-    balance = await session.scalar(
-        select(func.coalesce(func.sum(balances.c.balance), 0)).where(
-            balances.c.person_id == person_id
-        )
+    held = await session.execute(
+        select(balances.c.person_id, func.sum(balances.c.balance))
+        .where(balances.c.person_id.in_(person_ids))
+        .group_by(balances.c.person_id)
     )
-    pending = await session.scalar(
-        select(func.coalesce(func.sum(lines.c.from_account), 0)).where(
-            lines.c.person_id == person_id,
+    found = {int(person): int(amount) for person, amount in held}
+    pending = await session.execute(
+        select(lines.c.person_id, func.sum(lines.c.from_account))
+        .where(
+            lines.c.person_id.in_(person_ids),
             lines.c.state.in_([LineState.PENDING.value, LineState.HELD.value]),
+            lines.c.from_account > 0,
             ~lines.c.from_returned,
             ~replaced(lines.c.id),
         )
+        .group_by(lines.c.person_id)
     )
-    return max(0, int(balance or 0) - int(pending or 0))
+    for person, amount in pending:
+        found[int(person)] = found.get(int(person), 0) - int(amount)
+    return {person: max(0, amount) for person, amount in found.items()}
 
 
 async def _paid_basic(
