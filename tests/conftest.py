@@ -122,6 +122,8 @@ async def _reset_postgres(url: str) -> None:
     tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     async with engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # (chunks queued by one test would name the jobs of the next)
+        await connection.execute(text("TRUNCATE pgqueuer"))
     await engine.dispose()
     services = Services.create(make_settings(url))
     actor = Actor.system("test reset")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +12,7 @@ from jubao.authz.actor import Actor
 from jubao.authz.grants import grant_role
 from jubao.authz.operators import create_operator
 from jubao.platform.services import Services
+from jubao.platform.worker import work
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.demo import demo_regions
 from jubao.tenants.importer import import_regions
@@ -28,6 +29,15 @@ class Clock:
 
     def today(self) -> date:
         return self.day
+
+
+async def finish_jobs(services: Services) -> None:
+    """Do the background jobs queued so far, as a deployment would: with SQLite the process
+    itself, on PostgreSQL a worker (until the queue is empty)."""
+    if services.db.is_sqlite:
+        await services.jobs.drain()
+    else:
+        await work(services.db, drain=True, heartbeat=timedelta(seconds=5))
 
 
 PASSWORD = "correct-horse-42"

@@ -320,7 +320,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         await check_schema_current(services.db)
         await check_role_policies(services.db)
         log.info("jubao ready", extra={"fields": {"env": settings.env.value}})
+        services.jobs.kick()  # SQLite: what a stopped server left undone
         yield
+        await services.jobs.stop()
         await services.db.dispose()
 
     app = Starlette(

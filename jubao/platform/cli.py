@@ -30,6 +30,7 @@ from jubao.pension.people.idnumber import IdNumber
 from jubao.pension.people.imports import ImportReport, PersonImportError, import_persons
 from jubao.pension.people.persons import Person, PersonError, abolish_region
 from jubao.pension.policy.params import describe_policy, policy_for, read_policy_file, save_policy
+from jubao.platform.cli_jobs import jobs, worker
 from jubao.platform.cli_payroll import payroll
 from jubao.platform.cli_session import Rerun, Session, pass_session, report_lines
 from jubao.platform.demo import DEMO_PASSWORD, load_demo
@@ -59,6 +60,8 @@ def main(ctx: click.Context, lang: str) -> None:
 
 
 main.add_command(payroll)
+main.add_command(worker)
+main.add_command(jobs)
 
 
 # --- service -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from jubao.authz.actor import Actor
 from jubao.authz.policy import catalogue_policies, stored_role_policies, sync_role_policies
 from jubao.pension.policy.params import seed_national
 from jubao.platform.db import Database
+from jubao.platform.worker import install_queue
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,6 +77,7 @@ async def migrate(db: Database) -> tuple[int, int]:
     removed)."""
     async with db.engine.connect() as connection:
         await connection.run_sync(_upgrade)
+    await install_queue(db)
     actor = Actor.system("migrate")
     async with db.transaction(actor) as session:
         changes = await sync_role_policies(session)

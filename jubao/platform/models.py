@@ -4,6 +4,7 @@ from jubao.audit import AuditEvent
 from jubao.authz.operators import Operator
 from jubao.authz.policy import CasbinRule
 from jubao.authz.throttle import LoginThrottle
+from jubao.jobs import Job, JobChunk
 from jubao.orm import Base
 from jubao.pension.accounts.bank import BankBatch, BankBatchLine
 from jubao.pension.accounts.contributions import Contribution
@@ -39,6 +40,8 @@ __all__ = [
     "ImportBatch",
     "InterestRate",
     "InterestRun",
+    "Job",
+    "JobChunk",
     "LedgerTxn",
     "LoginThrottle",
     "Operator",

@@ -10,6 +10,7 @@ from jubao.platform.authn import AuthCache
 from jubao.platform.db import Database
 from jubao.platform.settings import Settings
 from jubao.platform.tokens import Tokens
+from jubao.platform.worker import InProcess
 
 
 class Clock(Protocol):
@@ -34,14 +35,17 @@ class Services:
     db: Database
     tokens: Tokens
     auth_cache: AuthCache
+    jobs: InProcess
     clock: Clock = field(default_factory=LocalClock)
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> Services:
+        db = Database(settings.database_url, pool_size=settings.database_pool_size)
         return cls(
             settings=settings,
-            db=Database(settings.database_url, pool_size=settings.database_pool_size),
+            db=db,
             tokens=Tokens(settings),
             auth_cache=AuthCache(settings.auth_cache_seconds),
+            jobs=InProcess(db),
             clock=clock or LocalClock(settings.utc_offset_hours),
         )

@@ -26,7 +26,16 @@ from jubao.pension.benefits.bank_files import export_run, import_results
 from jubao.platform.app import create_app
 from jubao.platform.services import Services
 from tests.conftest import make_settings
-from tests.helpers import COUNTY_A, PROVINCE, TOWN_A, VILLAGE_A, Api, Clock, build_world
+from tests.helpers import (
+    COUNTY_A,
+    PROVINCE,
+    TOWN_A,
+    VILLAGE_A,
+    Api,
+    Clock,
+    build_world,
+    finish_jobs,
+)
 from tests.pension.support import id_number, install_policy
 
 REVIEW = """mutation ($id: ID!) { applicationReview(input: {application: $id, decision: APPROVE}) {
@@ -144,7 +153,7 @@ async def test_a_family_over_five_years(story: tuple[Api, Clock, Services], tmp_
     for index, year in enumerate(YEARS):
         if year > 2021:  # January: finance posts last year's interest, the agency reviews it
             clock.day = date(year, 1, 10)
-            await post_interest(api, year - 1)
+            await post_interest(api, services, year - 1)
         clock.day = date(year, 3, 15)
         for member in FAMILY[:3]:  # the three who pay themselves, at the counter
             submitted = await api.as_(
@@ -174,7 +183,7 @@ async def test_a_family_over_five_years(story: tuple[Api, Clock, Services], tmp_
         assert listed["hardshipListSubmit"]["userErrors"] == [], listed
         await approve(api, "county.reviewer", listed["hardshipListSubmit"]["application"]["id"])
     clock.day = date(2026, 1, 10)
-    await post_interest(api, 2025)
+    await post_interest(api, services, 2025)
 
     for member in FAMILY:
         expected = by_hand(member)
@@ -332,7 +341,7 @@ async def the_grandmother_retires(api: Api, clock: Clock, grandmother: str) -> s
     return father_in_law
 
 
-async def post_interest(api: Api, year: int) -> None:
+async def post_interest(api: Api, services: Services, year: int) -> None:
     submitted = await api.as_(
         "finance",
         """mutation ($r: RegionCode!, $y: Year!) { interestPostingSubmit(input: {region: $r, year: $y}) {
@@ -344,6 +353,7 @@ async def post_interest(api: Api, year: int) -> None:
         api, "county.reviewer", submitted["interestPostingSubmit"]["application"]["id"]
     )
     assert done["status"] == "APPLIED"
+    await finish_jobs(services)
 
 
 def yuan(fen: int) -> str:
@@ -409,7 +419,7 @@ async def the_pensions_are_paid(
     runs.append(await again(date(2026, 12, 20)))
 
     clock.day = date(2027, 1, 10)
-    await post_interest(api, 2026)  # 676.53 brought forward × 2 % = 13.53
+    await post_interest(api, services, 2026)  # 676.53 brought forward × 2 % = 13.53
     for period in ("2027-01", "2027-02"):
         runs.append(await month(period))
     # March: the bank cannot pay her (the card was replaced); the township corrects it

@@ -23,8 +23,8 @@ the statements skip accounts already credited, so an interrupted run can simply 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -54,7 +54,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jubao import audit
+from jubao import audit, jobs
 from jubao.authz.actor import Actor
 from jubao.errors import DomainError, ErrorCode
 from jubao.orm import Base, BigId, UtcDateTime, dialect_of, utcnow
@@ -418,54 +418,71 @@ async def post_interest(
     """Post ``year``'s interest for every account under ``region``, one transaction per chunk
     (the caller's unit of work may also be one transaction for all: then ``parallel`` must
     stay 1), up to ``parallel`` chunks at a time."""
-    if year >= today.year:
-        raise DomainError(InterestError.YEAR_NOT_OVER, field="year", year=year)
-    scope = Scope.of([region.prefix])
     async with unit_of_work() as session:
-        await _check_may_post(session, scope, region, year)
-        run = await _run_to_complete(session, actor, region, year, application_id)
-        await _rates(session, run, scope, year)
-        ids = unscoped(AccountBalance).c.person_id
-        bounds = await session.execute(
-            select(func.min(ids), func.max(ids)).where(
-                scope.clause(unscoped(AccountBalance).c.region_code)
-            )
+        run_id, chunks = await begin_run(
+            session, actor, region, year, today=today, application_id=application_id, chunk=chunk
         )
-        low, high = bounds.one()
-        run_id = run.id
     # Chunks cover disjoint accounts, so several may run at once, each in its own transaction
     # (on PostgreSQL; SQLite has one writer at a time anyway).
     lanes = asyncio.Semaphore(parallel)
 
     async def post(lo: int, hi: int) -> None:
-        try:
-            async with lanes, unit_of_work() as session:
-                await _post_chunk(session, run_id, year, lo, hi, region)
-        except IntegrityError:
-            # Another run of the year is crediting the same accounts at this moment: the
-            # unique index let only one of them do it. This chunk's work is undone.
-            raise DomainError(InterestError.CONCURRENT, year=year) from None
+        async with lanes, unit_of_work() as session:
+            await post_chunk(session, run_id, year, lo, hi, region)
         if progress is not None:
             progress(hi - lo)
 
-    await asyncio.gather(*(post(lo, hi) for lo, hi in _chunks(low, high, chunk)))
+    await asyncio.gather(*(post(lo, hi) for lo, hi in chunks))
     async with unit_of_work() as session:
-        # (the chunks counted on the record behind the ORM's back: read it afresh)
-        done = await session.get(InterestRun, run_id, populate_existing=True)
-        assert done is not None
-        done.finished_at = utcnow()
-        audit.record(
-            session,
-            actor,
-            "interest.post",
-            f"interest_run:{run_id}",
-            region_code=region.code,
-            year=year,
-            accounts=done.accounts,
-            total=done.total,
-            attempts=done.attempts,
+        return await finish_run(session, actor, run_id)
+
+
+async def begin_run(
+    session: AsyncSession,
+    actor: Actor,
+    region: RegionCode,
+    year: int,
+    *,
+    today: date,
+    application_id: int | None = None,
+    chunk: int = CHUNK,
+) -> tuple[int, list[tuple[int, int]]]:
+    """Check that ``year`` may be posted for ``region``, take up its run (or begin one) with
+    the rules of every village, and say how its accounts divide into chunks (id ranges)."""
+    if year >= today.year:
+        raise DomainError(InterestError.YEAR_NOT_OVER, field="year", year=year)
+    scope = Scope.of([region.prefix])
+    await _check_may_post(session, scope, region, year)
+    run = await _run_to_complete(session, actor, region, year, application_id)
+    await _rates(session, run, scope, year)
+    ids = unscoped(AccountBalance).c.person_id
+    bounds = await session.execute(
+        select(func.min(ids), func.max(ids)).where(
+            scope.clause(unscoped(AccountBalance).c.region_code)
         )
-        return InterestResult(run_id=run_id, accounts=done.accounts, total=done.total)
+    )
+    low, high = bounds.one()
+    return run.id, _chunks(low, high, chunk)
+
+
+async def finish_run(session: AsyncSession, actor: audit.AuditActor, run_id: int) -> InterestResult:
+    """Close a run whose chunks are all posted."""
+    # (the chunks counted on the record behind the ORM's back: read it afresh)
+    done = await session.get(InterestRun, run_id, populate_existing=True)
+    assert done is not None
+    done.finished_at = utcnow()
+    audit.record(
+        session,
+        actor,
+        "interest.post",
+        f"interest_run:{run_id}",
+        region_code=done.region_code,
+        year=done.year,
+        accounts=done.accounts,
+        total=done.total,
+        attempts=done.attempts,
+    )
+    return InterestResult(run_id=run_id, accounts=done.accounts, total=done.total)
 
 
 async def _run_to_complete(
@@ -534,17 +551,24 @@ _COLUMNS = (
 )
 
 
-async def _post_chunk(
+async def post_chunk(
     session: AsyncSession, run_id: int, year: int, lo: int, hi: int, region: RegionCode
-) -> None:
-    """Book one chunk's interest and count it on the run's record, in one transaction."""
-    accounts, total = await _book_chunk(session, run_id, year, lo, hi, region)
+) -> tuple[int, int]:
+    """Book one chunk's interest and count it on the run's record, in one transaction;
+    returns (accounts, fen)."""
+    try:
+        accounts, total = await _book_chunk(session, run_id, year, lo, hi, region)
+    except IntegrityError:
+        # Another run of the year is crediting the same accounts at this moment: the unique
+        # index let only one of them do it. This chunk's work is undone.
+        raise DomainError(InterestError.CONCURRENT, year=year) from None
     runs = unscoped(InterestRun)
     await session.execute(
         update(runs)
         .where(runs.c.id == run_id)
         .values(accounts=runs.c.accounts + accounts, total=runs.c.total + total)
     )
+    return accounts, total
 
 
 def _chunk_txn(run_id: int, year: int, region: RegionCode, booked_at: datetime) -> dict[str, Any]:
@@ -707,17 +731,20 @@ class InterestResult(BaseModel):
     total: Annotated[Amount, Field(description="利息合计")]
 
 
-@asynccontextmanager
-async def _within(session: AsyncSession) -> AsyncIterator[AsyncSession]:
-    yield session
+class InterestPostingResult(BaseModel):
+    run_id: Annotated[int, Ref("InterestRun"), Field(description="结息批次 — the run")]
+    job_id: Annotated[
+        int, Ref("Job"), Field(description="后台作业 — the background job that posts it")
+    ]
 
 
 class InterestPosting(RegionKind):
-    """结息 through the API: finance staff submit, the agency reviews; the approval posts it
-    in the approving transaction."""
+    """结息 through the API: finance staff submit, the agency reviews; the approval begins the
+    run and queues its chunks as a background job (a province's accounts do not fit in one
+    request)."""
 
     form = InterestForm
-    result = InterestResult
+    result = InterestPostingResult
 
     async def prepare(
         self, session: AsyncSession, actor: Actor, form: InterestForm, today: date
@@ -736,12 +763,35 @@ class InterestPosting(RegionKind):
         application: Application,
         form: InterestForm,
         today: date,
-    ) -> InterestResult:
-        return await post_interest(
-            lambda: _within(session),
-            actor,
-            RegionCode(form.region),
-            form.year,
-            today=today,
-            application_id=application.id,
+    ) -> InterestPostingResult:
+        region = RegionCode(form.region)
+        run_id, chunks = await begin_run(
+            session, actor, region, form.year, today=today, application_id=application.id
         )
+        job = await jobs.create(
+            session,
+            actor,
+            jobs.JobKind.INTEREST,
+            region,
+            {"run_id": run_id, "year": form.year},
+            chunks,
+        )
+        return InterestPostingResult(run_id=run_id, job_id=job.id)
+
+
+async def _job_chunk(session: AsyncSession, job: jobs.Job, chunk: jobs.JobChunk) -> tuple[int, int]:
+    return await post_chunk(
+        session,
+        job.params["run_id"],
+        job.params["year"],
+        chunk.lo,
+        chunk.hi,
+        RegionCode(job.region_code),
+    )
+
+
+async def _job_finish(session: AsyncSession, job: jobs.Job) -> None:
+    await finish_run(session, jobs.WORKER, job.params["run_id"])
+
+
+jobs.register(jobs.JobKind.INTEREST, jobs.Work(_job_chunk, _job_finish))

@@ -24,6 +24,7 @@ from jubao.platform.api.context import Info
 from jubao.platform.api.enums import ApplicationKind, ApplicationStatus, Decision, RegionLevel
 from jubao.platform.api.forms import Owner, input_type, instance, output_type, to_payload
 from jubao.platform.api.ids import INT64, int_key, int_key_of
+from jubao.platform.api.jobs import JobNode  # noqa: F401 - results refer to jobs
 from jubao.platform.api.keyed import KeyedNode
 from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
 from jubao.platform.api.people import PersonNode, person_by_id
@@ -267,6 +268,8 @@ class ApplicationMutations:
                     input.comment,
                     today=context.services.clock.today(),
                 )
+            # an approval may have queued a background job (SQLite: this process does it)
+            context.services.jobs.kick()
             return ApplicationPayload(application=Application.of(row))
 
         return await attempt(context.lang, ApplicationPayload, ApplicationUserError, work())

@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from jubao.audit import AuditEvent
 from jubao.authz.operators import Operator
 from jubao.authz.policy import CasbinRule, Grant, grant_of, subject
+from jubao.jobs import Job
 from jubao.orm import among
 from jubao.pension.accounts.contributions import Contribution
 from jubao.pension.accounts.interest import InterestRun
@@ -54,6 +55,7 @@ class Loaders:
         self.interest_run = DataLoader[int, InterestRun | None](self._interest_runs)
         self.award = DataLoader[int, Award | None](self._awards)
         self.award_of = DataLoader[int, Award | None](self._awards_of)
+        self.job = DataLoader[int, Job | None](self._jobs)
         self.payroll_run = DataLoader[int, PayrollRun | None](self._payroll_runs)
         self.pay_line = DataLoader[int, PayLine | None](self._pay_lines)
         self.audit_event = DataLoader[int, AuditEvent | None](self._audit_events)
@@ -81,6 +83,9 @@ class Loaders:
 
     async def _awards_of(self, person_ids: list[int]) -> list[Award | None]:
         return await self._by_key(Award.person_id, person_ids)
+
+    async def _jobs(self, ids: list[int]) -> list[Job | None]:
+        return await self._by_key(Job.id, ids)
 
     async def _payroll_runs(self, ids: list[int]) -> list[PayrollRun | None]:
         return await self._by_key(PayrollRun.id, ids)

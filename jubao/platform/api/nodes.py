@@ -19,6 +19,7 @@ from jubao.platform.api.benefits import BenefitAwardNode
 from jubao.platform.api.context import Info
 from jubao.platform.api.errors import Problem, problem
 from jubao.platform.api.grants import Grant
+from jubao.platform.api.jobs import JobNode
 from jubao.platform.api.payroll import PayLineNode, PayrollRunNode
 from jubao.platform.api.people import ContributionNode, PersonNode, StatementNode
 from jubao.platform.api.permissions import LoggedIn
@@ -36,6 +37,7 @@ NODE_TYPES: dict[str, type[relay.Node]] = {
     "InterestRun": InterestRunNode,
     "BenefitAward": BenefitAwardNode,
     "PayrollRun": PayrollRunNode,
+    "Job": JobNode,
     "PayLine": PayLineNode,
     "AuditEvent": AuditEventNode,
 }

@@ -27,6 +27,7 @@ from jubao.platform.api.auth import AuthMutations, AuthQueries
 from jubao.platform.api.benefits import BenefitAwardNode, BenefitQueries
 from jubao.platform.api.context import Context
 from jubao.platform.api.grants import Grant, RoleMutations, RoleQueries
+from jubao.platform.api.jobs import JobNode, JobQueries
 from jubao.platform.api.nodes import NodeQueries
 from jubao.platform.api.pagination import MAX_PAGE
 from jubao.platform.api.payroll import PayLineNode, PayrollMutations, PayrollQueries, PayrollRunNode
@@ -53,6 +54,7 @@ class Query(
     AccountQueries,
     BenefitQueries,
     PayrollQueries,
+    JobQueries,
     AuditQueries,
 ):
     pass
@@ -128,6 +130,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             BenefitAwardNode,
             PayrollRunNode,
             PayLineNode,
+            JobNode,
             AuditEventNode,
         ],
         extensions=extensions,

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from jubao.jobs import Job
 from jubao.pension.accounts.contributions import Contribution, ContributionError
-from jubao.pension.accounts.interest import InterestError
+from jubao.pension.accounts.interest import InterestError, InterestRun
 from jubao.pension.accounts.ledger import AccountBalance, check_ledger
 from jubao.pension.people.crosscheck import EmployeeInsured
 from jubao.pension.people.persons import Person, PersonError
@@ -17,7 +18,16 @@ from jubao.pension.workflow.applications import Kind
 from jubao.platform.services import Services
 from tests.api.test_sql_counts import counting
 from tests.conftest import ActorFor
-from tests.helpers import COUNTY_A, PROVINCE, TODAY, TOWN_A, VILLAGE_A, VILLAGE_X, World
+from tests.helpers import (
+    COUNTY_A,
+    PROVINCE,
+    TODAY,
+    TOWN_A,
+    VILLAGE_A,
+    VILLAGE_X,
+    World,
+    finish_jobs,
+)
 from tests.pension.support import SYSTEM, enrol, install_policy
 from tests.pension.workflow.test_workflow import decide, refused, submit
 
@@ -268,7 +278,13 @@ async def test_interest_posting_is_reviewed(
         )
         assert posting.chain == [3]
         done = await decide(acting, "county.reviewer", posting.id)
-    assert done.result["accounts"] == 1 and done.result["total"] == 1120  # 2 % of 560
+        await finish_jobs(services)
+    async with services.db.session(SYSTEM) as session:
+        run = await session.get(InterestRun, done.result["run_id"])
+        job = await session.get(Job, done.result["job_id"])
+    assert run is not None and job is not None
+    assert (run.accounts, run.total, run.finished_at is not None) == (1, 1120, True)  # 2 % of 560
+    assert (job.state, job.chunks_done, job.items, job.total) == ("done", 1, 1, 1120)
     assert sum((await balances(services, person.id)).values()) == 56000 + 1120
     not_over = await refused(
         submit(acting, "finance", Kind.INTEREST, {"region": COUNTY_A.code, "year": 2026})

@@ -410,7 +410,7 @@ async def test_a_run_crossing_another_stops_with_a_message(
     async def crossed(*args: Any) -> None:
         raise IntegrityError("INSERT …", {}, Exception("uq_account_entry_interest"))
 
-    monkeypatch.setattr("jubao.pension.accounts.interest._post_chunk", crossed)
+    monkeypatch.setattr("jubao.pension.accounts.interest._book_chunk", crossed)
     with pytest.raises(DomainError) as caught:
         await post_interest(unit_of_work(services), SYSTEM, PROVINCE, 2020, today=TODAY)
     assert caught.value.code is InterestError.CONCURRENT
