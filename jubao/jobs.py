@@ -46,10 +46,7 @@ WORKER = Actor.system("worker")
 
 class JobKind(StrEnum):
     INTEREST = "interest"  # 年度结息: chunks are ranges of account ids
-
-    @property
-    def zh(self) -> str:
-        return {"interest": "年度结息"}[self.value]
+    PAYROLL = "payroll"  # 待遇发放 of a province or city: a chunk per county
 
 
 class JobState(StrEnum):

@@ -6,11 +6,14 @@ from typing import Any
 
 from strawberry.relay import to_base64
 
+from jubao.pension.benefits.payroll import counties_under
 from jubao.platform.services import Services
+from tests.authz.test_grants import grant
 from tests.conftest import ActorFor
-from tests.helpers import COUNTY_A, COUNTY_B, TOWN_A, Api, Clock, World
+from tests.helpers import COUNTY_A, COUNTY_B, PROVINCE, TOWN_A, Api, Clock, World, finish_jobs
 from tests.pension.benefits.support import rules as rules
 from tests.pension.benefits.test_payroll import ACCOUNT, awarded
+from tests.pension.support import SYSTEM
 
 RUN = """id region month kind state lines total held preparedBy reviewedBy releasedBy"""
 PREPARE = (
@@ -156,3 +159,51 @@ async def test_payroll_stays_behind_the_tenant_wall(
     future = await api.as_("county.processor", PREPARE, {"r": COUNTY_A.code, "m": "2027-02"})
     assert future["payrollPrepare"]["userErrors"][0]["code"] == "FUTURE"
     assert future["payrollPrepare"]["userErrors"][0]["field"] == "month"
+
+
+ALL = """mutation ($r: RegionCode!, $m: Month!) { payrollPrepareAll(input: {region: $r, month: $m}) {
+  job { id kind state } userErrors { field code message } } }"""
+
+
+async def test_the_province_starts_every_county_at_once(
+    api: Api, services: Services, world: World, rules: None, acting: ActorFor
+) -> None:
+    """A background job prepares each county's run as if by the province's processor (who then
+    may not review them); a county already prepared, or with nobody to pay, is passed over."""
+    assert isinstance(services.clock, Clock)
+    services.clock.day = date(2027, 1, 5)
+    await awarded(services, acting, 53, bank_account=ACCOUNT)
+    refused = await api.as_("county.processor", ALL, {"r": PROVINCE.code, "m": "2027-01"})
+    assert refused["payrollPrepareAll"]["userErrors"][0]["code"] == "FORBIDDEN"
+    await grant(acting, "perm.province", world.ids["nobody"], "agency_processor", PROVINCE)
+    started = await api.as_("nobody", ALL, {"r": PROVINCE.code, "m": "2027-01"})
+    job = started["payrollPrepareAll"]["job"]
+    assert job["kind"] == "PAYROLL" and started["payrollPrepareAll"]["userErrors"] == []
+    await finish_jobs(services)
+    done = await api.as_(
+        "nobody",
+        """query ($id: ID!) { node(id: $id) { ... on Job { state chunks chunksDone items total } } }""",
+        {"id": job["id"]},
+    )
+    async with services.db.session(SYSTEM) as session:
+        counties = await counties_under(session, PROVINCE)
+    node = done["node"]
+    assert (node["state"], node["items"], node["total"]) == ("DONE", 1, "268.43")
+    assert node["chunks"] == node["chunksDone"] == len(counties) > 1
+    runs = await api.as_(
+        "county.reviewer", "{ payrollRuns { edges { node { region preparedBy } } } }"
+    )
+    assert [e["node"] for e in runs["payrollRuns"]["edges"]] == [
+        {"region": COUNTY_A.code, "preparedBy": f"user:{world.ids['nobody']} nobody"}
+    ]
+    # starting the month again passes over the county already prepared
+    again = await api.as_("nobody", ALL, {"r": PROVINCE.code, "m": "2027-01"})
+    await finish_jobs(services)
+    node = (
+        await api.as_(
+            "nobody",
+            """query ($id: ID!) { node(id: $id) { ... on Job { state items } } }""",
+            {"id": again["payrollPrepareAll"]["job"]["id"]},
+        )
+    )["node"]
+    assert node == {"state": "DONE", "items": 0}

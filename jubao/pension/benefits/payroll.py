@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
-from jubao import audit
+from jubao import audit, jobs
 from jubao.authz.actor import Actor
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, ErrorCode, Text
@@ -354,6 +354,68 @@ async def counties_under(session: AsyncSession, region: RegionCode) -> list[Regi
     return [RegionCode(code) for code in codes]
 
 
+async def prepare_all(
+    session: AsyncSession, actor: Actor, region: RegionCode, month: Month, *, today: date
+) -> jobs.Job:
+    """The province (or a city) starts every county's run of ``month`` at once: a background
+    job of one chunk per county, each prepared as if by ``actor`` (who may then not review
+    them). A county already prepared, or with nobody to pay, is passed over."""
+    actor.require(Obj.BENEFIT, Act.PROCESS, region, field="region")
+    await check_in_use(session, region)
+    _check_month(month, today)
+    counties = await counties_under(session, region)
+    params = {
+        "month": str(month),
+        "today": today.isoformat(),
+        "operator_id": actor.operator_id,
+        "label": actor.label,
+    }
+    ranges = [(int(county.code), int(county.code)) for county in counties]
+    return await jobs.create(session, actor, jobs.JobKind.PAYROLL, region, params, ranges)
+
+
+async def _county_chunk(
+    session: AsyncSession, job: jobs.Job, chunk: jobs.JobChunk
+) -> tuple[int, int]:
+    params = job.params
+    actor = Actor(operator_id=params["operator_id"], label=params["label"], principal=None)
+    try:
+        async with session.begin_nested():  # a county passed over leaves nothing behind
+            run = await prepare(
+                session,
+                actor,
+                RegionCode(f"{chunk.lo:012d}"),
+                Month.parse(params["month"]),
+                today=date.fromisoformat(params["today"]),
+            )
+    except DomainError as error:
+        if error.code in (PayrollError.ALREADY, PayrollError.NOBODY):
+            return 0, 0
+        raise
+    return run.lines + run.held, run.total
+
+
+async def _all_prepared(session: AsyncSession, job: jobs.Job) -> None:
+    audit.record(
+        session,
+        jobs.WORKER,
+        "payroll.prepare_all",
+        f"job:{job.id}",
+        region_code=job.region_code,
+        month=job.params["month"],
+    )
+
+
+jobs.register(jobs.JobKind.PAYROLL, jobs.Work(_county_chunk, _all_prepared))
+
+
+def _check_month(month: Month, today: date) -> None:
+    if month > Month.of(today):
+        raise DomainError(
+            PayrollError.FUTURE, field="month", month=str(month), today=str(Month.of(today))
+        )
+
+
 def _county(region: RegionCode) -> RegionCode:
     if region.level is not Level.COUNTY:
         raise DomainError(PayrollError.NOT_COUNTY, field="region", region=region.code)
@@ -368,10 +430,7 @@ async def prepare(
     county = _county(region)
     actor.require(Obj.BENEFIT, Act.PROCESS, county, field="region")
     await check_in_use(session, county)
-    if month > Month.of(today):
-        raise DomainError(
-            PayrollError.FUTURE, field="month", month=str(month), today=str(Month.of(today))
-        )
+    _check_month(month, today)
     runs = unscoped(PayrollRun)
     found = await session.scalar(
         select(runs.c.id).where(

@@ -21,7 +21,9 @@ from jubao.platform.api.scalars import Money
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.scope import Scope
 
-strawberry.enum(JobKind, name="JobKind", description="作业类型 — INTEREST 年度结息")
+strawberry.enum(
+    JobKind, name="JobKind", description="作业类型 — INTEREST 年度结息, PAYROLL 待遇发放（各县）"
+)
 strawberry.enum(
     JobState,
     name="JobState",

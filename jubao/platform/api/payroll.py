@@ -28,6 +28,7 @@ from jubao.platform.api.enums import (
 )
 from jubao.platform.api.forms import register_node
 from jubao.platform.api.ids import INT64, int_key, int_key_of
+from jubao.platform.api.jobs import JobNode
 from jubao.platform.api.keyed import KeyedNode
 from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
 from jubao.platform.api.people import PersonNode, person_by_id
@@ -342,6 +343,12 @@ class PayrollRunPayload:
     user_errors: list[PayrollUserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.type(description="全省（市）发放的后台作业 — the job preparing every county's run")
+class PayrollJobPayload:
+    job: JobNode | None = None
+    user_errors: list[PayrollUserError] = strawberry.field(default_factory=list)
+
+
 def _run_key(run: strawberry.ID) -> int:
     key = int_key_of(run, "PayrollRun", INT64)
     if key is None:
@@ -370,6 +377,33 @@ class PayrollMutations:
             return PayrollRunPayload(run=PayrollRunNode.of(row))
 
         return await attempt(context.lang, PayrollRunPayload, PayrollUserError, work())
+
+    @strawberry.mutation(
+        description=(
+            "全省（市）统一发放 — prepare every county's run of a month under a province or "
+            "city, as a background job (a county already prepared, or with nobody to pay, is "
+            "passed over)"
+        ),
+        permission_classes=[LoggedIn],
+    )
+    async def payroll_prepare_all(
+        self, info: Info, input: PayrollPrepareInput
+    ) -> PayrollJobPayload:
+        context = info.context
+
+        async def work() -> PayrollJobPayload:
+            async with context.transaction() as session:
+                row = await payroll.prepare_all(
+                    session,
+                    context.actor,
+                    input.region,
+                    input.month,
+                    today=context.services.clock.today(),
+                )
+            context.services.jobs.kick()
+            return PayrollJobPayload(job=JobNode.of(row))
+
+        return await attempt(context.lang, PayrollJobPayload, PayrollUserError, work())
 
     @strawberry.mutation(
         description="补充发放 — prepare a run of the failed and held lines",
