@@ -22,12 +22,19 @@ if config.config_file_name is not None and not config.attributes.get("connection
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
+def _ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """pgqueuer's tables (PostgreSQL) are its own: installed and upgraded by pgqueuer
+    (``jubao migrate`` asks it to), not described by these migrations."""
+    return not (type_ == "table" and name is not None and name.startswith("pgqueuer"))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
+        include_name=_ours,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -58,6 +58,8 @@ UNSCOPED = {
     ("pension/accounts/interest.py", "_book_chunk"): "a system run bounded by its own region",
     ("pension/accounts/interest.py", "_run_to_complete"): "a system run bounded by its own region",
     ("pension/benefits/payroll.py", "counties_under"): "region codes are public",
+    ("pension/benefits/payroll.py", "insert_legs"): "legs of a transaction being booked (writes)",
+    ("pension/accounts/ledger.py", "upsert_balances"): "balances moved with their legs (writes)",
     ("pension/benefits/bank_files.py", "export_run"): "the lines of a run the exporter may export",
     (
         "pension/benefits/bank_files.py",

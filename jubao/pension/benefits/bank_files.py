@@ -30,7 +30,6 @@ from jubao.errors import DomainError, ErrorCode, Text
 from jubao.pension.accounts.money import format_yuan, parse_yuan
 from jubao.pension.benefits.payroll import LineState, PayLine, PayrollError, PayrollRun, RunState
 from jubao.pension.benefits.settlement import BankResult, Refusal, Settlement, settle
-from jubao.pension.month import Month
 from jubao.pension.people.personal import Disclosure
 from jubao.pension.people.persons import Person
 from jubao.pension.policy.params import BankFileRules, FileFormat, PayField, PolicyBook
@@ -123,30 +122,32 @@ async def export_run(session: AsyncSession, actor: Actor, run_id: int, path: Pat
         .order_by(lines.c.id)
     )
     count, total = (run.lines, run.total)
-    disclosure = Disclosure(actor)
-    subject = f"payroll_run:{run.id}"
+    villages: set[str] = set()
     with path.open("w", encoding=rules.encoding, newline="") as handle:
         writer = _writer(handle, rules, run, count, total)
         stream = await session.stream(sent.execution_options(yield_per=5000))
-        async for row in stream:
-            region = RegionCode(row.region_code)
-            writer.detail(
-                row.id,
-                {
-                    PayField.LINE: row.id,
-                    PayField.PERSON: row.person_id,
-                    PayField.ID_NUMBER: str(
-                        disclosure.show(region, subject, "id_number", row.id_number)
-                    ),
-                    PayField.NAME: row.name,
-                    PayField.ACCOUNT: str(
-                        disclosure.show(region, subject, "bank_account", row.bank_account)
-                    ),
-                    PayField.MONTH: Month.of(row.month),
-                    PayField.AMOUNT: row.amount,
-                },
-            )
+        async for part in stream.partitions():
+            for row in part:
+                villages.add(row.region_code)
+                writer.detail(
+                    row.id,
+                    {
+                        PayField.LINE: row.id,
+                        PayField.PERSON: row.person_id,
+                        PayField.ID_NUMBER: row.id_number,
+                        PayField.NAME: row.name,
+                        PayField.ACCOUNT: row.bank_account,
+                        PayField.MONTH: row.month,
+                        PayField.AMOUNT: row.amount,
+                    },
+                )
         writer.close()
+    # Shown in full (the right to read them over the county was required above): recorded
+    # per village, as every disclosure is.
+    disclosure = Disclosure(actor)
+    subject = f"payroll_run:{run.id}"
+    for code in sorted(villages):
+        disclosure.record_shown(RegionCode(code), subject, "id_number", "bank_account")
     await disclosure.record(session)
     audit.record(
         session,
@@ -185,7 +186,7 @@ class _CsvWriter:
 def _cell(field: PayField, value: Any) -> str:
     if field is PayField.AMOUNT:
         return format_yuan(value)
-    if field is PayField.MONTH:
+    if field is PayField.MONTH:  # (a date: the month's first day)
         return f"{value.year:04d}{value.month:02d}"
     return str(value)
 
@@ -317,11 +318,10 @@ def _csv_rows(path: Path) -> Iterator[ResultRow]:
             raise DomainError(BankFileError.HEADER, missing="、".join(missing))
         count = total = 0
         trailer: tuple[int, int] | None = None
+        wanted = [(PayField(k), i) for k, i in positions.items()]
         for row in table.rows:
-            cells = {
-                PayField(k): row.cells[i].strip() if i < len(row.cells) else ""
-                for k, i in positions.items()
-            }
+            width = len(row.cells)
+            cells = {field: row.cells[i].strip() if i < width else "" for field, i in wanted}
             if row.cells and row.cells[0].strip() == TOTAL:
                 trailer = (_number(row.line, row.cells[1]), _yuan(row.line, row.cells[2]))
                 continue

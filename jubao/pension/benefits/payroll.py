@@ -92,12 +92,24 @@ class Funder(StrEnum):
         return {Level.PROVINCE: cls.PROVINCE, Level.CITY: cls.CITY}.get(level, cls.COUNTY)
 
     @property
+    def column(self) -> str:
+        """The pay line's column for the layer it funds."""
+        return _COLUMN[self]
+
+    @property
     def income(self) -> FundAccount:
-        return FundAccount(f"income.basic_{self.value}")
+        return _INCOME[self]
 
     @property
     def expense(self) -> FundAccount:
-        return FundAccount(f"expense.basic_{self.value}")
+        return _EXPENSE[self]
+
+
+# (looked up per line and funder in runs of a million lines: built once)
+_COLUMN = {funder: f"basic_{funder.value}" for funder in Funder}
+_INCOME = {funder: FundAccount(f"income.basic_{funder.value}") for funder in Funder}
+_EXPENSE = {funder: FundAccount(f"expense.basic_{funder.value}") for funder in Funder}
+FUNDERS = tuple(Funder)
 
 
 class RunKind(StrEnum):
@@ -233,7 +245,7 @@ class PayLine(Base, RegionScoped):
     settled_on: Mapped[date | None] = mapped_column(Date)
 
     def basic(self, funder: Funder) -> int:
-        return int(getattr(self, f"basic_{funder.value}"))
+        return int(getattr(self, funder.column))
 
     @property
     def account_pension(self) -> int:
@@ -334,7 +346,7 @@ def _items(lines: Iterable[PensionLine]) -> list[dict[str, Any]]:
 
 
 def _basic_columns(amounts: dict[Funder, int]) -> dict[str, int]:
-    return {f"basic_{funder.value}": amounts.get(funder, 0) for funder in Funder}
+    return {funder.column: amounts.get(funder, 0) for funder in FUNDERS}
 
 
 async def counties_under(session: AsyncSession, region: RegionCode) -> list[RegionCode]:
@@ -808,8 +820,8 @@ async def _book_release(session: AsyncSession, run: PayrollRun, today: date) -> 
             # released, and came back into 发放失败待重发: it goes to the bank from there
             funds.add(line.region_code, FundAccount.RETURNED, -line.amount)
         else:
-            for funder in Funder:
-                funds.add(line.region_code, funder.income, -getattr(line, f"basic_{funder.value}"))
+            for funder in FUNDERS:
+                funds.add(line.region_code, funder.income, -getattr(line, funder.column))
             funds.add(line.region_code, FundAccount.POOL, -line.from_pool)
             if line.from_account:
                 owed[line.person_id] += line.from_account
@@ -844,7 +856,7 @@ async def insert_legs(
     year: int,
 ) -> None:
     if person_legs:
-        await session.execute(insert(AccountEntry), person_legs)
+        await session.execute(insert(unscoped(AccountEntry)), person_legs)
         await session.execute(
             upsert_balances(dialect_of(session)),
             [
@@ -860,7 +872,7 @@ async def insert_legs(
         )
     rows = funds.rows(txn_id, value_date, year)
     if rows:
-        await session.execute(insert(FundEntry), rows)
+        await session.execute(insert(unscoped(FundEntry)), rows)
 
 
 async def _account_debits(
@@ -937,7 +949,7 @@ async def prepare_supplementary(
     rows = [
         {
             **{c: getattr(line, c) for c in copied},
-            **{f"basic_{f.value}": getattr(line, f"basic_{f.value}") for f in Funder},
+            **{f.column: getattr(line, f.column) for f in FUNDERS},
             "run_id": run.id,
             "kind": LineKind.REISSUE.value,
             "state": LineState.PENDING.value,

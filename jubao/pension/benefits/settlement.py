@@ -23,7 +23,7 @@ from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, ErrorCode, Lang
 from jubao.pension.accounts.ledger import FundAccount, TxnKind
 from jubao.pension.benefits.payroll import (
-    Funder,
+    FUNDERS,
     FundLegs,
     LineState,
     PayLine,
@@ -169,8 +169,8 @@ async def _book_results(
     for line, result in applying:
         funds.add(line.region_code, FundAccount.CLEARING, -line.amount)
         if result.paid:
-            for funder in Funder:
-                funds.add(line.region_code, funder.expense, getattr(line, f"basic_{funder.value}"))
+            for funder in FUNDERS:
+                funds.add(line.region_code, funder.expense, getattr(line, funder.column))
             funds.add(
                 line.region_code, FundAccount.ACCOUNT_PENSION, line.from_account + line.from_pool
             )

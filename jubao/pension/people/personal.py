@@ -83,6 +83,14 @@ class Disclosure:
         self.reads.add(Read(region.code, subject, kind))
         return value
 
+    def record_shown(self, region: RegionCode, subject: str, *kinds: str) -> None:
+        """Values shown in full in bulk (a bank file), after the caller required the right
+        to read them there: one read per field, to be recorded like any other."""
+        if not may_see(self.actor, region):
+            raise RuntimeError("record_shown without the right to see")
+        for kind in kinds:
+            self.reads.add(Read(region.code, subject, kind))
+
     def show_date(self, region: RegionCode, subject: str, value: date | None) -> date | None:
         shown = self.show(region, subject, "birth_date", value)
         return shown if isinstance(shown, date) else None
