@@ -333,3 +333,39 @@ async def test_one_person_with_two_roles_takes_one_step_of_a_run(
         await release(acting, run, who="nobody")
     assert caught.value.code is PayrollError.SAME_PERSON
     await release(acting, run)
+
+
+async def test_a_tie_in_the_split_goes_to_the_component_first_by_name(
+    services: Services, rules: None, acting: ActorFor
+) -> None:
+    """60.43 over three equal components: 20.14 each and the fen left over to the first in
+    name order (collective) — on both databases, whichever way the split is computed."""
+    person = await awarded(services, acting, 29, bank_account=ACCOUNT)
+    async with services.db.transaction(SYSTEM) as session:
+        await post(
+            session,
+            person_id=person.id,
+            region_code=person.region_code,
+            credits=[
+                Credit(Component.PERSONAL, -690_000),
+                Credit(Component.SUBSIDY_PROVINCE, -30_000),
+                Credit(Component.COLLECTIVE, 60_000),
+            ],
+            kind=EntryKind.REVERSAL,
+            value_date=date(2026, 12, 31),
+            year=2026,
+        )
+    await pay_out(acting, JANUARY)
+    async with services.db.session(SYSTEM) as session:
+        debits = dict(
+            (
+                await session.execute(
+                    select(AccountEntry.component, AccountEntry.amount).where(
+                        AccountEntry.person_id == person.id,
+                        AccountEntry.kind == EntryKind.PENSION.value,
+                    )
+                )
+            ).all()
+        )
+        assert await check_ledger(session) == []
+    assert debits == {"collective": -2_015, "personal": -2_014, "subsidy_province": -2_014}
