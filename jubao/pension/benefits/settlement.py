@@ -102,7 +102,15 @@ async def settle(
         line.id: line
         for line in (
             await session.execute(
-                select(lines)
+                select(
+                    lines.c.id,
+                    lines.c.state,
+                    lines.c.region_code,
+                    lines.c.amount,
+                    lines.c.from_account,
+                    lines.c.from_pool,
+                    *(lines.c[funder.column] for funder in FUNDERS),
+                )
                 .where(lines.c.run_id == run.id, lines.c.id.in_(wanted))
                 .with_for_update()
             )
