@@ -905,11 +905,8 @@ _SHORT = text(
         WHERE run_id = :run AND state = 'pending' AND NOT from_returned AND from_account > 0
         GROUP BY person_id
     ) o
-    LEFT JOIN (
-        SELECT person_id, sum(balance) AS total FROM account_balance WHERE balance > 0
-        GROUP BY person_id
-    ) b ON b.person_id = o.person_id
-    WHERE coalesce(b.total, 0) < o.amount
+    WHERE coalesce((SELECT sum(b.balance) FROM account_balance b
+                    WHERE b.person_id = o.person_id AND b.balance > 0), 0) < o.amount
     LIMIT 1
     """
 )
