@@ -1,7 +1,8 @@
 """API throughput: a page of 50 people with their account balances, on one uvicorn worker on
 PostgreSQL (target ≥ 100 requests/s), beside a bare Starlette endpoint that runs the same SQL
 (authentication, the scoped page, its count, the balances) and returns the same JSON, encoded
-the same way.
+the same way; and a pensioner's page (the award and the last twelve payments, one in five of
+the people being paid every month of 2026), which should keep the persons page's rate.
 
     python -m bench.api_bench [--people 5000] [--seconds 10] [--rounds 3] [--connections 8]
 
@@ -36,8 +37,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from strawberry.relay import to_base64
 
-from bench.common import SYSTEM, fresh_database, load_regions
+from bench.common import AWARD_CLAIM, AWARDS, SYSTEM, fresh_database, load_regions
 from jubao.authz.grants import grant_role
 from jubao.authz.operators import create_operator
 from jubao.pension.accounts.ledger import balances
@@ -50,6 +52,33 @@ from jubao.tenants.codes import RegionCode
 
 QUERY = """{ persons(first: 50) { totalCount edges { node {
   id name idNumber status account { total balances { component balance } } } } } }"""
+# 个人待遇页: the award and the last twelve payments of one pensioner
+RECIPIENT = """query ($id: ID!) { node(id: $id) { ... on Person {
+  id name idNumber status
+  benefitAward { awardedAt figures { startMonth yearsPaid accountTotal divisor accountPension
+    basicPension monthly balances { component balance } basicPensionItems { item amount } } }
+  payments(first: 12) { edges { node {
+    month kind state amount fromAccount fromPool basicPension { level amount } settledOn } } }
+} } }"""
+RECIPIENTS = [
+    AWARD_CLAIM,
+    AWARDS.replace("{which}", "id % 5 = 0"),
+    "UPDATE person SET status = 'receiving' WHERE id % 5 = 0",
+    """INSERT INTO payroll_run (region_code, month, kind, state, lines, total, held,
+         prepared_by_name, prepared_at, version)
+       SELECT DISTINCT substr(p.region_code, 1, 6) || '000000', m.month::date, 'regular',
+              'released', 0, 0, 0, 'bench', now(), 1
+       FROM person p,
+            generate_series(DATE '2026-01-01', DATE '2026-12-01', interval '1 month') m(month)""",
+    """INSERT INTO pay_line (run_id, person_id, region_code, month, kind, state, basic_national,
+         basic_province, basic_city, basic_county, from_account, from_pool, amount, items,
+         bank_account, from_returned, bank_reference, settled_on)
+       SELECT r.id, p.id, p.region_code, r.month, 'regular', 'paid', 16300, 0, 0, 0, 6043, 0,
+              22343, '[{"prefix": "", "item": "base", "amount": 16300}]',
+              '62284800' || lpad(p.id::text, 11, '0'), false, 'R' || p.id, r.month + 9
+       FROM person p JOIN payroll_run r ON r.region_code = substr(p.region_code, 1, 6) || '000000'
+       WHERE p.id % 5 = 0""",
+]
 CITY = RegionCode("410100000000")
 PASSWORD = "bench-password-1"
 LOGIN = f"""mutation {{ login(input: {{username: "bench.supervisor", password: "{PASSWORD}"}}) {{
@@ -124,6 +153,9 @@ async def prepare(services: Services, people: int) -> None:
                      AS c(component, amount)"""
             )
         )
+        # one in five a pensioner, paid every month of 2026 by their county's released runs
+        for statement in RECIPIENTS:
+            await connection.execute(text(statement))
     async with services.db.engine.connect() as connection:
         # as autovacuum would have done on a real database by now
         await connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -257,6 +289,7 @@ async def main() -> None:
             env,
             bare_port,
         )
+        recipient_body: dict[str, Any] = {"query": RECIPIENT, "variables": {"id": to_base64("Person", 2500)}}
         try:
             async with httpx.AsyncClient() as client:
                 login = await client.post(
@@ -275,6 +308,14 @@ async def main() -> None:
                     headers={"Authorization": f"Bearer {token}"},
                 )
                 plain = same.json()["data"]["persons"]
+                page = await client.post(
+                    f"http://127.0.0.1:{api_port}/graphql",
+                    json=recipient_body,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                pensioner = page.json()["data"]["node"]
+            assert pensioner["benefitAward"]["figures"]["monthly"] == "223.43", pensioner
+            assert len(pensioner["payments"]["edges"]) == 12, pensioner
             assert len(graph["edges"]) == len(plain["edges"]) == 50
             assert graph["totalCount"] == plain["totalCount"]
             assert [e["node"]["account"] for e in graph["edges"]] == [
@@ -282,6 +323,7 @@ async def main() -> None:
             ]
             targets = {
                 "graphql": (f"http://127.0.0.1:{api_port}/graphql", {"query": QUERY}, api.pid),
+                "recipient": (f"http://127.0.0.1:{api_port}/graphql", recipient_body, api.pid),
                 "bare": (f"http://127.0.0.1:{bare_port}/persons", {}, bare.pid),
             }
             runs: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
@@ -299,13 +341,21 @@ async def main() -> None:
         f"PostgreSQL, {args.connections} connections, median of {args.rounds} × {args.seconds} s:"
     )
     medians = {}
-    for label, name in (("GraphQL (jubao)     ", "graphql"), ("bare Starlette + SQL", "bare")):
+    for label, name in (
+        ("GraphQL (jubao)     ", "graphql"),
+        ("bare Starlette + SQL", "bare"),
+        ("a pensioner's page  ", "recipient"),
+    ):
         rate = statistics.median(r for r, _ in runs[name])
         cpu = statistics.median(c for _, c in runs[name])
         medians[name] = rate
         each = ", ".join(f"{r:.1f}" for r, _ in runs[name])
         print(f"  {label} {rate:7.1f} requests/s, {cpu:5.2f} ms CPU each   (runs: {each})")
     print(f"  GraphQL layer cost: {medians['bare'] / medians['graphql']:.2f}× the bare time")
+    print(
+        "  a pensioner's page (the award and the last 12 payments, by node id): "
+        f"{medians['recipient'] / medians['graphql']:.2f}× the persons page's rate"
+    )
 
 
 if __name__ == "__main__":

@@ -24,6 +24,21 @@ from jubao.tenants.importer import import_regions
 
 SYSTEM = Actor.system("bench")
 
+# Pensions awarded in SQL (the benches skip the review chain): one approved claim that every
+# award names, and an award of 163.00 basic + 60.43 from an account of 8,400.00 for each person
+# the condition picks.
+AWARD_CLAIM = """INSERT INTO application (id, kind, region_code, payload, status, chain, step,
+     submitted_by, submitted_by_name, submitted_at, version)
+   VALUES (1, 'award', '410000000000', '{}', 'applied', '[3]', 0, 1, 'bench', now(), 1)"""
+AWARDS = """INSERT INTO benefit_award (person_id, region_code, application_id, transitional,
+     eligible_on, start_month, years_paid, years_required, years_for_topup, balances,
+     account_total, divisor, account_pension, basic_lines, basic_pension, monthly,
+     awarded_at, awarded_by)
+   SELECT id, region_code, 1, false, DATE '2025-06-01', DATE '2025-07-01', 15, 15, 15,
+          '{"personal": 750000, "subsidy_province": 90000}', 840000, 139, 6043,
+          '[{"prefix": "", "item": "base", "amount": 16300}]', 16300, 22343, now(), 'bench'
+   FROM person WHERE {which}"""
+
 
 def settings(url: str) -> Settings:
     return Settings(

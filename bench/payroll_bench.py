@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from bench.common import SYSTEM, fresh_database, load_regions, settings
+from bench.common import AWARD_CLAIM, AWARDS, SYSTEM, fresh_database, load_regions, settings
 from jubao.authz.actor import Actor
 from jubao.errors import DomainError, Lang
 from jubao.pension.accounts.ledger import check_ledger
@@ -45,10 +45,7 @@ TODAY = date(2027, 1, 5)
 PREPARER, REVIEWER, RELEASER = (Actor(n, f"bench {n}", None) for n in (1, 2, 3))
 
 BUILD = [
-    # one approved claim that every award names (the bench skips the review chain)
-    """INSERT INTO application (id, kind, region_code, payload, status, chain, step,
-         submitted_by, submitted_by_name, submitted_at, version)
-       VALUES (1, 'award', '410000000000', '{}', 'applied', '[3]', 0, 1, 'bench', now(), 1)""",
+    AWARD_CLAIM,
     """INSERT INTO person (id, id_number, name, sex, birth_date, ethnicity, hukou, region_code,
          address, grade, status, enrolled_on, created_at, updated_at, version, bank_account)
        SELECT i, 'B' || lpad(i::text, 17, '0'), '王秀英', 1 + i % 2,
@@ -57,14 +54,7 @@ BUILD = [
               'receiving', DATE '2011-07-01', now(), now(), 1,
               CASE WHEN i % 50 = 0 THEN NULL ELSE '62284800' || lpad(i::text, 11, '0') END
        FROM generate_series(1, :n) AS i, (SELECT CAST(:villages AS text[]) AS villages) AS v""",
-    """INSERT INTO benefit_award (person_id, region_code, application_id, transitional,
-         eligible_on, start_month, years_paid, years_required, years_for_topup, balances,
-         account_total, divisor, account_pension, basic_lines, basic_pension, monthly,
-         awarded_at, awarded_by)
-       SELECT id, region_code, 1, false, DATE '2026-06-01', DATE '2026-07-01', 15, 15, 15,
-              '{"personal": 750000, "subsidy_province": 90000}', 840000, 139, 6043,
-              '[{"prefix": "", "item": "base", "amount": 16300}]', 16300, 22343, now(), 'bench'
-       FROM person""",
+    AWARDS.replace("{which}", "true"),
     # the account as one transaction per person: its two legs, their mirrors, the balances
     """INSERT INTO ledger_txn (id, kind, region_code, value_date, year, booked_at)
        SELECT id, 'contribution', region_code, DATE '2025-06-30', 2025, now() FROM person""",
@@ -134,78 +124,83 @@ async def bench(backend: str, recipients: int, workers: int) -> None:
             f"{backend}: built {recipients:,} recipients in {len(counties)} counties "
             f"in {time.perf_counter() - started:.1f} s"
         )
-        url = services.settings.database_url
-        shares = [counties[i::workers] for i in range(workers)]
-        started = time.perf_counter()
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            done = list(pool.map(prepare_share, [url] * workers, shares))
-        elapsed = time.perf_counter() - started
-        lines = sum(n for n, _ in done)
-        print(
-            f"prepare: {lines:,} lines in {elapsed:.1f} s with {workers} worker process(es) "
-            f"({lines / elapsed:,.0f} lines/s)"
-        )
-        assert lines == recipients, lines
+        await phases(services, counties, recipients, workers)
 
-        async with services.db.session(SYSTEM) as session:
-            runs = list(await session.scalars(select(PayrollRun.id).order_by(PayrollRun.id)))
+
+async def phases(services: Services, counties: list[str], recipients: int, workers: int) -> None:
+    """Prepare, release, export and import every county's run on a built database."""
+    url = services.settings.database_url
+    shares = [counties[i::workers] for i in range(workers)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        done = list(pool.map(prepare_share, [url] * workers, shares))
+    elapsed = time.perf_counter() - started
+    lines = sum(n for n, _ in done)
+    print(
+        f"prepare: {lines:,} lines in {elapsed:.1f} s with {workers} worker process(es) "
+        f"({lines / elapsed:,.0f} lines/s)"
+    )
+    assert lines == recipients, lines
+
+    async with services.db.session(SYSTEM) as session:
+        runs = list(await session.scalars(select(PayrollRun.id).order_by(PayrollRun.id)))
+    started = time.perf_counter()
+    for run_id in runs:
+        async with services.db.transaction(REVIEWER) as session:
+            await payroll.review(session, REVIEWER, run_id)
+        async with services.db.transaction(RELEASER) as session:
+            await payroll.release(session, RELEASER, run_id, today=TODAY)
+    print(f"review + release: {len(runs)} runs in {time.perf_counter() - started:.1f} s")
+
+    with tempfile.TemporaryDirectory() as folder:
+        files = []
+        before = peak_mib()
         started = time.perf_counter()
         for run_id in runs:
-            async with services.db.transaction(REVIEWER) as session:
-                await payroll.review(session, REVIEWER, run_id)
-            async with services.db.transaction(RELEASER) as session:
-                await payroll.release(session, RELEASER, run_id, today=TODAY)
-        print(f"review + release: {len(runs)} runs in {time.perf_counter() - started:.1f} s")
-
-        with tempfile.TemporaryDirectory() as folder:
-            files = []
-            before = peak_mib()
-            started = time.perf_counter()
-            for run_id in runs:
-                path = Path(folder) / f"daifa-{run_id}.csv"
-                async with services.db.transaction(SYSTEM) as session:
-                    await export_run(session, SYSTEM, run_id, path)
-                files.append((run_id, path))
-            elapsed = time.perf_counter() - started
-            sent = sum(sum(1 for _ in path.open(encoding="utf-8")) - 2 for _, path in files)
-            print(
-                f"export: {sent:,} lines in {elapsed:.1f} s ({sent / elapsed:,.0f} lines/s); "
-                f"peak memory {before:.0f} MiB before, {peak_mib():.0f} MiB after"
-            )
-
-            answers = []
-            for run_id, path in files:
-                answer = path.with_name(f"huipan-{run_id}.csv")
-                with (
-                    path.open(encoding="utf-8") as source,
-                    answer.open("w", encoding="utf-8", newline="") as target,
-                ):
-                    rows = csv.reader(source)
-                    writer = csv.writer(target)
-                    heading = next(rows)
-                    writer.writerow([*heading, "发放结果"])
-                    for row in rows:
-                        writer.writerow(row if row[0] == "合计" else [*row, "成功"])
-                answers.append((run_id, answer))
-            started = time.perf_counter()
-            paid = 0
-            for run_id, answer in answers:
-                async with services.db.transaction(SYSTEM) as session:
-                    settled = await import_results(session, SYSTEM, run_id, answer, today=TODAY)
-                    paid += settled.paid
-            elapsed = time.perf_counter() - started
-            print(f"import: {paid:,} results in {elapsed:.1f} s ({paid / elapsed:,.0f} lines/s)")
-            assert paid == sent, (paid, sent)
-
-        started = time.perf_counter()
-        async with services.db.session(SYSTEM) as session:
-            problems = await check_ledger(session)
-            checks = await reconcile(session, runs[0])
-            held = await session.scalar(select(func.sum(PayrollRun.held)))
+            path = Path(folder) / f"daifa-{run_id}.csv"
+            async with services.db.transaction(SYSTEM) as session:
+                await export_run(session, SYSTEM, run_id, path)
+            files.append((run_id, path))
+        elapsed = time.perf_counter() - started
+        sent = sum(sum(1 for _ in path.open(encoding="utf-8")) - 2 for _, path in files)
         print(
-            f"ledger check: {len(problems)} discrepancies in {time.perf_counter() - started:.1f} s;"
-            f" first run reconciles: {all(c.ok for c in checks)}; {held:,} lines held"
+            f"export: {sent:,} lines in {elapsed:.1f} s ({sent / elapsed:,.0f} lines/s); "
+            f"peak memory {before:.0f} MiB before, {peak_mib():.0f} MiB after"
         )
+
+        answers = []
+        for run_id, path in files:
+            answer = path.with_name(f"huipan-{run_id}.csv")
+            with (
+                path.open(encoding="utf-8") as source,
+                answer.open("w", encoding="utf-8", newline="") as target,
+            ):
+                rows = csv.reader(source)
+                writer = csv.writer(target)
+                heading = next(rows)
+                writer.writerow([*heading, "发放结果"])
+                for row in rows:
+                    writer.writerow(row if row[0] == "合计" else [*row, "成功"])
+            answers.append((run_id, answer))
+        started = time.perf_counter()
+        paid = 0
+        for run_id, answer in answers:
+            async with services.db.transaction(SYSTEM) as session:
+                settled = await import_results(session, SYSTEM, run_id, answer, today=TODAY)
+                paid += settled.paid
+        elapsed = time.perf_counter() - started
+        print(f"import: {paid:,} results in {elapsed:.1f} s ({paid / elapsed:,.0f} lines/s)")
+        assert paid == sent, (paid, sent)
+
+    started = time.perf_counter()
+    async with services.db.session(SYSTEM) as session:
+        problems = await check_ledger(session)
+        checks = await reconcile(session, runs[0])
+        held = await session.scalar(select(func.sum(PayrollRun.held)))
+    print(
+        f"ledger check: {len(problems)} discrepancies in {time.perf_counter() - started:.1f} s;"
+        f" first run reconciles: {all(c.ok for c in checks)}; {held:,} lines held"
+    )
 
 
 async def main() -> None:

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData
+import orjson
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, Table, insert, literal, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -105,3 +106,34 @@ def among(column: Any, values: Sequence[Any], dialect: str) -> Any:
 
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
+
+
+async def insert_many(
+    session: AsyncSession, table: Table, columns: Sequence[str], records: Sequence[Sequence[Any]]
+) -> None:
+    """Many rows into ``table`` in the session's transaction, the fastest way each database
+    has: PostgreSQL's binary COPY (a statement per row costs a province's run minutes),
+    executemany elsewhere. ``records`` hold the columns' values in order, as Python values;
+    JSON columns are serialised here for COPY, which takes them as text."""
+    if not records:
+        return
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        await connection.execute(
+            insert(table), [dict(zip(columns, r, strict=True)) for r in records]
+        )
+        return
+    as_text = [isinstance(table.c[name].type, JSON) for name in columns]
+    if any(as_text):
+        records = [
+            tuple(
+                orjson.dumps(v).decode() if text else v for v, text in zip(r, as_text, strict=True)
+            )
+            for r in records
+        ]
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    if not driver.is_in_transaction():
+        # the driver adapter begins its transaction lazily, on a statement: without one, the
+        # COPY would commit on its own, outside the caller's transaction
+        await connection.execute(select(literal(1)))
+    await driver.copy_records_to_table(table.name, records=records, columns=list(columns))

@@ -62,10 +62,6 @@ UNSCOPED = {
     ("pension/accounts/ledger.py", "upsert_balances"): "balances moved with their legs (writes)",
     ("pension/benefits/bank_files.py", "export_run"): "the lines of a run the exporter may export",
     (
-        "pension/benefits/bank_files.py",
-        "import_results",
-    ): "the lines of a run the importer may settle",
-    (
         "pension/benefits/payroll.py",
         "prepare",
     ): "a county's run, bounded by the county (the right checked first)",

@@ -14,8 +14,8 @@ data.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -26,10 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jubao import audit
 from jubao.authz.actor import Actor
 from jubao.authz.vocabulary import Act, Obj
-from jubao.errors import DomainError, ErrorCode, Text
+from jubao.errors import DomainError, ErrorCode
 from jubao.pension.accounts.money import format_yuan, parse_yuan
 from jubao.pension.benefits.payroll import LineState, PayLine, PayrollError, PayrollRun, RunState
-from jubao.pension.benefits.settlement import BankResult, Refusal, Settlement, settle
+from jubao.pension.benefits.settlement import BankResult, Settlement, settle
 from jubao.pension.people.personal import Disclosure
 from jubao.pension.people.persons import Person
 from jubao.pension.policy.params import BankFileRules, FileFormat, PayField, PolicyBook
@@ -78,10 +78,6 @@ class BankFileError(ErrorCode):
         "The result file's totals ({count} lines, {total} yuan) differ from its detail "
         "({rows} lines, {sum} yuan): nothing in it was recorded",
     )
-    MISMATCH = (
-        "明细 {line} 的{column}与发放时不符",
-        "Line {line}: the {column} differs from what was sent",
-    )
 
 
 @dataclass(frozen=True)
@@ -115,8 +111,16 @@ async def export_run(session: AsyncSession, actor: Actor, run_id: int, path: Pat
     rules = await rules_for(session, run)
     lines, people = unscoped(PayLine), unscoped(Person)
     sent = (
-        select(lines.c.id, lines.c.person_id, lines.c.month, lines.c.amount, lines.c.region_code)
-        .add_columns(lines.c.bank_account, people.c.id_number, people.c.name)
+        select(
+            lines.c.id,
+            lines.c.person_id,
+            people.c.id_number,
+            people.c.name,
+            lines.c.bank_account,
+            lines.c.month,
+            lines.c.amount,
+            lines.c.region_code,  # (last: not in the file; the disclosure is per village)
+        )
         .join(people, people.c.id == lines.c.person_id)
         .where(lines.c.run_id == run.id, lines.c.state != LineState.HELD.value)
         .order_by(lines.c.id)
@@ -127,20 +131,8 @@ async def export_run(session: AsyncSession, actor: Actor, run_id: int, path: Pat
         writer = _writer(handle, rules, run, count, total)
         stream = await session.stream(sent.execution_options(yield_per=5000))
         async for part in stream.partitions():
-            for row in part:
-                villages.add(row.region_code)
-                writer.detail(
-                    row.id,
-                    {
-                        PayField.LINE: row.id,
-                        PayField.PERSON: row.person_id,
-                        PayField.ID_NUMBER: row.id_number,
-                        PayField.NAME: row.name,
-                        PayField.ACCOUNT: row.bank_account,
-                        PayField.MONTH: row.month,
-                        PayField.AMOUNT: row.amount,
-                    },
-                )
+            villages.update(row[-1] for row in part)
+            writer.details(part)
         writer.close()
     # Shown in full (the right to read them over the county was required above): recorded
     # per village, as every disclosure is.
@@ -162,8 +154,26 @@ async def export_run(session: AsyncSession, actor: Actor, run_id: int, path: Pat
     return Written(count, total, rules)
 
 
+# The fields a bank file may carry, in the order the export reads them.
+_SENT = (
+    PayField.LINE,
+    PayField.PERSON,
+    PayField.ID_NUMBER,
+    PayField.NAME,
+    PayField.ACCOUNT,
+    PayField.MONTH,
+    PayField.AMOUNT,
+)
+_TEXT: dict[PayField, Callable[[Any], str]] = {
+    **dict.fromkeys(_SENT, str),
+    PayField.AMOUNT: format_yuan,
+    PayField.MONTH: lambda first_day: f"{first_day.year:04d}{first_day.month:02d}",
+}
+
+
 class _Writer(Protocol):
-    def detail(self, line: int, values: dict[PayField, Any]) -> None: ...
+    def details(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Lines read in the order of ``_SENT``."""
 
     def close(self) -> None: ...
 
@@ -171,24 +181,19 @@ class _Writer(Protocol):
 class _CsvWriter:
     def __init__(self, handle: IO[str], rules: BankFileRules, count: int, total: int) -> None:
         self._csv = csv.writer(handle)
-        self._fields = rules.sent_fields
+        fields = rules.sent_fields
+        self._plan = [(_SENT.index(f), _TEXT[f]) for f in fields]
+        self._width = len(fields)
         self._count, self._total = count, total
-        self._csv.writerow([HEADINGS[f][0] for f in self._fields])
+        self._csv.writerow([HEADINGS[f][0] for f in fields])
 
-    def detail(self, line: int, values: dict[PayField, Any]) -> None:
-        self._csv.writerow([_cell(f, values[f]) for f in self._fields])
+    def details(self, rows: Sequence[Sequence[Any]]) -> None:
+        plan = self._plan
+        self._csv.writerows([[text(row[i]) for i, text in plan] for row in rows])
 
     def close(self) -> None:
         trailer = [TOTAL, str(self._count), format_yuan(self._total)]
-        self._csv.writerow(trailer + [""] * (len(self._fields) - len(trailer)))
-
-
-def _cell(field: PayField, value: Any) -> str:
-    if field is PayField.AMOUNT:
-        return format_yuan(value)
-    if field is PayField.MONTH:  # (a date: the month's first day)
-        return f"{value.year:04d}{value.month:02d}"
-    return str(value)
+        self._csv.writerow(trailer + [""] * (self._width - len(trailer)))
 
 
 class _FixedWriter:
@@ -199,24 +204,25 @@ class _FixedWriter:
         self, handle: IO[str], rules: BankFileRules, run: PayrollRun, count: int, total: int
     ) -> None:
         self._handle, self._rules = handle, rules
+        # amounts in fen (zero-padded, no decimal point), as fixed-width bank files have them
+        self._plan = [
+            (field, _SENT.index(field), str if field is PayField.AMOUNT else _TEXT[field])
+            for field in rules.sent_fields
+        ]
         self._count, self._total = count, total
         period = run.period
         handle.write(
             f"H{run.id:012d}{count:010d}{total:016d}{period.year:04d}{period.month:02d}\r\n"
         )
 
-    def detail(self, line: int, values: dict[PayField, Any]) -> None:
-        # amounts in fen (zero-padded, no decimal point), as fixed-width bank files have them
-        record = "".join(
-            _fixed(
-                self._rules,
-                line,
-                field,
-                str(values[field]) if field is PayField.AMOUNT else _cell(field, values[field]),
-            )
-            for field in self._rules.sent_fields
+    def details(self, rows: Sequence[Sequence[Any]]) -> None:
+        rules, plan = self._rules, self._plan
+        self._handle.writelines(
+            "D"
+            + "".join(_fixed(rules, row[0], field, text(row[i])) for field, i, text in plan)
+            + "\r\n"
+            for row in rows
         )
-        self._handle.write(f"D{record}\r\n")
 
     def close(self) -> None:
         self._handle.write(f"T{self._count:010d}{self._total:016d}\r\n")
@@ -247,16 +253,7 @@ def _writer(
 # --- the bank's results -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ResultRow:
-    """A result as read, with what the bank says it paid (checked against the line)."""
-
-    result: BankResult
-    bank_account: str | None
-    amount: int | None
-
-
-async def read_results(session: AsyncSession, run: PayrollRun, path: Path) -> list[ResultRow]:
+async def read_results(session: AsyncSession, run: PayrollRun, path: Path) -> list[BankResult]:
     """The rows of a result file in the run's bank layout; the whole file is refused if a row
     cannot be read or the control totals do not match the detail."""
     rules = await rules_for(session, run)
@@ -266,49 +263,13 @@ async def read_results(session: AsyncSession, run: PayrollRun, path: Path) -> li
 async def import_results(
     session: AsyncSession, actor: Actor, run_id: int, path: Path, *, today: date
 ) -> Settlement:
-    """Record a result file for a released run: rows that name a line of the run for another
-    account or amount than was sent are refused; the rest are settled (see ``settle``)."""
+    """Record a result file for a released run (see ``settle``: rows that name a line of the
+    run for another account or amount than was sent are refused)."""
     run = await _released(session, actor, run_id)
-    rows = await read_results(session, run, path)
-    lines = unscoped(PayLine)
-    sent = {
-        row.id: row
-        for row in (
-            await session.execute(
-                select(lines.c.id, lines.c.bank_account, lines.c.amount).where(
-                    lines.c.run_id == run.id, lines.c.id.in_([r.result.line_id for r in rows])
-                )
-            )
-        ).all()
-    }
-    refused: list[Refusal] = []
-    results: list[BankResult] = []
-    for row in rows:
-        line = sent.get(row.result.line_id)
-        wrong = (
-            None
-            if line is None
-            else HEADINGS[PayField.AMOUNT]
-            if row.amount != line.amount
-            else HEADINGS[PayField.ACCOUNT]
-            if row.bank_account is not None and row.bank_account != line.bank_account
-            else None
-        )
-        if wrong is not None:
-            refused.append(
-                Refusal(
-                    row.result.line_id,
-                    BankFileError.MISMATCH,
-                    {"line": row.result.line_id, "column": Text(*wrong)},
-                )
-            )
-            continue
-        results.append(row.result)
-    settled = await settle(session, actor, run.id, results, today=today)
-    return replace(settled, refused=refused + settled.refused)
+    return await settle(session, actor, run.id, await read_results(session, run, path), today=today)
 
 
-def _csv_rows(path: Path) -> Iterator[ResultRow]:
+def _csv_rows(path: Path) -> Iterator[BankResult]:
     names = {f.value: HEADINGS[f] for f in PayField}
     with read_table(path) as table:
         positions = columns(table.header, names)
@@ -331,7 +292,7 @@ def _csv_rows(path: Path) -> Iterator[ResultRow]:
         _check_totals(trailer, count, total)
 
 
-def _fixed_rows(path: Path, rules: BankFileRules) -> Iterator[ResultRow]:
+def _fixed_rows(path: Path, rules: BankFileRules) -> Iterator[BankResult]:
     fields = [*rules.sent_fields, PayField.RESULT, PayField.REASON, PayField.REFERENCE]
     fields.append(PayField.SETTLED_ON)
     count = total = 0
@@ -367,18 +328,16 @@ def _fixed_rows(path: Path, rules: BankFileRules) -> Iterator[ResultRow]:
     _check_totals(trailer, count, total)
 
 
-def _result(line: int, cells: dict[PayField, str], amount: int) -> ResultRow:
+def _result(line: int, cells: dict[PayField, str], amount: int) -> BankResult:
     settled = cells.get(PayField.SETTLED_ON) or ""
-    return ResultRow(
-        BankResult(
-            line_id=_number(line, cells[PayField.LINE]),
-            paid=cells[PayField.RESULT].lower() in _SUCCESS,
-            reason=(cells.get(PayField.REASON) or None),
-            reference=(cells.get(PayField.REFERENCE) or None),
-            settled_on=_date(line, settled) if settled else None,
-        ),
-        cells.get(PayField.ACCOUNT) or None,
-        amount,
+    return BankResult(
+        line_id=_number(line, cells[PayField.LINE]),
+        paid=cells[PayField.RESULT].lower() in _SUCCESS,
+        reason=(cells.get(PayField.REASON) or None),
+        reference=(cells.get(PayField.REFERENCE) or None),
+        settled_on=_date(line, settled) if settled else None,
+        amount=amount,
+        bank_account=cells.get(PayField.ACCOUNT) or None,
     )
 
 

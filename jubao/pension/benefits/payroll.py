@@ -38,6 +38,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -49,7 +50,7 @@ from jubao import audit, jobs
 from jubao.authz.actor import Actor
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, ErrorCode, Text
-from jubao.orm import Base, BigId, dialect_of, utcnow
+from jubao.orm import Base, BigId, among, dialect_of, insert_many, utcnow
 from jubao.pension.accounts.ledger import (
     AccountBalance,
     AccountEntry,
@@ -480,7 +481,9 @@ async def prepare(
     rules = Rules(session)
     scope = Scope.of([county.prefix])
     people, awards, lines = unscoped(Person), unscoped(Award), unscoped(PayLine)
-    after = 0
+    # Keyset on (village, id): the index on the village code finds a county's recipients in
+    # that order, where a walk in id order alone would read the province's people to find them.
+    after: tuple[str, int] = ("", 0)
     while True:
         chunk = [
             Recipient(*row)
@@ -498,18 +501,19 @@ async def prepare(
                     scope.clause(people.c.region_code),
                     people.c.status == PersonStatus.RECEIVING.value,
                     awards.c.start_month <= month.first_day,
-                    people.c.id > after,
+                    tuple_(people.c.region_code, people.c.id) > tuple_(*after),
                 )
-                .order_by(people.c.id)
+                .order_by(people.c.region_code, people.c.id)
                 .limit(CHUNK)
             )
         ]
         if not chunk:
             break
-        after = chunk[-1].person_id
+        after = (chunk[-1].region_code, chunk[-1].person_id)
         rows = await _lines_for(session, rules, run, month, horizon, chunk)
         if rows:
-            await session.execute(insert(lines), rows)
+            columns = tuple(rows[0])
+            await insert_many(session, lines, columns, [tuple(r[c] for c in columns) for r in rows])
     await _count(session, run)
     if not run.lines and not run.held:
         raise DomainError(PayrollError.NOBODY, field="region", region=county.code, month=str(month))
@@ -613,14 +617,14 @@ async def _accounts_left(session: AsyncSession, person_ids: list[int]) -> dict[i
     balances, lines = unscoped(AccountBalance), unscoped(PayLine)
     held = await session.execute(
         select(balances.c.person_id, func.sum(balances.c.balance))
-        .where(balances.c.person_id.in_(person_ids))
+        .where(among(balances.c.person_id, person_ids, dialect_of(session)))
         .group_by(balances.c.person_id)
     )
     found = {int(person): int(amount) for person, amount in held}
     pending = await session.execute(
         select(lines.c.person_id, func.sum(lines.c.from_account))
         .where(
-            lines.c.person_id.in_(person_ids),
+            among(lines.c.person_id, person_ids, dialect_of(session)),
             lines.c.state.in_([LineState.PENDING.value, LineState.HELD.value]),
             lines.c.from_account > 0,
             ~lines.c.from_returned,
@@ -646,7 +650,7 @@ async def _paid_basic(
             *(func.sum(lines.c[f"basic_{f.value}"]) for f in Funder),
         )
         .where(
-            lines.c.person_id.in_(person_ids),
+            among(lines.c.person_id, person_ids, dialect_of(session)),
             lines.c.month >= horizon.first_day,
             lines.c.month < month.first_day,
             ~replaced(lines.c.id),
@@ -783,16 +787,12 @@ class FundLegs:
         if amount:
             self._sums[region_code, account] += amount
 
-    def rows(self, txn_id: int, value_date: date, year: int) -> list[dict[str, Any]]:
+    COLUMNS = ("txn_id", "region_code", "account", "amount", "value_date", "year")
+
+    def rows(self, txn_id: int, value_date: date, year: int) -> list[tuple[Any, ...]]:
+        """The legs as records of ``COLUMNS``."""
         return [
-            {
-                "txn_id": txn_id,
-                "region_code": region,
-                "account": account.value,
-                "amount": amount,
-                "value_date": value_date,
-                "year": year,
-            }
+            (txn_id, region, account.value, amount, value_date, year)
             for (region, account), amount in self._sums.items()
             if amount
         ]
@@ -928,7 +928,13 @@ async def insert_legs(
     year: int,
 ) -> None:
     if person_legs:
-        await session.execute(insert(unscoped(AccountEntry)), person_legs)
+        columns = tuple(person_legs[0])
+        await insert_many(
+            session,
+            unscoped(AccountEntry),
+            columns,
+            [tuple(leg[c] for c in columns) for leg in person_legs],
+        )
         await session.execute(
             upsert_balances(dialect_of(session)),
             [
@@ -942,9 +948,9 @@ async def insert_legs(
                 for leg in person_legs
             ],
         )
-    rows = funds.rows(txn_id, value_date, year)
-    if rows:
-        await session.execute(insert(unscoped(FundEntry)), rows)
+    await insert_many(
+        session, unscoped(FundEntry), FundLegs.COLUMNS, funds.rows(txn_id, value_date, year)
+    )
 
 
 async def _account_debits(

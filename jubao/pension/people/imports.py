@@ -64,7 +64,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from jubao import audit
 from jubao.errors import DomainError, ErrorCode, Lang
 from jubao.errors import Text as LangText
-from jubao.orm import Base, BigId, UtcDateTime, dialect_of, upsert, utcnow
+from jubao.orm import Base, BigId, UtcDateTime, dialect_of, insert_many, upsert, utcnow
 from jubao.pension.accounts.contributions import check_grade
 from jubao.pension.accounts.money import parse_yuan
 from jubao.pension.people.crosscheck import EmployeeInsured
@@ -317,8 +317,7 @@ async def _stage(session: AsyncSession, rows: list[Staged]) -> None:
         # begins it lazily, on a statement). A chunk lost to a crash is imported again when
         # the file is run again, so its commit need not wait for the disk.
         await connection.execute(text("SET LOCAL synchronous_commit = off"))
-        driver: Any = (await connection.get_raw_connection()).driver_connection
-        await driver.copy_records_to_table(STAGE.name, records=rows, columns=_STAGED)
+        await insert_many(session, STAGE, _STAGED, rows)
         return
     await connection.exec_driver_sql(_SQLITE_STAGE, rows)
 

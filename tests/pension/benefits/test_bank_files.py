@@ -126,8 +126,8 @@ async def test_a_result_that_does_not_add_up_is_refused_whole(
     )
     result = await record(acting, run, back)
     assert [r.code for r in result.refused] == [
-        BankFileError.MISMATCH,
-        BankFileError.MISMATCH,
+        ResultError.MISMATCH,
+        ResultError.MISMATCH,
         ResultError.UNKNOWN_LINE,
     ]
     assert result.paid == 0
