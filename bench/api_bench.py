@@ -289,7 +289,10 @@ async def main() -> None:
             env,
             bare_port,
         )
-        recipient_body: dict[str, Any] = {"query": RECIPIENT, "variables": {"id": to_base64("Person", 2500)}}
+        recipient_body: dict[str, Any] = {
+            "query": RECIPIENT,
+            "variables": {"id": to_base64("Person", 2500)},
+        }
         try:
             async with httpx.AsyncClient() as client:
                 login = await client.post(
