@@ -47,6 +47,7 @@ from jubao.platform.http import (
 )
 from jubao.platform.logs import setup_logging
 from jubao.platform.migrate import check_role_policies, check_schema_current
+from jubao.platform.payroll_files import UPLOADS, download_bank_file, upload_bank_results
 from jubao.platform.protocol import (
     BODY,
     Operations,
@@ -331,13 +332,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             Route("/statements/{person}/{year}.{format}", download_statement),
             Route("/benefits/awards/{person}.{format}", download_award),
             Route("/benefits/due/{region}/{month}.{format}", download_due),
+            Route("/payroll/runs/{run}/bank-file", download_bank_file),
+            Route("/payroll/runs/{run}/bank-results", upload_bank_results, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *([] if settings.production else [graphiql_route()]),
         ],
         middleware=[
             Middleware(RequestContext),
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes, streamed=UPLOADS),
         ],
         exception_handlers={StarletteHTTPException: _routing_refusal},
         lifespan=lifespan,

@@ -39,7 +39,7 @@ _TYPES = {
 }
 
 
-async def _caller(request: Request) -> Actor | Response:
+async def authenticated(request: Request) -> Actor | Response:
     """The authenticated caller, or the answer that refuses them."""
     services: Services = request.app.state.services
     try:
@@ -65,12 +65,12 @@ def _file(body: bytes, fmt: str, filename: str) -> Response:
     )
 
 
-def _lang(request: Request) -> Lang:
+def request_lang(request: Request) -> Lang:
     return Lang.from_accept_language(request.headers.get("accept-language"))
 
 
 async def download_statement(request: Request) -> Response:
-    actor = await _caller(request)
+    actor = await authenticated(request)
     if isinstance(actor, Response):
         return actor
     fmt = request.path_params["format"]
@@ -84,12 +84,12 @@ async def download_statement(request: Request) -> Response:
         person = await session.get(Person, person_id)
         if person is None or not actor.can(Obj.ACCOUNT, Act.READ, person.region):
             return not_found
-        body = await statement_file(session, actor, person, year, fmt, _lang(request))
+        body = await statement_file(session, actor, person, year, fmt, request_lang(request))
     return _file(body, fmt, f"statement-{person.id}-{year}")
 
 
 async def download_award(request: Request) -> Response:
-    actor = await _caller(request)
+    actor = await authenticated(request)
     if isinstance(actor, Response):
         return actor
     fmt = request.path_params["format"]
@@ -105,12 +105,12 @@ async def download_award(request: Request) -> Response:
         row = await session.scalar(select(Award).where(Award.person_id == person.id))
         if row is None:
             return refusal(request.scope, Refused(404, Problem.NO_SUCH_AWARD))
-        body = await award_file(session, actor, person, row, fmt, _lang(request))
+        body = await award_file(session, actor, person, row, fmt, request_lang(request))
     return _file(body, fmt, f"award-{person.id}")
 
 
 async def download_due(request: Request) -> Response:
-    actor = await _caller(request)
+    actor = await authenticated(request)
     if isinstance(actor, Response):
         return actor
     fmt = request.path_params["format"]
@@ -124,5 +124,5 @@ async def download_due(request: Request) -> Response:
         return not_found
     services: Services = request.app.state.services
     async with services.db.transaction(actor) as session:
-        body = await due_file(session, actor, region, month, fmt, _lang(request))
+        body = await due_file(session, actor, region, month, fmt, request_lang(request))
     return _file(body, fmt, f"pension-due-{region.code}-{month}")

@@ -240,14 +240,17 @@ def _with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[byt
 
 
 class BodyLimit:
-    """Refuse request bodies larger than ``max_bytes`` with 413, before anything parses them."""
+    """Refuse request bodies larger than ``max_bytes`` with 413, before anything parses them;
+    the bodies of the ``streamed`` paths (uploads) are left to their route, which writes them
+    to disk under a limit of its own."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, streamed: re.Pattern[str]) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or self.streamed.fullmatch(scope["path"]):
             await self.app(scope, receive, send)
             return
         too_large = Refused(413, Problem.PAYLOAD_TOO_LARGE, max=self.max_bytes)

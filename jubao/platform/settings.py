@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=15, ge=0)
     max_query_tokens: int = Field(default=2000, ge=50)
     max_body_bytes: int = Field(default=100_000, ge=1_000)
+    # a file sent to an upload route (a bank's result file), streamed to disk as it comes
+    max_upload_bytes: int = Field(default=64 * 1024 * 1024, ge=1_000)
 
     log_level: str = "INFO"
     # how long an Idempotency-Key's answer is kept (a repeat within it is answered, not run)

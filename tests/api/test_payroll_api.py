@@ -1,12 +1,17 @@
 """待遇发放 through HTTP: the three steps of a run by three people, the lines and the person's
 payments, the township's queue, and the walls between tenants."""
 
+import csv
+import io
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from strawberry.relay import to_base64
+import httpx
+from strawberry.relay import from_base64, to_base64
 
 from jubao.pension.benefits.payroll import counties_under
+from jubao.platform.app import create_app
 from jubao.platform.services import Services
 from tests.authz.test_grants import grant
 from tests.conftest import ActorFor
@@ -207,3 +212,87 @@ async def test_the_province_starts_every_county_at_once(
         )
     )["node"]
     assert node == {"state": "DONE", "items": 0}
+
+
+async def test_the_bank_files_go_out_and_come_back_over_http(
+    api: Api,
+    services: Services,
+    world: World,
+    rules: None,
+    acting: ActorFor,
+) -> None:
+    run, _, _ = await january(api, services, acting)
+    finance = {"Authorization": f"Bearer {await api.token('finance')}"}
+    file_url, results_url = f"/payroll/runs/{run}/bank-file", f"/payroll/runs/{run}/bank-results"
+    early = await api.client.get(file_url, headers=finance)
+    assert early.status_code == 409
+    assert early.json()["errors"][0]["extensions"] == {"code": "CONFLICT", "reason": "NOT_RELEASED"}
+    await step(api, "county.reviewer", "payrollReview", run)
+    await step(api, "finance", "payrollRelease", run)
+
+    sent = await api.client.get(file_url, headers=finance)
+    assert sent.status_code == 200
+    assert sent.headers["content-type"] == "text/csv; charset=utf-8"
+    assert f'filename="daifa-{from_base64(run)[1]}.csv"' in sent.headers["content-disposition"]
+    heading, line, trailer = csv.reader(io.StringIO(sent.text))
+    assert ACCOUNT in line and "268.43" in line and trailer[:3] == ["合计", "1", "268.43"]
+
+    def answer(*rows: list[str]) -> bytes:
+        out = io.StringIO()
+        csv.writer(out).writerows([[*heading, "发放结果", "失败原因"], *rows])
+        return out.getvalue().encode()
+
+    failed = [*line, "失败", "账户已冻结"]
+    # control totals that do not add up: the whole file refused, nothing recorded
+    wrong = await api.client.post(
+        results_url, content=answer(failed, ["合计", "1", "268.44"]), headers=finance
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["extensions"]["reason"] == "TOTALS"
+    lines = (await api.as_("finance", LINES, {"run": run}))["node"]["payLines"]["edges"]
+    assert [e["node"]["state"] for e in lines] == ["SENT", "HELD"]
+
+    done = await api.client.post(results_url, content=answer(failed, trailer), headers=finance)
+    assert done.json() == {
+        "run": int(from_base64(run)[1]),
+        "paid": 0,
+        "failed": 1,
+        "already": 0,
+        "refused": [],
+    }
+    # the same file again records nothing; a row for another amount is refused, in English
+    # when asked
+    other = [*line[: heading.index("发放金额")], "300.00", *line[heading.index("发放金额") + 1 :]]
+    again = await api.client.post(
+        results_url,
+        content=answer(failed, [*other, "成功", ""], ["合计", "2", "568.43"]),
+        headers={**finance, "Accept-Language": "en"},
+    )
+    body = again.json()
+    assert (body["paid"], body["failed"], body["already"]) == (0, 0, 1)
+    assert [(r["code"], r["message"]) for r in body["refused"]] == [
+        ("TWICE", f"Pay line {line[0]} appears more than once")
+    ]
+    lines = (await api.as_("finance", LINES, {"run": run}))["node"]["payLines"]["edges"]
+    assert [e["node"]["state"] for e in lines] == ["FAILED", "HELD"]
+
+    # the walls: a reviewer of the county may not exchange files, another county sees no run
+    for who, status in (("county.reviewer", 403), ("countyb.reviewer", 404)):
+        headers = {"Authorization": f"Bearer {await api.token(who)}"}
+        assert (await api.client.get(file_url, headers=headers)).status_code == status
+        posted = await api.client.post(results_url, content=answer(trailer), headers=headers)
+        assert posted.status_code == status
+    assert (await api.client.get(file_url)).status_code == 401
+    forged = f"/payroll/runs/{to_base64('PayrollRun', 2**70)}/bank-file"
+    assert (await api.client.get(forged, headers=finance)).status_code == 404
+
+    # a result file may be larger than a GraphQL request, up to its own limit
+    limited = replace(
+        services, settings=services.settings.model_copy(update={"max_upload_bytes": 150_000})
+    )
+    transport = httpx.ASGITransport(app=create_app(services=limited))
+    async with httpx.AsyncClient(transport=transport, base_url="http://jubao.test") as client:
+        padded = answer(failed, trailer) + b"\n" * 120_000
+        assert (await client.post(results_url, content=padded, headers=finance)).status_code == 200
+        huge = await client.post(results_url, content=padded * 2, headers=finance)
+        assert huge.status_code == 413

@@ -101,6 +101,9 @@ class Problem(ErrorCode):
     MONTH_OUTSIDE_YEAR = ("月份 {month} 不在 {year} 年", "The month {month} is not in {year}")
     NO_SUCH_AWARD = ("该参保人尚未核定待遇", "No pension has been awarded to this person")
     NO_SUCH_REGION = ("找不到该区划（或不在您的范围内）", "No such region in your scope")
+    NO_SUCH_RUN = ("找不到该发放批次（或不在您的范围内）", "No such payroll run in your scope")
+    FORBIDDEN = ("无权办理", "Not allowed")
+    CONFLICT = ("与当前状态不符", "Not possible in the current state")
     PAYLOAD_TOO_LARGE = (
         "请求体超过 {max} 字节",
         "The request body is larger than {max} bytes",
@@ -147,7 +150,13 @@ _BROADER = {
     ),
     Problem.MUTATION_OVER_GET: Problem.METHOD_NOT_ALLOWED,
     **dict.fromkeys(
-        (Problem.NO_SUCH_PERSON, Problem.NO_SUCH_AWARD, Problem.NO_SUCH_REGION), Problem.NOT_FOUND
+        (
+            Problem.NO_SUCH_PERSON,
+            Problem.NO_SUCH_AWARD,
+            Problem.NO_SUCH_REGION,
+            Problem.NO_SUCH_RUN,
+        ),
+        Problem.NOT_FOUND,
     ),
     **dict.fromkeys(
         (Problem.TOO_MANY_ERRORS, Problem.TOO_COMPLEX), Problem.GRAPHQL_VALIDATION_FAILED
