@@ -15,6 +15,7 @@ _KIND = {
     EntryKind.CONTRIBUTION: ("缴费入账", "contribution"),
     EntryKind.INTEREST: ("利息", "interest"),
     EntryKind.REVERSAL: ("冲正", "reversal"),
+    EntryKind.PENSION: ("个人账户养老金支付", "account pension paid"),
 }
 
 

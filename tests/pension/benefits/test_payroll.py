@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from jubao.errors import DomainError
+from jubao.errors import DomainError, Lang
 from jubao.pension.accounts.ledger import (
     AccountBalance,
     AccountEntry,
@@ -18,6 +18,7 @@ from jubao.pension.accounts.ledger import (
     check_ledger,
     post,
 )
+from jubao.pension.accounts.statements import statement_file
 from jubao.pension.benefits import payroll, reconciliation, settlement
 from jubao.pension.benefits.payroll import (
     LineKind,
@@ -160,6 +161,13 @@ async def test_a_month_is_prepared_reviewed_released_and_paid(
         )
     assert debits == {"personal": -5_396, "subsidy_province": -647}
     assert balance == 840_000 - 6_043
+    # the person's statement of the year shows the debits
+    async with acting("county.reviewer") as (actor, session):
+        person = await session.get(Person, paid.id)
+        assert person is not None
+        printed = await statement_file(session, actor, person, 2027, "csv", Lang.ZH)
+    debit_rows = [r for r in printed.decode("utf-8-sig").splitlines() if "个人账户养老金支付" in r]
+    assert [r.rsplit(",", 1)[1] for r in debit_rows] == ["-53.96", "-6.47"]
     assert await fund(services, FundAccount.CLEARING) == 26_843
     assert await fund(services, FundAccount.BASIC_NATIONAL) == -16_300
 
