@@ -33,10 +33,11 @@ AWARD_CLAIM = """INSERT INTO application (id, kind, region_code, payload, status
 AWARDS = """INSERT INTO benefit_award (person_id, region_code, application_id, transitional,
      eligible_on, start_month, years_paid, years_required, years_for_topup, balances,
      account_total, divisor, account_pension, basic_lines, basic_pension, monthly,
-     awarded_at, awarded_by)
+     awarded_at, awarded_by, effective_month)
    SELECT id, region_code, 1, false, DATE '2025-06-01', DATE '2025-07-01', 15, 15, 15,
           '{"personal": 750000, "subsidy_province": 90000}', 840000, 139, 6043,
-          '[{"prefix": "", "item": "base", "amount": 16300}]', 16300, 22343, now(), 'bench'
+          '[{"prefix": "", "item": "base", "amount": 16300}]', 16300, 22343, now(), 'bench',
+          DATE '2025-07-01'
    FROM person WHERE {which}"""
 
 

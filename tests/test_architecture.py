@@ -61,6 +61,13 @@ UNSCOPED = {
     ("pension/benefits/payroll.py", "insert_legs"): "legs of a transaction being booked (writes)",
     ("pension/accounts/ledger.py", "upsert_balances"): "balances moved with their legs (writes)",
     ("pension/benefits/bank_files.py", "export_run"): "the lines of a run the exporter may export",
+    ("pension/benefits/award.py", "in_effect"): "the later versions of an award being read",
+    ("pension/benefits/award.py", "replaced"): "the later versions of an award being read",
+    (
+        "pension/benefits/correction.py",
+        "_first_open_month",
+    ): "the months prepared for the person being corrected (in the reviewer's county)",
+    ("pension/benefits/payroll.py", "_topup_years"): "the award versions of a county's recipients",
     (
         "pension/benefits/payroll.py",
         "prepare",

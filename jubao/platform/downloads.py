@@ -12,7 +12,6 @@ recorded).
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,8 +19,8 @@ from jubao.authz.actor import Actor
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, Lang
 from jubao.pension.accounts.statements import statement_file
-from jubao.pension.benefits.award import Award
 from jubao.pension.benefits.award_sheet import award_file
+from jubao.pension.benefits.correction import current_award
 from jubao.pension.benefits.due import due_file
 from jubao.pension.month import Month
 from jubao.pension.people.persons import Person
@@ -102,7 +101,7 @@ async def download_award(request: Request) -> Response:
         person = await session.get(Person, person_id)
         if person is None or not actor.can(Obj.BENEFIT, Act.READ, person.region):
             return not_found
-        row = await session.scalar(select(Award).where(Award.person_id == person.id))
+        row = await current_award(session, person.id)
         if row is None:
             return refusal(request.scope, Refused(404, Problem.NO_SUCH_AWARD))
         body = await award_file(session, actor, person, row, fmt, request_lang(request))

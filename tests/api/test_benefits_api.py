@@ -8,9 +8,12 @@ from openpyxl import load_workbook
 from strawberry.relay import to_base64
 
 from jubao.platform.services import Services
+from tests.conftest import ActorFor
 from tests.helpers import TOWN_A, Api, World
 from tests.pension.benefits.support import contributor
 from tests.pension.benefits.support import rules as rules
+from tests.pension.benefits.test_corrections import REASON, late_payment
+from tests.pension.benefits.test_payroll import awarded
 
 FIGURES = """figures { transitional startMonth yearsPaid yearsRequired accountTotal
   accountPension basicPension monthly balances { component balance }
@@ -193,3 +196,48 @@ async def test_awards_stay_behind_the_tenant_wall(
         assert found["figures"] is None and found["userErrors"][0]["code"] == "NOT_FOUND", bad
         submitted = (await api.as_("county.reviewer", SUBMIT, {"p": bad}))["benefitAwardSubmit"]
         assert submitted["application"] is None and submitted["userErrors"], bad
+
+
+CORRECT = """mutation ($p: ID!, $r: String!) {
+  benefitAwardCorrectionSubmit(input: {person: $p, reason: $r}) {
+  application { id chain } userErrors { field code message } } }"""
+VERSIONS = """query ($p: ID!) { node(id: $p) { ... on Person { benefitAward {
+  effectiveMonth reason figures { accountTotal accountPension monthly }
+  corrects { effectiveMonth reason figures { accountPension } corrects { id } } } } } }"""
+
+
+async def test_a_correction_through_the_chain_is_a_new_version(
+    api: Api, services: Services, world: World, rules: None, acting: ActorFor
+) -> None:
+    row = await awarded(services, acting, 63)
+    person = person_id(row.id)
+    unchanged = await api.as_("county.processor", CORRECT, {"p": person, "r": REASON})
+    assert [e["code"] for e in unchanged["benefitAwardCorrectionSubmit"]["userErrors"]] == [
+        "NO_CHANGE"
+    ]
+    await late_payment(services, row)
+    for outsider in ("countyb.reviewer", "village.neighbour"):
+        refused = await api.as_(outsider, CORRECT, {"p": person, "r": REASON})
+        codes = [e["code"] for e in refused["benefitAwardCorrectionSubmit"]["userErrors"]]
+        assert codes in (["NOT_FOUND"], ["FORBIDDEN"]), outsider
+    short = await api.as_("county.processor", CORRECT, {"p": person, "r": "x"})
+    assert short["benefitAwardCorrectionSubmit"]["userErrors"][0]["field"] == "reason"
+
+    submitted = (await api.as_("county.processor", CORRECT, {"p": person, "r": REASON}))[
+        "benefitAwardCorrectionSubmit"
+    ]
+    assert submitted["userErrors"] == [] and submitted["application"]["chain"] == ["COUNTY"]
+    decided = await api.as_("county.reviewer", REVIEW, {"id": submitted["application"]["id"]})
+    assert decided["applicationReview"]["userErrors"] == []
+    award = (await api.as_("village.assistant", VERSIONS, {"p": person}))["node"]["benefitAward"]
+    assert award == {
+        "effectiveMonth": "2027-01",  # nothing prepared yet: from the start
+        "reason": REASON,
+        "figures": {"accountTotal": "9790.00", "accountPension": "70.43", "monthly": "278.43"},
+        "corrects": {
+            "effectiveMonth": "2027-01",
+            "reason": None,
+            "figures": {"accountPension": "60.43"},
+            "corrects": None,
+        },
+    }

@@ -350,6 +350,21 @@ async def balances(session: AsyncSession, person_ids: Sequence[int]) -> dict[int
     return found
 
 
+async def balances_on(session: AsyncSession, person_id: int, day: date) -> dict[str, int]:
+    """The person's component balances on ``day`` before any pension was paid from them: the
+    legs of that day and earlier, whenever booked (a late posting counts on its value date)."""
+    rows = await session.execute(
+        select(AccountEntry.component, func.sum(AccountEntry.amount))
+        .where(
+            AccountEntry.person_id == person_id,
+            AccountEntry.value_date <= day,
+            AccountEntry.kind != EntryKind.PENSION.value,
+        )
+        .group_by(AccountEntry.component)
+    )
+    return {component: int(amount) for component, amount in rows if amount}
+
+
 @dataclass(frozen=True)
 class StatementLine:
     value_date: date

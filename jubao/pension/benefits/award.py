@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, SmallInteger, String, select
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, SmallInteger, String, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,7 +22,7 @@ from jubao.authz.actor import Actor
 from jubao.errors import DomainError, ErrorCode, Text
 from jubao.orm import Base, BigId, utcnow
 from jubao.pension.accounts.contributions import paid_years
-from jubao.pension.accounts.ledger import Component, balances
+from jubao.pension.accounts.ledger import Component, balances, balances_on
 from jubao.pension.benefits.rules import (
     Figures,
     Years,
@@ -98,15 +98,21 @@ class AwardResult(BaseModel):
 
 
 class Award(Base, RegionScoped):
-    """待遇核定表: the figures an approved award fixed, one per person."""
+    """待遇核定表: the figures an approved award fixed. A person's first award is followed by
+    a version per approved correction (更正), each naming the one it replaces from its
+    ``effective_month`` on; the person's award is the version no other replaces."""
 
     __tablename__ = "benefit_award"
     __scope_object__ = "benefit"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     region_code: Mapped[str] = mapped_column(String(12), index=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    # a correction: the version it replaces (each is replaced once), from which month, why
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("benefit_award.id"), unique=True)
+    effective_month: Mapped[date] = mapped_column(Date)  # its first day; the first: the start
+    reason: Mapped[str | None] = mapped_column(String(200))
     # already of pension age when the county's scheme began: the basic pension only
     transitional: Mapped[bool]
     eligible_on: Mapped[date] = mapped_column(Date)
@@ -151,6 +157,55 @@ class Award(Base, RegionScoped):
         )
 
 
+def award_row(
+    person: Person, application_id: int, found: Figures, actor: Actor, **version: Any
+) -> Award:
+    """The 待遇核定表 of ``found`` (``version``: from which month, and what it corrects)."""
+    return Award(
+        person_id=person.id,
+        region_code=person.region_code,
+        application_id=application_id,
+        transitional=found.transitional,
+        eligible_on=found.eligible_on,
+        start_month=found.start.first_day,
+        years_paid=found.years.paid,
+        years_required=found.years.required,
+        years_for_topup=found.years.for_topup,
+        balances={c.value: amount for c, amount in found.balances.items()},
+        account_total=found.account_total,
+        divisor=found.divisor,
+        account_pension=found.account_pension,
+        basic_lines=[
+            {"prefix": line.prefix, "item": line.item.value, "amount": line.amount}
+            for line in found.lines
+        ],
+        basic_pension=found.basic_pension,
+        monthly=found.monthly,
+        awarded_at=utcnow(),
+        awarded_by=actor.label,
+        **version,
+    )
+
+
+def in_effect(awards: Any, month: date | Any) -> Any:
+    """Whether a row of ``awards`` (a table or alias) is the version that pays ``month`` (a
+    first day, or a column of them): in effect by then, and not yet replaced by then."""
+    later = unscoped(Award).alias("replacing")
+    return and_(
+        awards.c.effective_month <= month,
+        ~select(later.c.id)
+        .where(later.c.corrects_id == awards.c.id, later.c.effective_month <= month)
+        .exists(),
+    )
+
+
+def replaced(award_id: Any) -> Any:
+    """Whether a later version replaces the award with id ``award_id`` (a column), whatever
+    the month."""
+    later = unscoped(Award).alias("replacing")
+    return select(later.c.id).where(later.c.corrects_id == award_id).exists()
+
+
 async def assess_award(session: AsyncSession, person: Person, today: date) -> Figures:
     """Every check of §5.7 on ``person`` and, when all pass, the figures of their award.
     (Alive: a death is recorded by terminating the insurance, which refuses here.)"""
@@ -161,12 +216,21 @@ async def assess_award(session: AsyncSession, person: Person, today: date) -> Fi
         raise _refusal(AwardError.ENDED, person)
     if status is PersonStatus.CONTRIBUTION_SUSPENDED:
         raise _refusal(AwardError.SUSPENDED, person)
+    return await award_figures(session, person, today)
+
+
+async def award_figures(
+    session: AsyncSession, person: Person, today: date, *, as_of: date | None = None
+) -> Figures:
+    """The checks of §5.7 that the records decide, and the figures they give: the account as
+    it is, or as it was on the day ``as_of`` (a correction reckons the balance at award again,
+    without the pensions paid since)."""
     book = PolicyBook(session)
     now = await book.for_region(person.region, today.year, today.month)
     pension_age = now.enrollment.pension_age
     reached = pension_date(person.birth_date, pension_age)
     opens = Month.of(reached).plus(-1)  # the month the 领取待遇通知表 is handed out
-    if Month.of(today) < opens:
+    if as_of is None and Month.of(today) < opens:
         # the month only: the day is the birthday, which a masked ID number hides
         raise _refusal(
             AwardError.TOO_EARLY, person, reached=Month.of(reached), age=pension_age, month=opens
@@ -191,7 +255,11 @@ async def assess_award(session: AsyncSession, person: Person, today: date) -> Fi
     insured = await session.get(EmployeeInsured, person.id_number)
     if insured is not None and (insured.insured_to is None or insured.insured_to >= eligible):
         raise _refusal(AwardError.OTHER_PENSION, person)
-    found = (await balances(session, [person.id]))[person.id]
+    found = (
+        (await balances(session, [person.id]))[person.id]
+        if as_of is None
+        else await balances_on(session, person.id, as_of)
+    )
     start_policy = await book.for_month(person.region, Month.of(eligible).next())
     return figures(
         start_policy,
@@ -254,28 +322,8 @@ class AwardClaim(PersonKind):
     ) -> AwardResult:
         person = await visible_person(session, form.person_id)
         found = await assess_award(session, person, today)
-        award = Award(
-            person_id=person.id,
-            region_code=person.region_code,
-            application_id=application.id,
-            transitional=found.transitional,
-            eligible_on=found.eligible_on,
-            start_month=found.start.first_day,
-            years_paid=found.years.paid,
-            years_required=found.years.required,
-            years_for_topup=found.years.for_topup,
-            balances={c.value: amount for c, amount in found.balances.items()},
-            account_total=found.account_total,
-            divisor=found.divisor,
-            account_pension=found.account_pension,
-            basic_lines=[
-                {"prefix": line.prefix, "item": line.item.value, "amount": line.amount}
-                for line in found.lines
-            ],
-            basic_pension=found.basic_pension,
-            monthly=found.monthly,
-            awarded_at=utcnow(),
-            awarded_by=actor.label,
+        award = award_row(
+            person, application.id, found, actor, effective_month=found.start.first_day
         )
         session.add(award)
         before = person.status

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -62,7 +62,7 @@ from jubao.pension.accounts.ledger import (
     upsert_balances,
 )
 from jubao.pension.accounts.money import split_by_ratio
-from jubao.pension.benefits.award import Award
+from jubao.pension.benefits.award import Award, in_effect
 from jubao.pension.benefits.rules import age_in_month
 from jubao.pension.month import Month
 from jubao.pension.people.persons import Person, PersonStatus
@@ -500,7 +500,7 @@ async def prepare(
                 .where(
                     scope.clause(people.c.region_code),
                     people.c.status == PersonStatus.RECEIVING.value,
-                    awards.c.start_month <= month.first_day,
+                    in_effect(awards, month.first_day),  # (the first from the start month)
                     tuple_(people.c.region_code, people.c.id) > tuple_(*after),
                 )
                 .order_by(people.c.region_code, people.c.id)
@@ -563,6 +563,7 @@ async def _lines_for(
 ) -> list[dict[str, Any]]:
     ids = [recipient.person_id for recipient in chunk]
     paid = await _paid_basic(session, ids, horizon, month) if horizon else {}
+    versions = await _topup_years(session, list(paid)) if paid else {}
     left = await _accounts_left(session, ids)
     rows = []
     for recipient in chunk:
@@ -590,7 +591,10 @@ async def _lines_for(
             }
         )
         for earlier, before in sorted(paid.get(recipient.person_id, {}).items()):
-            now = await rules.due(recipient, earlier)
+            # the years of the award version that paid that month (a later correction of the
+            # award does not reach back)
+            then = _years_in(versions.get(recipient.person_id, []), earlier)
+            now = await rules.due(replace(recipient, years_for_topup=then), earlier)
             raised = {f: now.basic(f) - before.get(f, 0) for f in Funder}
             if sum(raised.values()) <= 0 or min(raised.values()) < 0:
                 # a decrease (or a shift between levels) is not paid back here: recovering
@@ -609,6 +613,28 @@ async def _lines_for(
                 }
             )
     return rows
+
+
+async def _topup_years(
+    session: AsyncSession, person_ids: list[int]
+) -> dict[int, list[tuple[Month, int]]]:
+    """The years for the top-up of each version of the people's awards, by the month it took
+    effect, in the order they were made."""
+    awards = unscoped(Award)
+    rows = await session.execute(
+        select(awards.c.person_id, awards.c.effective_month, awards.c.years_for_topup)
+        .where(among(awards.c.person_id, person_ids, dialect_of(session)))
+        .order_by(awards.c.id)
+    )
+    found: dict[int, list[tuple[Month, int]]] = defaultdict(list)
+    for person_id, effective, years in rows:
+        found[person_id].append((Month.of(effective), years))
+    return found
+
+
+def _years_in(versions: list[tuple[Month, int]], month: Month) -> int:
+    """The years of the last version in effect by ``month`` (see ``award.in_effect``)."""
+    return [years for effective, years in versions if effective <= month][-1]
 
 
 async def _accounts_left(session: AsyncSession, person_ids: list[int]) -> dict[int, int]:

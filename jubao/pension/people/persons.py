@@ -151,6 +151,7 @@ class EventKind(StrEnum):
     SUSPENDED = "suspended"  # 暂停缴费
     RESUMED = "resumed"  # 恢复缴费
     AWARDED = "awarded"  # 待遇核定
+    AWARD_CORRECTED = "award_corrected"  # 待遇核定更正
 
 
 class PersonValues(BaseModel):

@@ -816,6 +816,8 @@ NATIONAL = PolicyFile(
                 # 规程: the village takes the claim, the township checks it (初审), the county
                 # approves and calculates (复核)
                 "award": ["township", "county"],
+                # entered and approved at the county, which made the award
+                "award_correction": ["county"],
             },
         }
     ),

@@ -47,6 +47,7 @@ class Kind(StrEnum):
     INTEREST = "interest"  # 年度结息
     SUSPENSION = "suspension"  # 暂停缴费、恢复缴费
     AWARD = "award"  # 待遇核定
+    AWARD_CORRECTION = "award_correction"  # 待遇核定更正
 
     @property
     def obj(self) -> Obj:
@@ -67,6 +68,7 @@ KIND_OBJECTS = {
     Kind.INTEREST: Obj.ACCOUNT,
     Kind.SUSPENSION: Obj.PERSON,
     Kind.AWARD: Obj.BENEFIT,
+    Kind.AWARD_CORRECTION: Obj.BENEFIT,
 }
 _KIND_ZH = {
     Kind.ENROLLMENT: "参保登记",
@@ -78,6 +80,7 @@ _KIND_ZH = {
     Kind.INTEREST: "年度结息",
     Kind.SUSPENSION: "暂停或恢复缴费",
     Kind.AWARD: "待遇核定",
+    Kind.AWARD_CORRECTION: "待遇核定更正",
 }
 
 

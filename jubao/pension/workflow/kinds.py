@@ -5,6 +5,7 @@ from __future__ import annotations
 from jubao.pension.accounts.contributions import BackPayment, CounterContribution, HardshipList
 from jubao.pension.accounts.interest import InterestPosting
 from jubao.pension.benefits.award import AwardClaim
+from jubao.pension.benefits.correction import AwardCorrection
 from jubao.pension.people.changes import Change
 from jubao.pension.people.enrollment import Enrollment
 from jubao.pension.people.suspension import Suspension
@@ -22,4 +23,5 @@ HANDLERS: dict[Kind, Handler] = {
     Kind.INTEREST: InterestPosting(),
     Kind.SUSPENSION: Suspension(),
     Kind.AWARD: AwardClaim(),
+    Kind.AWARD_CORRECTION: AwardCorrection(),
 }

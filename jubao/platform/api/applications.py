@@ -53,6 +53,11 @@ _NAMES = {
     Kind.POLICY: ("PolicyChangeInput", "PolicyChangeForm", "PolicyChangeResult"),
     Kind.INTEREST: ("InterestPostingInput", "InterestPostingForm", "InterestPostingResult"),
     Kind.AWARD: ("BenefitAwardInput", "BenefitAwardForm", "BenefitAwardResult"),
+    Kind.AWARD_CORRECTION: (
+        "BenefitAwardCorrectionInput",
+        "BenefitAwardCorrectionForm",
+        "BenefitAwardResult",
+    ),
 }
 INPUTS = {kind: input_type(HANDLERS[kind].form, names[0]) for kind, names in _NAMES.items()}
 _FORMS = {kind: output_type(HANDLERS[kind].form, names[1]) for kind, names in _NAMES.items()}
@@ -75,6 +80,7 @@ HardshipListInput = INPUTS[Kind.HARDSHIP]
 PolicyChangeInput = INPUTS[Kind.POLICY]
 InterestPostingInput = INPUTS[Kind.INTEREST]
 BenefitAwardInput = INPUTS[Kind.AWARD]
+BenefitAwardCorrectionInput = INPUTS[Kind.AWARD_CORRECTION]
 
 
 @strawberry.type(description="审核记录 — one decision on one step")
@@ -246,6 +252,11 @@ class ApplicationMutations:
         Kind.AWARD,
         "待遇核定 — submit a pension claim (village or township; the figures are computed on "
         "approval, see benefitAwardPreview)",
+    )
+    benefit_award_correction_submit = _submitter(
+        Kind.AWARD_CORRECTION,
+        "待遇核定更正 — submit a correction of a pensioner's award, reckoned again from the "
+        "corrected records (county; in force from the first month not yet prepared)",
     )
 
     @strawberry.mutation(

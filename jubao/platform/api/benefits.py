@@ -108,15 +108,35 @@ class AwardFigures:
         )
 
 
-@strawberry.type(name="BenefitAward", description="待遇核定表 — an approved award, never edited")
+@strawberry.type(
+    name="BenefitAward",
+    description="待遇核定表 — an approved award, never edited: a correction is a new version",
+)
 class BenefitAwardNode(KeyedNode):
     awarded_at: datetime = strawberry.field(description="核定时间")
     awarded_by: str = strawberry.field(description="复核人 — who approved it")
+    effective_month: Month = strawberry.field(
+        description="执行月份 — the first month these figures pay (the start, or a correction's)"
+    )
+    reason: str | None = strawberry.field(description="更正原因 — a correction's (else null)")
     row: strawberry.Private[Award]
 
     @classmethod
     def of(cls, row: Award) -> Self:
-        return cls(row=row, awarded_at=row.awarded_at, awarded_by=row.awarded_by)
+        return cls(
+            row=row,
+            awarded_at=row.awarded_at,
+            awarded_by=row.awarded_by,
+            effective_month=Month.of(row.effective_month),
+            reason=row.reason,
+        )
+
+    @strawberry.field(description="更正前的版本 — the version this one corrects (null: the first)")
+    async def corrects(self, info: Info) -> BenefitAwardNode | None:
+        if self.row.corrects_id is None:
+            return None
+        row = await info.context.loaders.award.load(self.row.corrects_id)
+        return BenefitAwardNode.of(row) if row else None
 
     @strawberry.field(description="核定数 — the figures")
     def figures(self) -> AwardFigures:

@@ -19,7 +19,7 @@ from jubao.pension.accounts.interest import InterestRun
 from jubao.pension.accounts.ledger import Statement
 from jubao.pension.accounts.ledger import balances as ledger_balances
 from jubao.pension.accounts.ledger import statements as ledger_statements
-from jubao.pension.benefits.award import Award
+from jubao.pension.benefits.award import Award, replaced
 from jubao.pension.benefits.payroll import PayLine, PayrollRun
 from jubao.pension.people.persons import Person, PersonEvent
 from jubao.pension.workflow.applications import Application, ApplicationReview
@@ -82,7 +82,13 @@ class Loaders:
         return await self._by_key(Award.id, ids)
 
     async def _awards_of(self, person_ids: list[int]) -> list[Award | None]:
-        return await self._by_key(Award.person_id, person_ids)
+        """Each person's award in force: the version no correction replaces."""
+        async with self._context.session() as session:
+            rows = await session.scalars(
+                select(Award).where(self._among(Award.person_id, person_ids), ~replaced(Award.id))
+            )
+            found = {row.person_id: row for row in rows}
+        return [found.get(p) for p in person_ids]
 
     async def _jobs(self, ids: list[int]) -> list[Job | None]:
         return await self._by_key(Job.id, ids)

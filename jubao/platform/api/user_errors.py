@@ -27,6 +27,7 @@ from jubao.pension.accounts.contributions import ContributionError
 from jubao.pension.accounts.interest import InterestError
 from jubao.pension.accounts.money import MoneyError
 from jubao.pension.benefits.award import AwardError
+from jubao.pension.benefits.correction import CorrectionError
 from jubao.pension.benefits.payroll import PayrollError
 from jubao.pension.month import MonthError
 from jubao.pension.people.changes import ChangeError
@@ -67,6 +68,7 @@ SOURCES: tuple[type[ErrorCode], ...] = (
     InterestError,
     PolicyError,
     AwardError,
+    CorrectionError,
     PayrollError,
     MonthError,
     # reached through modules the mutations share with the file imports
