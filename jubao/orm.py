@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, Table, insert, literal, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -90,6 +102,15 @@ def upsert(dialect: str, entity: Any) -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(entity)
+
+
+async def hold_lock(session: AsyncSession, name: str) -> None:
+    """Wait for, then hold until the transaction ends, the lock called ``name``: on
+    PostgreSQL an advisory lock (its key a hash of the name); SQLite runs one write
+    transaction at a time anyway."""
+    if dialect_of(session) == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        await session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 def dialect_of(session: AsyncSession | Session) -> str:

@@ -50,7 +50,7 @@ from jubao import audit, jobs
 from jubao.authz.actor import Actor
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, ErrorCode, Text
-from jubao.orm import Base, BigId, among, dialect_of, insert_many, utcnow
+from jubao.orm import Base, BigId, among, dialect_of, hold_lock, insert_many, utcnow
 from jubao.pension.accounts.ledger import (
     AccountBalance,
     AccountEntry,
@@ -422,6 +422,12 @@ async def _all_prepared(session: AsyncSession, job: jobs.Job) -> None:
 jobs.register(jobs.JobKind.PAYROLL, jobs.Work(_county_chunk, _all_prepared))
 
 
+def payroll_lock(county: RegionCode) -> str:
+    """The lock a county's regular preparation holds: what decides which month a change is
+    paid from (an award correction) waits for a run being prepared to be committed."""
+    return f"payroll.prepare:{county.code}"
+
+
 def _check_month(month: Month, today: date) -> None:
     if month > Month.of(today):
         raise DomainError(
@@ -444,6 +450,7 @@ async def prepare(
     actor.require(Obj.BENEFIT, Act.PROCESS, county, field="region")
     await check_in_use(session, county)
     _check_month(month, today)
+    await hold_lock(session, payroll_lock(county))
     runs = unscoped(PayrollRun)
     found = await session.scalar(
         select(runs.c.id).where(

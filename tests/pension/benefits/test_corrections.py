@@ -1,6 +1,7 @@
 """待遇核定更正: a pensioner's award reckoned again from corrected records — a new version in
 force from the first month not yet prepared, the months prepared before left as they were."""
 
+import asyncio
 from datetime import date
 
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy import select
 
 from jubao.errors import DomainError
 from jubao.pension.accounts.ledger import Component, Credit, EntryKind, post
+from jubao.pension.benefits import payroll
 from jubao.pension.benefits.award import Award
 from jubao.pension.benefits.correction import CorrectionError, current_award
 from jubao.pension.benefits.payroll import PayLine
@@ -16,6 +18,7 @@ from jubao.pension.people.persons import Person
 from jubao.pension.workflow.applications import Kind
 from jubao.platform.services import Services
 from tests.conftest import ActorFor
+from tests.helpers import COUNTY_A
 from tests.pension.benefits.support import contributor
 from tests.pension.benefits.support import rules as rules
 from tests.pension.benefits.test_award import decide, submit
@@ -110,3 +113,28 @@ async def test_only_an_award_can_be_corrected(
     with pytest.raises(DomainError) as caught:
         await correct(acting, person)
     assert caught.value.code is CorrectionError.NOT_AWARDED
+
+
+async def test_a_correction_waits_for_a_run_being_prepared(
+    services: Services, rules: None, acting: ActorFor
+) -> None:
+    if services.db.is_sqlite:
+        pytest.skip("SQLite runs one write transaction at a time: nothing to wait for")
+    person = await awarded(services, acting, 64, bank_account=ACCOUNT)
+    await late_payment(services, person)
+    application = await submit(
+        acting,
+        "county.processor",
+        Kind.AWARD_CORRECTION,
+        {"person_id": person.id, "reason": REASON},
+    )
+    async with acting("county.processor") as (actor, session):
+        await payroll.prepare(session, actor, COUNTY_A, JANUARY, today=JANUARY.first_day)
+        # approved while January's run is prepared but not yet committed: the approval waits
+        approval = asyncio.create_task(decide(acting, "county.reviewer", application.id))
+        await asyncio.sleep(0.5)
+        assert not approval.done()
+    await approval
+    async with services.db.session(SYSTEM) as session:
+        current = await current_award(session, person.id)
+    assert current is not None and Month.of(current.effective_month) == Month(2027, 2)
