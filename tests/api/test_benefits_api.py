@@ -241,3 +241,11 @@ async def test_a_correction_through_the_chain_is_a_new_version(
             "corrects": None,
         },
     }
+    headers = {"Authorization": f"Bearer {await api.token('county.reviewer')}"}
+    sheet = await api.client.get(f"/benefits/awards/{person}.xlsx", headers=headers)
+    cells = [
+        c
+        for r in load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True)
+        for c in r
+    ]
+    assert 70.43 in cells and 9790 in cells and "更正执行月份" in cells and REASON in cells

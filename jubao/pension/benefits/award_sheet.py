@@ -8,6 +8,7 @@ from jubao.authz.actor import Actor
 from jubao.errors import Lang, Text
 from jubao.pension.benefits.award import Award
 from jubao.pension.exports import Cell, Format, Yuan, render
+from jubao.pension.month import Month
 from jubao.pension.people.personal import Disclosure
 from jubao.pension.people.persons import Person
 from jubao.pension.policy.params import PensionItem
@@ -81,5 +82,13 @@ async def award_file(
     rows.append(["月养老金合计" if zh else "Monthly total", "", Yuan(found.monthly)])
     rows.append([])
     rows.append(["复核人" if zh else "Approved by", award.awarded_by, str(award.awarded_at.date())])
+    if award.corrects_id is not None:  # a correction says so, from when and why
+        rows.append(
+            [
+                "更正执行月份" if zh else "Corrected, in force from",
+                str(Month.of(award.effective_month)),
+                award.reason or "",
+            ]
+        )
     await disclosure.record(session)
     return render(rows, fmt)
