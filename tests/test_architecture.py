@@ -49,6 +49,7 @@ UNSCOPED = {
         "_check_not_posted",
     ): "whether a year is closed above a region",
     ("pension/accounts/interest.py", "begin_run"): "a system run bounded by its own region",
+    ("audit.py", "record_many"): "the audit trail's own rows, for the region each names",
     ("jobs.py", "run_chunk"): "the job system's own records, by job id",
     ("jobs.py", "close"): "the job system's own records, by job id",
     ("jobs.py", "_failed"): "the job system's own records, by job id",

@@ -14,6 +14,7 @@ data.
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -164,10 +165,18 @@ _SENT = (
     PayField.MONTH,
     PayField.AMOUNT,
 )
+
+
+@functools.cache
+def _month_text(first_day: date) -> str:
+    """YYYYMM (a run's lines pay a few months: each is formatted once)."""
+    return f"{first_day.year:04d}{first_day.month:02d}"
+
+
 _TEXT: dict[PayField, Callable[[Any], str]] = {
     **dict.fromkeys(_SENT, str),
     PayField.AMOUNT: format_yuan,
-    PayField.MONTH: lambda first_day: f"{first_day.year:04d}{first_day.month:02d}",
+    PayField.MONTH: _month_text,
 }
 
 

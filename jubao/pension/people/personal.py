@@ -100,14 +100,20 @@ class Disclosure:
         by_region: dict[str, list[Read]] = defaultdict(list)
         for read in self.reads:
             by_region[read.region_code].append(read)
-        for region_code, found in sorted(by_region.items()):
-            audit.record(
-                session,
-                self.actor,
-                "person.personal_data_read",
-                "personal data",
-                region_code=region_code,
-                subjects=sorted({r.subject for r in found}),
-                fields=sorted({r.field for r in found}),
-            )
+        await audit.record_many(
+            session,
+            self.actor,
+            "person.personal_data_read",
+            "personal data",
+            (
+                (
+                    region_code,
+                    {
+                        "subjects": sorted({r.subject for r in found}),
+                        "fields": sorted({r.field for r in found}),
+                    },
+                )
+                for region_code, found in sorted(by_region.items())
+            ),
+        )
         self.reads.clear()
