@@ -68,7 +68,19 @@ UNSCOPED = {
         "pension/benefits/correction.py",
         "_first_open_month",
     ): "the months prepared for the person being corrected (in the reviewer's county)",
-    ("pension/benefits/payroll.py", "_topup_years"): "the award versions of a county's recipients",
+    ("pension/benefits/payroll.py", "_versions"): "the award versions of a county's recipients",
+    ("pension/benefits/payroll.py", "_holds_for"): "the pauses of a county's recipients",
+    ("pension/benefits/payroll.py", "_mark_back_paid"): "the pauses a county's run paid back",
+    ("pension/benefits/payroll.py", "_months_prepared"): "the months a county's run paid before",
+    ("pension/benefits/payroll.py", "first_open_month"): "a county's own runs decide the month",
+    (
+        "pension/entitlement/verification.py",
+        "pause_overdue",
+    ): "a system step of a county's run, bounded by the county",
+    (
+        "pension/entitlement/sightings.py",
+        "_verify_chunk",
+    ): "writes the verifications of people found in scope",
     (
         "pension/benefits/payroll.py",
         "prepare",

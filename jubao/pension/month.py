@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
+
+from pydantic_core import core_schema
 
 from jubao.errors import DomainError, ErrorCode
 from jubao.text import quoted
@@ -40,6 +43,14 @@ class Month:
         return month
 
     @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        """In forms and results: "2027-05" (a stored result is read back from it)."""
+        return core_schema.no_info_plain_validator_function(
+            lambda value: value if isinstance(value, Month) else cls.parse(value),
+            serialization=core_schema.to_string_ser_schema(),
+        )
+
+    @classmethod
     def of(cls, day: date) -> Month:
         return cls(day.year, day.month)
 
@@ -51,11 +62,16 @@ class Month:
     def last_day(self) -> date:
         return self.next().first_day - timedelta(days=1)
 
+    @property
+    def index(self) -> int:
+        """Months since year 0: ``b.index - a.index`` counts the months from a to b."""
+        return self.year * 12 + self.month - 1
+
     def next(self) -> Month:
         return self.plus(1)
 
     def plus(self, months: int) -> Month:
-        index = self.year * 12 + self.month - 1 + months
+        index = self.index + months
         return Month(index // 12, index % 12 + 1)
 
     def __str__(self) -> str:

@@ -32,7 +32,12 @@ from jubao.platform.api.errors import RETRY_AFTER_SECONDS, Problem, rewrite_erro
 from jubao.platform.api.schema import CACHE_SIZE, build_schema
 from jubao.platform.authn import Authenticated, authenticate_token, bearer_token
 from jubao.platform.client_address import client_address
-from jubao.platform.downloads import download_award, download_due, download_statement
+from jubao.platform.downloads import (
+    download_award,
+    download_due,
+    download_statement,
+    download_verification_list,
+)
 from jubao.platform.graphiql import graphiql_page, graphiql_route
 from jubao.platform.http import (
     GRAPHQL_RESPONSE,
@@ -332,6 +337,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             Route("/statements/{person}/{year}.{format}", download_statement),
             Route("/benefits/awards/{person}.{format}", download_award),
             Route("/benefits/due/{region}/{month}.{format}", download_due),
+            Route("/verification/{list}/{region}/{month}.{format}", download_verification_list),
             Route("/payroll/runs/{run}/bank-file", download_bank_file),
             Route("/payroll/runs/{run}/bank-results", upload_bank_results, methods=["POST"]),
             Route("/healthz", healthz),

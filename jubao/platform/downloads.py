@@ -3,7 +3,9 @@
 - ``GET /statements/{person id}/{year}.csv`` (or ``.xlsx``): a person's account statement;
 - ``GET /benefits/awards/{person id}.xlsx`` (or ``.csv``): the person's 待遇核定表;
 - ``GET /benefits/due/{region code}/{YYYY-MM}.xlsx`` (or ``.csv``): the 领取待遇通知表 of the
-  people of a region (in the caller's scope) who reach the pension age that month.
+  people of a region (in the caller's scope) who reach the pension age that month;
+- ``GET /verification/{due|overdue|paused}/{region code}/{YYYY-MM}.xlsx`` (or ``.csv``): the
+  month's verification lists of a region's recipients (in the caller's scope).
 
 Someone outside the caller's scope, or whose records the caller may not read, is "not found";
 ID numbers are printed in full only for callers with the personal-data right (and that read is
@@ -12,6 +14,10 @@ recorded).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,6 +28,8 @@ from jubao.pension.accounts.statements import statement_file
 from jubao.pension.benefits.award_sheet import award_file
 from jubao.pension.benefits.correction import current_award
 from jubao.pension.benefits.due import due_file
+from jubao.pension.entitlement.lists import list_file
+from jubao.pension.entitlement.verification import ListKind
 from jubao.pension.month import Month
 from jubao.pension.people.persons import Person
 from jubao.platform.api.errors import Problem
@@ -109,6 +117,29 @@ async def download_award(request: Request) -> Response:
 
 
 async def download_due(request: Request) -> Response:
+    return await _region_month_file(request, "pension-due", due_file)
+
+
+async def download_verification_list(request: Request) -> Response:
+    try:
+        kind = ListKind(request.path_params["list"])
+    except ValueError:
+        return refusal(request.scope, Refused(404, Problem.NO_SUCH_REGION))
+    return await _region_month_file(
+        request,
+        f"verification-{kind.value}",
+        lambda session, actor, region, month, fmt, lang: list_file(
+            session, actor, region, month, kind, fmt, lang
+        ),
+    )
+
+
+async def _region_month_file(
+    request: Request,
+    name: str,
+    make: Callable[[AsyncSession, Actor, RegionCode, Month, Any, Lang], Awaitable[bytes]],
+) -> Response:
+    """A list of a region's people for a month, as ``make`` writes it."""
     actor = await authenticated(request)
     if isinstance(actor, Response):
         return actor
@@ -123,5 +154,5 @@ async def download_due(request: Request) -> Response:
         return not_found
     services: Services = request.app.state.services
     async with services.db.transaction(actor) as session:
-        body = await due_file(session, actor, region, month, fmt, request_lang(request))
-    return _file(body, fmt, f"pension-due-{region.code}-{month}")
+        body = await make(session, actor, region, month, fmt, request_lang(request))
+    return _file(body, fmt, f"{name}-{region.code}-{month}")

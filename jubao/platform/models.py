@@ -12,6 +12,8 @@ from jubao.pension.accounts.interest import InterestRate, InterestRun
 from jubao.pension.accounts.ledger import AccountBalance, AccountEntry, FundEntry, LedgerTxn
 from jubao.pension.benefits.award import Award
 from jubao.pension.benefits.payroll import PayLine, PayrollRun
+from jubao.pension.entitlement.holds import BenefitHold
+from jubao.pension.entitlement.verification import Verification
 from jubao.pension.people.crosscheck import EmployeeInsured
 from jubao.pension.people.imports import ImportBatch
 from jubao.pension.people.persons import Person, PersonEvent
@@ -32,6 +34,7 @@ __all__ = [
     "Award",
     "BankBatch",
     "BankBatchLine",
+    "BenefitHold",
     "CasbinRule",
     "Contribution",
     "EmployeeInsured",
@@ -53,5 +56,6 @@ __all__ = [
     "RefreshToken",
     "Region",
     "RevokedFamily",
+    "Verification",
     "metadata",
 ]

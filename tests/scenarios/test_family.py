@@ -460,8 +460,41 @@ async def the_pensions_are_paid(
         [(False, "REGULAR", "2027-05", "173.00"), (True, "REGULAR", "2027-05", "178.80")]
         + [(who, "ARREARS", f"2027-0{m}", "10.00") for who in (False, True) for m in (1, 2, 3, 4)]
     )
-    for period in ("2027-06", "2027-07", "2027-08", "2027-09", "2027-10", "2027-11"):
+    for period in ("2027-06", "2027-07", "2027-08", "2027-09"):
         runs.append(await month(period))
+    # the yearly verification: she answers the village's phone call in September; he, away
+    # at his daughter's, misses it — the cycle from his first month (November 2026) ends in
+    # October 2027, and November's run pauses him (1201)
+    await verify(api, clock, grandmother, date(2027, 9, 12), "PHONE")
+    for period in ("2027-10", "2027-11"):
+        runs.append(await month(period))
+    paused = await api.as_(
+        "township.processor",
+        """{ verificationList(region: "410121101000", month: "2027-11", list: PAUSED) {
+             edges { node { id } } } }""",
+    )
+    assert [e["node"]["id"] for e in paused["verificationList"]["edges"]] == [father_in_law]
+    # back home, he verifies at the counter; the county resumes him and December's run pays
+    # November back
+    resumption = await verify(api, clock, father_in_law, date(2027, 11, 22), "COUNTER")
+    assert resumption is not None
+    await approve(api, "county.reviewer", resumption)
+    december = await month("2027-12")
+    runs.append(december)
+    lines = await api.as_(
+        "county.reviewer",
+        """query ($run: ID!) { node(id: $run) { ... on PayrollRun { payLines(first: 20) {
+             edges { node { month kind amount person { id } } } } } } }""",
+        {"run": december},
+    )
+    assert sorted(
+        (e["node"]["person"]["id"] == father_in_law, e["node"]["month"], e["node"]["kind"])
+        for e in lines["node"]["payLines"]["edges"]
+    ) == [
+        (False, "2027-12", "REGULAR"),
+        (True, "2027-11", "BACK_PAY"),
+        (True, "2027-12", "REGULAR"),
+    ]
 
     # every run reconciles; so does the whole ledger
     for run in runs:
@@ -475,9 +508,9 @@ async def the_pensions_are_paid(
     async with services.db.session(BANK) as session:
         assert await check_ledger(session) == []
 
-    # what each was paid, month by month: 12 months of 168.80 for her, 13 of 163.00 for him,
-    # and 10.00 more for each month from January 2027 (11 months)
-    for person, months, monthly in ((grandmother, 12, 16880), (father_in_law, 13, 16300)):
+    # what each was paid, month by month: 13 months of 168.80 for her, 14 of 163.00 for him
+    # (November 2027 paid back), and 10.00 more for each month from January 2027 (12 months)
+    for person, months, monthly in ((grandmother, 13, 16880), (father_in_law, 14, 16300)):
         payments = await api.as_(
             "village.assistant",
             """query ($p: ID!) { node(id: $p) { ... on Person { payments(first: 40) {
@@ -488,19 +521,34 @@ async def the_pensions_are_paid(
         settled = [e for e in edges if e["state"] == "PAID"]
         assert (
             sum(Decimal(e["amount"]) for e in settled)
-            == Decimal(months * monthly + 11 * 1000) / 100
+            == Decimal(months * monthly + 12 * 1000) / 100
         ), (person, edges)
         assert {e["state"] for e in edges} <= {"PAID", "HELD", "FAILED"}
         assert len({e["month"] for e in settled if e["kind"] != "ARREARS"}) == months
 
-    # her account: 806.53 at award + 13.53 interest − 12 × 5.80 taken month by month
+    # her account: 806.53 at award + 13.53 interest − 13 × 5.80 taken month by month
     account = await api.as_(
         "county.reviewer",
         """query ($p: ID!) { node(id: $p) { ... on Person { account { total } } } }""",
         {"p": grandmother},
     )
-    expected = EXPECTED_BALANCES["grandmother"][-1] + 13000 + 1353 - 12 * 580
+    expected = EXPECTED_BALANCES["grandmother"][-1] + 13000 + 1353 - 13 * 580
     assert account["node"]["account"]["total"] == yuan(expected)
+
+
+async def verify(api: Api, clock: Clock, person: str, day: date, method: str) -> str | None:
+    """The village assistant records a verification; the resumption it opened, if any."""
+    clock.day = day
+    recorded = await api.as_(
+        "village.assistant",
+        """mutation ($p: ID!, $d: Date!, $m: VerificationMethod!) { verificationRecord(input:
+             {person: $p, verifiedOn: $d, method: $m}) { resumption { id }
+             userErrors { code message } } }""",
+        {"p": person, "d": day.isoformat(), "m": method},
+    )
+    assert recorded["verificationRecord"]["userErrors"] == [], recorded
+    resumption = recorded["verificationRecord"]["resumption"]
+    return None if resumption is None else str(resumption["id"])
 
 
 async def change_bank_account(api: Api, clock: Clock, person: str, account: str, day: date) -> None:

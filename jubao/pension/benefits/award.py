@@ -328,6 +328,8 @@ class AwardClaim(PersonKind):
         session.add(award)
         before = person.status
         move_to(person, PersonStatus.RECEIVING)
+        # the first verification cycle runs from the first month paid (rulebook §5.9)
+        person.cycle_start = found.start.first_day
         await save_change(
             session,
             actor,

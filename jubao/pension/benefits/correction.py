@@ -24,7 +24,7 @@ from jubao.authz.actor import Actor
 from jubao.errors import DomainError, ErrorCode
 from jubao.orm import hold_lock
 from jubao.pension.benefits.award import Award, AwardResult, award_figures, award_row, replaced
-from jubao.pension.benefits.payroll import LineKind, PayLine, payroll_lock
+from jubao.pension.benefits.payroll import LineKind, PayLine, county_of, payroll_lock
 from jubao.pension.benefits.rules import Figures
 from jubao.pension.month import Month
 from jubao.pension.people.persons import (
@@ -37,7 +37,6 @@ from jubao.pension.people.persons import (
 from jubao.pension.workflow.applications import Application
 from jubao.pension.workflow.engine import PersonKind, Placement
 from jubao.pension.workflow.forms import PersonRef
-from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.scope import unscoped
 
 
@@ -143,8 +142,7 @@ class AwardCorrection(PersonKind):
         person = await visible_person(session, form.person_id)
         award, found = await _reckoned(session, person, today)
         # a run of the county being prepared decides the first open month: wait for it
-        county = RegionCode.from_prefix(person.region.prefix_at(Level.COUNTY))
-        await hold_lock(session, payroll_lock(county))
+        await hold_lock(session, payroll_lock(county_of(person.region)))
         effective = await _first_open_month(session, award)
         corrected = award_row(
             person,

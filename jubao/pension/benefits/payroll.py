@@ -34,8 +34,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    and_,
     func,
     insert,
+    or_,
     select,
     text,
     tuple_,
@@ -64,6 +66,8 @@ from jubao.pension.accounts.ledger import (
 from jubao.pension.accounts.money import split_by_ratio
 from jubao.pension.benefits.award import Award, in_effect
 from jubao.pension.benefits.rules import age_in_month
+from jubao.pension.entitlement.holds import BenefitHold
+from jubao.pension.entitlement.verification import pause_overdue
 from jubao.pension.month import Month
 from jubao.pension.people.persons import Person, PersonStatus
 from jubao.pension.policy.params import BasicPension, PensionLine, PolicyBook, PolicySet
@@ -139,6 +143,11 @@ class LineKind(StrEnum):
     REGULAR = "regular"  # 正常: the run's month
     ARREARS = "arrears"  # 补发: what a back-dated increase added to a month already paid
     REISSUE = "reissue"  # 重发: a failed or held line paid again
+    BACK_PAY = "back_pay"  # 恢复补发: a month a pause held back, paid after it ended
+
+
+# the kinds that pay a month's pension itself: one line of these per person and month
+MONTHLY = (LineKind.REGULAR.value, LineKind.BACK_PAY.value)
 
 
 class LineState(StrEnum):
@@ -209,12 +218,12 @@ class PayLine(Base, RegionScoped):
     __table_args__ = (
         # a month's pension is prepared once for a person, whatever runs cover them
         Index(
-            "uq_pay_line_regular",
+            "uq_pay_line_monthly",
             "person_id",
             "month",
             unique=True,
-            sqlite_where=text("kind = 'regular'"),
-            postgresql_where=text("kind = 'regular'"),
+            sqlite_where=text("kind IN ('regular', 'back_pay')"),
+            postgresql_where=text("kind IN ('regular', 'back_pay')"),
         ),
         Index("ix_pay_line_person_id_month", "person_id", "month"),
     )
@@ -428,11 +437,29 @@ def payroll_lock(county: RegionCode) -> str:
     return f"payroll.prepare:{county.code}"
 
 
+async def first_open_month(session: AsyncSession, county: RegionCode, earliest: Month) -> Month:
+    """The first month from ``earliest`` on that no regular run of ``county`` has been prepared
+    for: where a pause or a resumption takes effect (the caller holds `payroll_lock`, so that
+    a run being prepared counts)."""
+    runs = unscoped(PayrollRun)
+    last = await session.scalar(
+        select(func.max(runs.c.month)).where(
+            runs.c.region_code == county.code, runs.c.kind == RunKind.REGULAR.value
+        )
+    )
+    return earliest if last is None else max(earliest, Month.of(last).next())
+
+
 def _check_month(month: Month, today: date) -> None:
     if month > Month.of(today):
         raise DomainError(
             PayrollError.FUTURE, field="month", month=str(month), today=str(Month.of(today))
         )
+
+
+def county_of(region: RegionCode) -> RegionCode:
+    """The county whose payroll pays the people of ``region``."""
+    return RegionCode.from_prefix(region.prefix_at(Level.COUNTY))
 
 
 def _county(region: RegionCode) -> RegionCode:
@@ -484,6 +511,8 @@ async def prepare(
         raise DomainError(
             PayrollError.ALREADY, field="month", region=county.code, month=str(month), run="…"
         ) from None
+    # nobody overdue for their verification is paid from this month on
+    await pause_overdue(session, county, month)
     horizon = await _arrears_horizon(session, previous, month)
     rules = Rules(session)
     scope = Scope.of([county.prefix])
@@ -560,6 +589,31 @@ async def _arrears_horizon(
     return first if first < month else None
 
 
+@dataclass(frozen=True)
+class Version:
+    """What a version of an award fixes for the months from ``effective`` on."""
+
+    effective: Month
+    years_for_topup: int
+    account_pension: int
+
+
+@dataclass
+class Holds:
+    """A chunk's restrictions (paid at the amount of the month they began: (from, until)) and
+    the ended pauses whose held-back months are still to be paid (id, from, until)."""
+
+    restricted: dict[int, list[tuple[Month, Month | None]]]
+    back_pay: dict[int, list[tuple[int, Month, Month]]]
+
+    def frozen_at(self, person_id: int, month: Month) -> Month | None:
+        """The month whose amount ``month`` pays under a restriction (None: none applies)."""
+        for began, ended in self.restricted.get(person_id, ()):
+            if began <= month and (ended is None or month < ended):
+                return began
+        return None
+
+
 async def _lines_for(
     session: AsyncSession,
     rules: Rules,
@@ -570,38 +624,63 @@ async def _lines_for(
 ) -> list[dict[str, Any]]:
     ids = [recipient.person_id for recipient in chunk]
     paid = await _paid_basic(session, ids, horizon, month) if horizon else {}
-    versions = await _topup_years(session, list(paid)) if paid else {}
+    holds = await _holds_for(session, ids, month)
+    earlier_ids = list({*paid, *holds.back_pay})
+    versions = await _versions(session, earlier_ids) if earlier_ids else {}
+    prepared = await _months_prepared(session, list(holds.back_pay)) if holds.back_pay else {}
     left = await _accounts_left(session, ids)
     rows = []
+
+    async def due(recipient: Recipient, when: Month) -> Due:
+        return await rules.due(recipient, holds.frozen_at(recipient.person_id, when) or when)
+
+    def monthly(common: dict[str, Any], when: Month, kind: LineKind, found: Due) -> dict[str, Any]:
+        person = common["person_id"]
+        from_account = min(found.account_pension, left.get(person, 0))
+        left[person] = left.get(person, 0) - from_account
+        return {
+            **common,
+            "month": when.first_day,
+            "kind": kind.value,
+            **_basic_columns({f: found.basic(f) for f in Funder}),
+            "from_account": from_account,
+            "from_pool": found.account_pension - from_account,
+            "amount": found.basic_total + found.account_pension,
+            "items": _items(found.lines),
+        }
+
     for recipient in chunk:
+        person = recipient.person_id
         common = {
             "run_id": run.id,
-            "person_id": recipient.person_id,
+            "person_id": person,
             "region_code": recipient.region_code,
             "bank_account": recipient.bank_account,
             "state": (LineState.PENDING if recipient.bank_account else LineState.HELD).value,
             "replaces_id": None,
             "from_returned": False,
         }
-        due = await rules.due(recipient, month)
-        from_account = min(due.account_pension, left.get(recipient.person_id, 0))
-        rows.append(
-            {
-                **common,
-                "month": month.first_day,
-                "kind": LineKind.REGULAR.value,
-                **_basic_columns({f: due.basic(f) for f in Funder}),
-                "from_account": from_account,
-                "from_pool": due.account_pension - from_account,
-                "amount": due.basic_total + due.account_pension,
-                "items": _items(due.lines),
-            }
-        )
-        for earlier, before in sorted(paid.get(recipient.person_id, {}).items()):
+        # the months a pause held back, oldest first, by the award version of each month
+        for _, began, ended in holds.back_pay.get(person, ()):
+            held = began
+            while held < min(ended, month):
+                if held not in prepared.get(person, ()):
+                    then = _version_in(versions[person], held)
+                    as_then = replace(
+                        recipient,
+                        years_for_topup=then.years_for_topup,
+                        account_pension=then.account_pension,
+                    )
+                    rows.append(monthly(common, held, LineKind.BACK_PAY, await due(as_then, held)))
+                held = held.next()
+        rows.append(monthly(common, month, LineKind.REGULAR, await due(recipient, month)))
+        for earlier, before in sorted(paid.get(person, {}).items()):
+            if holds.frozen_at(person, earlier):
+                continue  # a restriction's months take no increase
             # the years of the award version that paid that month (a later correction of the
             # award does not reach back)
-            then = _years_in(versions.get(recipient.person_id, []), earlier)
-            now = await rules.due(replace(recipient, years_for_topup=then), earlier)
+            then = _version_in(versions[person], earlier)
+            now = await rules.due(replace(recipient, years_for_topup=then.years_for_topup), earlier)
             raised = {f: now.basic(f) - before.get(f, 0) for f in Funder}
             if sum(raised.values()) <= 0 or min(raised.values()) < 0:
                 # a decrease (or a shift between levels) is not paid back here: recovering
@@ -619,29 +698,95 @@ async def _lines_for(
                     "items": _items(now.lines),
                 }
             )
+    if holds.back_pay:
+        await _mark_back_paid(session, run, holds)
     return rows
 
 
-async def _topup_years(
-    session: AsyncSession, person_ids: list[int]
-) -> dict[int, list[tuple[Month, int]]]:
-    """The years for the top-up of each version of the people's awards, by the month it took
-    effect, in the order they were made."""
-    awards = unscoped(Award)
+async def _holds_for(session: AsyncSession, person_ids: list[int], month: Month) -> Holds:
+    """The restrictions that reach ``month`` and the ended pauses to pay back, of a chunk."""
+    table = unscoped(BenefitHold)
     rows = await session.execute(
-        select(awards.c.person_id, awards.c.effective_month, awards.c.years_for_topup)
-        .where(among(awards.c.person_id, person_ids, dialect_of(session)))
-        .order_by(awards.c.id)
+        select(
+            table.c.id,
+            table.c.person_id,
+            table.c.pays,
+            table.c.from_month,
+            table.c.until_month,
+            table.c.back_pay,
+        ).where(
+            among(table.c.person_id, person_ids, dialect_of(session)),
+            or_(
+                and_(
+                    table.c.pays,
+                    table.c.from_month <= month.first_day,
+                    or_(table.c.until_month.is_(None), table.c.until_month > month.first_day),
+                ),
+                and_(
+                    ~table.c.pays,
+                    table.c.back_pay.is_(True),
+                    table.c.back_paid_run_id.is_(None),
+                ),
+            ),
+        )
     )
-    found: dict[int, list[tuple[Month, int]]] = defaultdict(list)
-    for person_id, effective, years in rows:
-        found[person_id].append((Month.of(effective), years))
+    found = Holds(defaultdict(list), defaultdict(list))
+    for hold_id, person_id, pays, began, ended, _ in rows:
+        if pays:
+            found.restricted[person_id].append((Month.of(began), ended and Month.of(ended)))
+        else:
+            found.back_pay[person_id].append((hold_id, Month.of(began), Month.of(ended)))
     return found
 
 
-def _years_in(versions: list[tuple[Month, int]], month: Month) -> int:
-    """The years of the last version in effect by ``month`` (see ``award.in_effect``)."""
-    return [years for effective, years in versions if effective <= month][-1]
+async def _mark_back_paid(session: AsyncSession, run: PayrollRun, holds: Holds) -> None:
+    table = unscoped(BenefitHold)
+    ids = [hold_id for held in holds.back_pay.values() for hold_id, _, _ in held]
+    await session.execute(
+        update(table)
+        .where(among(table.c.id, ids, dialect_of(session)))
+        .values(back_paid_run_id=run.id)
+    )
+
+
+async def _months_prepared(session: AsyncSession, person_ids: list[int]) -> dict[int, set[Month]]:
+    """The months each person already has a month's line for (whatever became of it)."""
+    lines = unscoped(PayLine)
+    rows = await session.execute(
+        select(lines.c.person_id, lines.c.month).where(
+            among(lines.c.person_id, person_ids, dialect_of(session)),
+            lines.c.kind.in_(MONTHLY),
+        )
+    )
+    found: dict[int, set[Month]] = defaultdict(set)
+    for person_id, paid_month in rows:
+        found[person_id].add(Month.of(paid_month))
+    return found
+
+
+async def _versions(session: AsyncSession, person_ids: list[int]) -> dict[int, list[Version]]:
+    """The versions of the people's awards, by the month each took effect, in the order they
+    were made."""
+    awards = unscoped(Award)
+    rows = await session.execute(
+        select(
+            awards.c.person_id,
+            awards.c.effective_month,
+            awards.c.years_for_topup,
+            awards.c.account_pension,
+        )
+        .where(among(awards.c.person_id, person_ids, dialect_of(session)))
+        .order_by(awards.c.id)
+    )
+    found: dict[int, list[Version]] = defaultdict(list)
+    for person_id, effective, years, account_pension in rows:
+        found[person_id].append(Version(Month.of(effective), years, account_pension))
+    return found
+
+
+def _version_in(versions: list[Version], month: Month) -> Version:
+    """The last version in effect by ``month`` (see ``award.in_effect``)."""
+    return [v for v in versions if v.effective <= month][-1]
 
 
 async def _accounts_left(session: AsyncSession, person_ids: list[int]) -> dict[int, int]:

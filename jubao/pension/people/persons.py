@@ -126,6 +126,9 @@ class Person(Base, RegionScoped):
     grade: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(30))
     enrolled_on: Mapped[date] = mapped_column(Date)
+    # 认证周期起算月 (first day): a recipient's verification cycle runs from this month (the
+    # month after the award or the last verification); None before the award
+    cycle_start: Mapped[date | None] = mapped_column(Date)
     # set for people brought in by a bulk import (historical data), with the file it came from
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -152,6 +155,9 @@ class EventKind(StrEnum):
     RESUMED = "resumed"  # 恢复缴费
     AWARDED = "awarded"  # 待遇核定
     AWARD_CORRECTED = "award_corrected"  # 待遇核定更正
+    BENEFIT_HELD = "benefit_held"  # 待遇暂停（或限制）
+    BENEFIT_RESUMED = "benefit_resumed"  # 待遇恢复
+    VERIFIED = "verified"  # 资格认证
 
 
 class PersonValues(BaseModel):

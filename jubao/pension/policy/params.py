@@ -41,6 +41,7 @@ from jubao import audit
 from jubao.errors import DomainError, ErrorCode, Lang, Text
 from jubao.orm import Base, utcnow
 from jubao.pension.accounts.money import Rounding, format_yuan, parse_yuan, split_by_ratio
+from jubao.pension.entitlement.reasons import BackPay, HoldReason
 from jubao.pension.month import Month
 from jubao.pension.workflow.applications import Kind
 from jubao.tenants.codes import Level, RegionCode
@@ -263,6 +264,42 @@ class InterestRules(Section):
 
 class AccountRules(Section):
     divisor: int = Field(139, ge=1)  # account pension = balance / divisor per month
+
+
+def _default_back_pay() -> dict[HoldReason, BackPay]:
+    # Guangdong pays the months a missed verification held back; a sentence's months are
+    # not paid; detention and suspected death are paid back once cleared (rulebook §5.10)
+    return {
+        HoldReason.UNVERIFIED: BackPay.ALWAYS,
+        HoldReason.IMPRISONED: BackPay.NEVER,
+        HoldReason.DETAINED: BackPay.IF_CLEARED,
+        HoldReason.SUSPECTED_DEATH: BackPay.IF_CLEARED,
+        HoldReason.MISSING: BackPay.IF_CLEARED,
+        HoldReason.OTHER: BackPay.NEVER,
+    }
+
+
+class EntitlementRules(Section):
+    """资格认证 and pauses (rulebook §5.9–5.10, configuration item 9 and 11)."""
+
+    # months a verification holds: counted from the month after the award or the last
+    # verification; none within them pauses the pension from the month after
+    cycle_months: int = Field(12, ge=1, le=36)
+    # paused longer than this many months: the resumption takes a second review at its last
+    # step (高风险人员待遇恢复, Jieyang: over a year)
+    high_risk_months: int = Field(12, ge=1, le=600)
+    back_pay: dict[HoldReason, BackPay] = Field(default_factory=_default_back_pay)
+
+    @model_validator(mode="after")
+    def _every_pause(self) -> EntitlementRules:
+        missing = {r for r in HoldReason if not r.pays} - set(self.back_pay)
+        if missing:
+            names = "、".join(sorted(r.value for r in missing))
+            raise _rule(
+                f"须为每种暂停原因规定是否补发（缺 {names}）",
+                f"say for every reason of a pause whether it is paid back (missing {names})",
+            )
+        return self
 
 
 class AgeTopUp(Section):
@@ -492,6 +529,7 @@ class PolicyParams(Section):
     basic_pension: BasicPensionRules | None = None
     scheme: SchemeRules | None = None
     bank_file: BankFileRules | None = None
+    entitlement: EntitlementRules | None = None
     review_chains: dict[Kind, list[ChainStep]] | None = None
 
     @model_validator(mode="after")
@@ -543,6 +581,7 @@ class Policy:
     scheme_rules: SchemeRules | None = None
     month: int = 1
     bank_file: BankFileRules = dataclass_field(default_factory=BankFileRules)
+    entitlement: EntitlementRules = dataclass_field(default_factory=EntitlementRules)
 
     @property
     def interest(self) -> InterestRules:
@@ -597,6 +636,7 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
         interest=policy.interest_rules,
         account=policy.account,
         scheme=policy.scheme_rules,
+        entitlement=policy.entitlement,
         review_chains=policy.review_chains,
     )
     rules = policy.basic_pension_rules.rules
@@ -818,6 +858,9 @@ NATIONAL = PolicyFile(
                 "award": ["township", "county"],
                 # entered and approved at the county, which made the award
                 "award_correction": ["county"],
+                # the county's audit queue of pauses and resumptions (rulebook §5.10, §7)
+                "benefit_hold": ["county"],
+                "benefit_resumption": ["county"],
             },
         }
     ),
@@ -1003,6 +1046,7 @@ def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int, month: int
         scheme_rules=params.scheme,
         month=month,
         bank_file=params.bank_file or BankFileRules(),
+        entitlement=params.entitlement or EntitlementRules(),
     )
 
 
@@ -1042,6 +1086,12 @@ class PolicyBook:
     async def for_region(self, region: RegionCode, year: int, month: int = 1) -> Policy:
         await self.load()
         return self.resolve(region, year, month)
+
+    def prefixes_setting(self, section: str) -> set[str]:
+        """The region prefixes of the sets :meth:`load` read that set ``section``."""
+        if self._sets is None:
+            raise RuntimeError("PolicyBook.prefixes_setting before load")
+        return {s.region_prefix for s in self._sets if section in s.params}
 
     async def for_month(self, region: RegionCode, month: Month) -> Policy:
         return await self.for_region(region, month.year, month.month)

@@ -48,6 +48,8 @@ class Kind(StrEnum):
     SUSPENSION = "suspension"  # 暂停缴费、恢复缴费
     AWARD = "award"  # 待遇核定
     AWARD_CORRECTION = "award_correction"  # 待遇核定更正
+    BENEFIT_HOLD = "benefit_hold"  # 待遇暂停
+    BENEFIT_RESUMPTION = "benefit_resumption"  # 待遇恢复
 
     @property
     def obj(self) -> Obj:
@@ -69,6 +71,8 @@ KIND_OBJECTS = {
     Kind.SUSPENSION: Obj.PERSON,
     Kind.AWARD: Obj.BENEFIT,
     Kind.AWARD_CORRECTION: Obj.BENEFIT,
+    Kind.BENEFIT_HOLD: Obj.BENEFIT,
+    Kind.BENEFIT_RESUMPTION: Obj.BENEFIT,
 }
 _KIND_ZH = {
     Kind.ENROLLMENT: "参保登记",
@@ -81,6 +85,8 @@ _KIND_ZH = {
     Kind.SUSPENSION: "暂停或恢复缴费",
     Kind.AWARD: "待遇核定",
     Kind.AWARD_CORRECTION: "待遇核定更正",
+    Kind.BENEFIT_HOLD: "待遇暂停",
+    Kind.BENEFIT_RESUMPTION: "待遇恢复",
 }
 
 

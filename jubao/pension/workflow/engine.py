@@ -51,6 +51,8 @@ class Placement:
     form: BaseModel
     person_id: int | None = None
     subject: str | None = None
+    # a case the policy counts as high-risk: the last step is taken twice, by two reviewers
+    second_review: bool = False
 
 
 class Handler(Protocol):
@@ -145,6 +147,8 @@ async def submit(
     actor.require(kind.obj, Act.PROCESS, placement.region, field=_place_field(handler))
     policy = await PolicyBook(session).for_region(placement.region, today.year)
     chain = _chain(policy.chain(kind.value), placement.region, kind)
+    if placement.second_review:
+        chain.append(chain[-1])
     application = Application(
         kind=kind.value,
         region_code=placement.region.code,

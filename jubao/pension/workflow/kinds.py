@@ -6,6 +6,7 @@ from jubao.pension.accounts.contributions import BackPayment, CounterContributio
 from jubao.pension.accounts.interest import InterestPosting
 from jubao.pension.benefits.award import AwardClaim
 from jubao.pension.benefits.correction import AwardCorrection
+from jubao.pension.entitlement.pauses import Hold, Resumption
 from jubao.pension.people.changes import Change
 from jubao.pension.people.enrollment import Enrollment
 from jubao.pension.people.suspension import Suspension
@@ -24,4 +25,6 @@ HANDLERS: dict[Kind, Handler] = {
     Kind.SUSPENSION: Suspension(),
     Kind.AWARD: AwardClaim(),
     Kind.AWARD_CORRECTION: AwardCorrection(),
+    Kind.BENEFIT_HOLD: Hold(),
+    Kind.BENEFIT_RESUMPTION: Resumption(),
 }

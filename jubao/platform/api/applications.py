@@ -58,6 +58,12 @@ _NAMES = {
         "BenefitAwardCorrectionForm",
         "BenefitAwardResult",
     ),
+    Kind.BENEFIT_HOLD: ("BenefitHoldInput", "BenefitHoldForm", "BenefitHoldResult"),
+    Kind.BENEFIT_RESUMPTION: (
+        "BenefitResumptionInput",
+        "BenefitResumptionForm",
+        "BenefitResumptionResult",
+    ),
 }
 INPUTS = {kind: input_type(HANDLERS[kind].form, names[0]) for kind, names in _NAMES.items()}
 _FORMS = {kind: output_type(HANDLERS[kind].form, names[1]) for kind, names in _NAMES.items()}
@@ -81,6 +87,8 @@ PolicyChangeInput = INPUTS[Kind.POLICY]
 InterestPostingInput = INPUTS[Kind.INTEREST]
 BenefitAwardInput = INPUTS[Kind.AWARD]
 BenefitAwardCorrectionInput = INPUTS[Kind.AWARD_CORRECTION]
+BenefitHoldInput = INPUTS[Kind.BENEFIT_HOLD]
+BenefitResumptionInput = INPUTS[Kind.BENEFIT_RESUMPTION]
 
 
 @strawberry.type(description="审核记录 — one decision on one step")
@@ -257,6 +265,18 @@ class ApplicationMutations:
         Kind.AWARD_CORRECTION,
         "待遇核定更正 — submit a correction of a pensioner's award, reckoned again from the "
         "corrected records (county; in force from the first month not yet prepared)",
+    )
+    benefit_hold_submit = _submitter(
+        Kind.BENEFIT_HOLD,
+        "待遇暂停 — submit a pause of a pension (imprisonment, detention, suspected death, …) or "
+        "a non-custodial sentence's restriction (paid without later increases); in force from "
+        "the first month not yet prepared",
+    )
+    benefit_resumption_submit = _submitter(
+        Kind.BENEFIT_RESUMPTION,
+        "待遇恢复 — submit the end of a pause or restriction; the paused months are paid back "
+        "in the next run where the policy says so (a missed verification's resumption is "
+        "opened by recording the verification)",
     )
 
     @strawberry.mutation(

@@ -13,6 +13,8 @@ from jubao.authz.vocabulary import Act, Obj
 from jubao.pension.accounts.contributions import Channel, ContributionKind
 from jubao.pension.accounts.ledger import Component, EntryKind
 from jubao.pension.benefits.payroll import Funder, LineKind, LineState, RunKind, RunState
+from jubao.pension.entitlement.reasons import HoldReason
+from jubao.pension.entitlement.verification import ListKind, Method
 from jubao.pension.people.idnumber import Sex
 from jubao.pension.people.persons import EventKind, PersonStatus
 from jubao.pension.people.suspension import SuspensionAction
@@ -68,7 +70,8 @@ _DESCRIBED = (
         EventKind,
         "PersonEventKind",
         "档案记录类型 — ENROLLED 参保, CHANGED 变更, SUSPENDED 暂停缴费, RESUMED 恢复缴费, "
-        "AWARDED 待遇核定",
+        "AWARDED 待遇核定, AWARD_CORRECTED 待遇核定更正, BENEFIT_HELD 待遇暂停（或限制）, "
+        "BENEFIT_RESUMED 待遇恢复, VERIFIED 资格认证",
     ),
     (
         PensionItem,
@@ -86,7 +89,31 @@ _DESCRIBED = (
         "PayrollRunState",
         "发放批次状态 — PREPARED 已生成, REVIEWED 已审核, RELEASED 已拨付（送银行）",
     ),
-    (LineKind, "PayLineKind", "发放明细类型 — REGULAR 正常, ARREARS 补发, REISSUE 重发"),
+    (
+        LineKind,
+        "PayLineKind",
+        "发放明细类型 — REGULAR 正常, ARREARS 调待补发, REISSUE 重发, "
+        "BACK_PAY 恢复补发（暂停期间）",
+    ),
+    (
+        HoldReason,
+        "HoldReason",
+        "待遇暂停原因 — UNVERIFIED 未按期资格认证（1201）, IMPRISONED 服刑, DETAINED 被通缉或羁押, "
+        "NON_CUSTODIAL 管制、缓刑、假释（照发但不参加调待）, SUSPECTED_DEATH 疑似死亡, MISSING "
+        "下落不明, OTHER 其他",
+    ),
+    (
+        Method,
+        "VerificationMethod",
+        "认证方式 — COUNTER 经办机构, PHONE 手机, TERMINAL 自助终端, OTHER 其他, "
+        "DATA 数据比对（静默认证）",
+    ),
+    (
+        ListKind,
+        "VerificationList",
+        "认证名单 — DUE 本月应认证（认证期最后一月）, OVERDUE 逾期未认证（尚未暂停）, "
+        "PAUSED 未认证暂停",
+    ),
     (
         LineState,
         "PayLineState",
@@ -110,6 +137,8 @@ PayrollRunKind = RunKind
 PayrollRunState = RunState
 PayLineKind = LineKind
 PayLineState = LineState
+VerificationMethod = Method
+VerificationList = ListKind
 
 __all__ = [
     "AccountComponent",
@@ -122,6 +151,7 @@ __all__ = [
     "Decision",
     "EntryKind",
     "FundingLevel",
+    "HoldReason",
     "Hukou",
     "PayLineKind",
     "PayLineState",
@@ -134,4 +164,6 @@ __all__ = [
     "RoleName",
     "Sex",
     "SuspensionAction",
+    "VerificationList",
+    "VerificationMethod",
 ]

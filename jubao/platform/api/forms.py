@@ -22,6 +22,7 @@ from strawberry.scalars import JSON
 from strawberry.types.base import StrawberryList, StrawberryOptional
 
 from jubao.errors import DomainError
+from jubao.pension.month import Month
 from jubao.pension.people.persons import PersonError
 from jubao.pension.workflow.forms import Money as MoneyMark
 from jubao.pension.workflow.forms import (
@@ -54,6 +55,8 @@ def _base_type(info: FieldInfo) -> Any:
         return RegionCode
     if annotation is dict or get_origin(annotation) is dict:
         return JSON
+    if annotation is Month:
+        return Month
     if isinstance(annotation, type) and issubclass(annotation, Enum | str | int | bool | date):
         return annotation
     raise TypeError(f"no GraphQL type for {info.annotation!r}")

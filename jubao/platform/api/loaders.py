@@ -21,6 +21,8 @@ from jubao.pension.accounts.ledger import balances as ledger_balances
 from jubao.pension.accounts.ledger import statements as ledger_statements
 from jubao.pension.benefits.award import Award, replaced
 from jubao.pension.benefits.payroll import PayLine, PayrollRun
+from jubao.pension.entitlement.holds import BenefitHold
+from jubao.pension.entitlement.verification import Verification
 from jubao.pension.people.persons import Person, PersonEvent
 from jubao.pension.workflow.applications import Application, ApplicationReview
 from jubao.tenants.models import Region
@@ -63,6 +65,8 @@ class Loaders:
         self.applications = DataLoader[int, list[Application]](self._applications)
         self.application = DataLoader[int, Application | None](self._applications_by_id)
         self.events = DataLoader[int, list[PersonEvent]](self._events)
+        self.holds = DataLoader[int, list[BenefitHold]](self._holds)
+        self.verifications = DataLoader[int, list[Verification]](self._verifications)
         self.reviews = DataLoader[int, list[ApplicationReview]](self._reviews)
         self.region = DataLoader[str, Region | None](self._regions)
         self.operator = DataLoader[int, Operator | None](self._operators)
@@ -115,6 +119,14 @@ class Loaders:
             for row in rows:
                 grouped[row.person_id].append(row)
         return [grouped[p] for p in person_ids]
+
+    async def _holds(self, person_ids: list[int]) -> list[list[BenefitHold]]:
+        return await self._per_person(BenefitHold, person_ids, BenefitHold.id)
+
+    async def _verifications(self, person_ids: list[int]) -> list[list[Verification]]:
+        return await self._per_person(
+            Verification, person_ids, Verification.verified_on, Verification.id
+        )
 
     async def _persons(self, ids: list[int]) -> list[Person | None]:
         return await self._by_key(Person.id, ids)

@@ -60,6 +60,7 @@ from jubao.text import NAME_PREFIX, TextField
 if TYPE_CHECKING:
     from jubao.platform.api.applications import Application
     from jubao.platform.api.benefits import BenefitAwardNode
+    from jubao.platform.api.entitlement import BenefitHoldNode, VerificationStatus
     from jubao.platform.api.payroll import PayLineNode
 
 GROUP_CODE = TextField("specialGroup", Text("参保身份代码", "The special-group code"), 10)
@@ -408,6 +409,32 @@ class PersonNode(KeyedNode):
         from jubao.platform.api.benefits import award_of
 
         return await award_of(info, self.row)
+
+    @strawberry.field(
+        description=(
+            "资格认证状态 — a recipient's verification cycle (null before the award, or if you "
+            "may not read verifications here)"
+        )
+    )
+    async def verification(
+        self, info: Info
+    ) -> Annotated[VerificationStatus, strawberry.lazy("jubao.platform.api.entitlement")] | None:
+        from jubao.platform.api.entitlement import verification_of
+
+        return await verification_of(info, self.row)
+
+    @strawberry.field(
+        description=(
+            "待遇暂停记录 — the pension's pauses and restrictions, oldest first (none if you may "
+            "not read benefits here)"
+        )
+    )
+    async def benefit_holds(
+        self, info: Info
+    ) -> list[Annotated[BenefitHoldNode, strawberry.lazy("jubao.platform.api.entitlement")]]:
+        from jubao.platform.api.entitlement import holds_of
+
+        return await holds_of(info, self.row)
 
     @strawberry.field(
         description=(

@@ -26,6 +26,7 @@ from jubao.platform.api.audit import AuditEventNode, AuditQueries
 from jubao.platform.api.auth import AuthMutations, AuthQueries
 from jubao.platform.api.benefits import BenefitAwardNode, BenefitQueries
 from jubao.platform.api.context import Context
+from jubao.platform.api.entitlement import VerificationMutations, VerificationQueries
 from jubao.platform.api.grants import Grant, RoleMutations, RoleQueries
 from jubao.platform.api.jobs import JobNode, JobQueries
 from jubao.platform.api.nodes import NodeQueries
@@ -54,6 +55,7 @@ class Query(
     AccountQueries,
     BenefitQueries,
     PayrollQueries,
+    VerificationQueries,
     JobQueries,
     AuditQueries,
 ):
@@ -61,7 +63,14 @@ class Query(
 
 
 @strawberry.type(description="变更 — mutations")
-class Mutation(AuthMutations, UserMutations, RoleMutations, ApplicationMutations, PayrollMutations):
+class Mutation(
+    AuthMutations,
+    UserMutations,
+    RoleMutations,
+    ApplicationMutations,
+    PayrollMutations,
+    VerificationMutations,
+):
     pass
 
 

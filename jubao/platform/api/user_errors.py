@@ -29,6 +29,8 @@ from jubao.pension.accounts.money import MoneyError
 from jubao.pension.benefits.award import AwardError
 from jubao.pension.benefits.correction import CorrectionError
 from jubao.pension.benefits.payroll import PayrollError
+from jubao.pension.entitlement.pauses import HoldError
+from jubao.pension.entitlement.verification import VerificationError
 from jubao.pension.month import MonthError
 from jubao.pension.people.changes import ChangeError
 from jubao.pension.people.crosscheck import CrosscheckError
@@ -69,6 +71,8 @@ SOURCES: tuple[type[ErrorCode], ...] = (
     PolicyError,
     AwardError,
     CorrectionError,
+    HoldError,
+    VerificationError,
     PayrollError,
     MonthError,
     # reached through modules the mutations share with the file imports

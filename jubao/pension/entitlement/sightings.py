@@ -1,0 +1,210 @@
+"""静默认证: recipients seen alive in other data (medical treatment, bank activity, a
+government counter) verified without coming in.
+
+A file lists ID numbers and the day each person was seen. Each recipient in the importer's
+region gets a verification of method "data" dated that day — unless they were verified that
+day or later already, so that importing a file again changes nothing. Someone paused for a
+missed verification gets the resumption for review, as at the counter. Rows that cannot be read
+are reported by line; ID numbers of people who are not recipients in the importer's region are
+counted, never named (the importer may not know who they are).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jubao import audit
+from jubao.authz.actor import Actor
+from jubao.authz.vocabulary import Act, Obj
+from jubao.errors import DomainError, ErrorCode, Lang
+from jubao.orm import among, dialect_of, insert_many, utcnow
+from jubao.pension.entitlement import verification
+from jubao.pension.entitlement.verification import Method, Verification
+from jubao.pension.month import Month
+from jubao.pension.people.idnumber import IdNumber
+from jubao.pension.people.persons import EventKind, Person, PersonEvent, PersonStatus
+from jubao.tabular import Row, columns, read_table
+from jubao.tenants.scope import unscoped
+from jubao.text import quoted
+
+CHUNK = 2000
+
+
+class SightingError(ErrorCode):
+    HEADER = (
+        "表头必须包含“身份证号码”和“认证日期”两列",
+        "The header needs an ID-number column and a date-seen column",
+    )
+    DATE = (
+        "日期“{value}”格式不正确（应为 YYYY-MM-DD，且不晚于今天）",
+        "Date '{value}' is malformed or in the future (YYYY-MM-DD)",
+    )
+
+
+_HEADINGS = {
+    "id_number": ("id_number", "身份证号码", "公民身份号码"),
+    "seen_on": ("seen_on", "认证日期", "业务发生日期", "日期"),
+}
+
+
+@dataclass
+class SightingReport:
+    verified: int = 0
+    already: int = 0  # verified that day or later already
+    not_ours: int = 0  # not a recipient in the importer's region
+    resumptions: int = 0  # paused for a missed verification: resumption opened
+    rejected: list[tuple[int, DomainError]] = field(default_factory=list)
+
+    def describe(self, lang: Lang) -> list[str]:
+        return [f"{line}: {error.message(lang)}" for line, error in self.rejected]
+
+
+def _parsed(
+    rows: Iterator[Row], positions: dict[str, int], today: date, report: SightingReport
+) -> Iterator[tuple[str, date]]:
+    for row in rows:
+        cells = {k: row.cells[i] if i < len(row.cells) else "" for k, i in positions.items()}
+        try:
+            number = IdNumber.parse(cells["id_number"], today=today).value
+            try:
+                seen = date.fromisoformat(cells["seen_on"].strip().replace("/", "-"))
+            except ValueError:
+                seen = None
+            if seen is None or seen > today:
+                raise DomainError(SightingError.DATE, value=quoted(cells["seen_on"]))
+        except DomainError as error:
+            report.rejected.append((row.line, error))
+            continue
+        yield number, seen
+
+
+async def import_sightings(
+    session: AsyncSession, actor: Actor, path: Path, *, today: date
+) -> SightingReport:
+    """Verify the recipients ``path`` saw alive (see the module's docstring)."""
+    report = SightingReport()
+    with read_table(path) as table:
+        positions = columns(table.header, _HEADINGS)
+        if set(positions) != set(_HEADINGS):
+            raise DomainError(SightingError.HEADER)
+        latest: dict[str, date] = {}
+        for number, seen in _parsed(table.rows, positions, today, report):
+            latest[number] = max(seen, latest.get(number, seen))
+    numbers = sorted(latest)
+    for start in range(0, len(numbers), CHUNK):
+        chunk = {n: latest[n] for n in numbers[start : start + CHUNK]}
+        await _verify_chunk(session, actor, chunk, path.name, today, report)
+    audit.record(
+        session,
+        actor,
+        "verification.import",
+        "verification",
+        file=path.name[:200],
+        verified=report.verified,
+        already=report.already,
+        not_ours=report.not_ours,
+        resumptions=report.resumptions,
+        rejected=len(report.rejected),
+    )
+    return report
+
+
+async def _verify_chunk(
+    session: AsyncSession,
+    actor: Actor,
+    seen: dict[str, date],
+    source: str,
+    today: date,
+    report: SightingReport,
+) -> None:
+    dialect = dialect_of(session)
+    people = [
+        person
+        for person in await session.scalars(
+            select(Person).where(
+                among(Person.id_number, list(seen), dialect),
+                Person.status.in_(
+                    (PersonStatus.RECEIVING.value, PersonStatus.BENEFIT_SUSPENDED.value)
+                ),
+            )
+        )
+        if actor.can(Obj.VERIFICATION, Act.PROCESS, person.region)
+    ]
+    report.not_ours += len(seen) - len(people)
+    verified = dict(
+        (
+            await session.execute(
+                select(Verification.person_id, func.max(Verification.verified_on))
+                .where(among(Verification.person_id, [p.id for p in people], dialect))
+                .group_by(Verification.person_id)
+            )
+        ).all()
+    )
+    fresh = [p for p in people if verified.get(p.id) is None or verified[p.id] < seen[p.id_number]]
+    report.already += len(people) - len(fresh)
+    # someone paused for it: one at a time, as at the counter (their resumption is opened)
+    for person in (p for p in fresh if p.current_status is PersonStatus.BENEFIT_SUSPENDED):
+        done = await verification.record(
+            session, actor, person, seen[person.id_number], Method.DATA, today=today, source=source
+        )
+        report.resumptions += done.resumption is not None
+    receiving = [p for p in fresh if p.current_status is PersonStatus.RECEIVING]
+    now = utcnow()
+    await insert_many(
+        session,
+        unscoped(Verification),
+        (
+            "person_id",
+            "region_code",
+            "verified_on",
+            "method",
+            "source",
+            "recorded_by",
+            "recorded_by_name",
+            "recorded_at",
+        ),
+        [
+            (
+                p.id,
+                p.region_code,
+                seen[p.id_number],
+                Method.DATA.value,
+                source[:200],
+                actor.operator_id,
+                actor.label,
+                now,
+            )
+            for p in receiving
+        ],
+    )
+    await insert_many(
+        session,
+        unscoped(PersonEvent),
+        ("person_id", "region_code", "at", "kind", "actor_id", "actor", "before", "after"),
+        [
+            (
+                p.id,
+                p.region_code,
+                now,
+                EventKind.VERIFIED.value,
+                actor.operator_id,
+                actor.label,
+                {},
+                {"reason": f"{Method.DATA.text.zh} {seen[p.id_number].isoformat()}"},
+            )
+            for p in receiving
+        ],
+    )
+    for person in receiving:
+        starts = Month.of(seen[person.id_number]).next().first_day
+        if person.cycle_start is None or starts > person.cycle_start:
+            person.cycle_start = starts
+        person.updated_at = now
+    await session.flush()
+    report.verified += len(fresh)
