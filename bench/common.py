@@ -24,6 +24,18 @@ from jubao.tenants.importer import import_regions
 
 SYSTEM = Actor.system("bench")
 
+# Recipients in SQL: :n people in 正常待遇 spread over the :villages, born in 1966, one in fifty
+# without a bank account; {cycle_start} is the start of each one's verification cycle (SQL over i).
+RECIPIENTS = """INSERT INTO person (id, id_number, name, sex, birth_date, ethnicity, hukou,
+     region_code, address, grade, status, enrolled_on, created_at, updated_at, version,
+     bank_account, cycle_start)
+   SELECT i, 'B' || lpad(i::text, 17, '0'), '王秀英', 1 + i % 2, DATE '1966-01-01' + (i % 300),
+          '01', 'rural', villages[1 + (i::bigint * 7919) % cardinality(villages)], '某村', 10000,
+          'receiving', DATE '2011-07-01', now(), now(), 1,
+          CASE WHEN i % 50 = 0 THEN NULL ELSE '62284800' || lpad(i::text, 11, '0') END,
+          {cycle_start}
+   FROM generate_series(1, :n) AS i, (SELECT CAST(:villages AS text[]) AS villages) AS v"""
+
 # Pensions awarded in SQL (the benches skip the review chain): one approved claim that every
 # award names, and an award of 163.00 basic + 60.43 from an account of 8,400.00 for each person
 # the condition picks.

@@ -27,7 +27,15 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from bench.common import AWARD_CLAIM, AWARDS, SYSTEM, fresh_database, load_regions, settings
+from bench.common import (
+    AWARD_CLAIM,
+    AWARDS,
+    RECIPIENTS,
+    SYSTEM,
+    fresh_database,
+    load_regions,
+    settings,
+)
 from jubao.authz.actor import Actor
 from jubao.errors import DomainError, Lang
 from jubao.pension.accounts.ledger import check_ledger
@@ -46,14 +54,8 @@ PREPARER, REVIEWER, RELEASER = (Actor(n, f"bench {n}", None) for n in (1, 2, 3))
 
 BUILD = [
     AWARD_CLAIM,
-    """INSERT INTO person (id, id_number, name, sex, birth_date, ethnicity, hukou, region_code,
-         address, grade, status, enrolled_on, created_at, updated_at, version, bank_account)
-       SELECT i, 'B' || lpad(i::text, 17, '0'), '王秀英', 1 + i % 2,
-              DATE '1966-01-01' + (i % 300), '01', 'rural',
-              villages[1 + (i::bigint * 7919) % cardinality(villages)], '某村', 10000,
-              'receiving', DATE '2011-07-01', now(), now(), 1,
-              CASE WHEN i % 50 = 0 THEN NULL ELSE '62284800' || lpad(i::text, 11, '0') END
-       FROM generate_series(1, :n) AS i, (SELECT CAST(:villages AS text[]) AS villages) AS v""",
+    # verified in December 2026: nobody's cycle ends before the run
+    RECIPIENTS.replace("{cycle_start}", "DATE '2027-01-01'"),
     AWARDS.replace("{which}", "true"),
     # the account as one transaction per person: its two legs, their mirrors, the balances
     """INSERT INTO ledger_txn (id, kind, region_code, value_date, year, booked_at)
