@@ -23,7 +23,7 @@ UNSCOPED = {
     ): "a year paid is paid, whoever may read it",
     ("pension/accounts/contributions.py", "book"): "writes the year of a person found in scope",
     ("pension/accounts/contributions.py", "paid_years"): "a year paid is paid, whoever may read it",
-    ("pension/benefits/award.py", "_payment_open"): "an open 代缴 list decides the award",
+    ("pension/benefits/award.py", "payment_open"): "an open 代缴 list decides the award",
     (
         "pension/people/enrollment.py",
         "check_not_enrolled",
@@ -102,7 +102,20 @@ UNSCOPED = {
         "_paid_basic",
     ): "the recipients of the run: what their months paid",
     ("pension/benefits/payroll.py", "replaced"): "whether a line of the run was paid again",
-    ("pension/benefits/payroll.py", "_count"): "the lines of one run",
+    ("pension/benefits/payroll.py", "count_run"): "the lines of one run",
+    ("pension/termination/deaths.py", "_chunk"): "writes the reports of people found in scope",
+    (
+        "pension/termination/payouts.py",
+        "prepare_payouts",
+    ): "a county's one-off run, bounded by the county",
+    (
+        "pension/termination/termination.py",
+        "_check_lines",
+    ): "every line of a person found in scope",
+    (
+        "pension/termination/termination.py",
+        "_overpaid",
+    ): "every line of a person found in scope",
     ("pension/benefits/payroll.py", "release"): "the lines of a run the releaser may release",
     ("pension/benefits/payroll.py", "_book_release"): "the lines of a run the releaser may release",
     ("pension/benefits/settlement.py", "settle"): "the lines of a run the importer may settle",

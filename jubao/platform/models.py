@@ -18,6 +18,10 @@ from jubao.pension.people.crosscheck import EmployeeInsured
 from jubao.pension.people.imports import ImportBatch
 from jubao.pension.people.persons import Person, PersonEvent
 from jubao.pension.policy.params import PolicySet
+from jubao.pension.termination.deaths import DeathReport
+from jubao.pension.termination.payouts import Payout
+from jubao.pension.termination.recovery import RecoveryOrder
+from jubao.pension.termination.termination import Termination
 from jubao.pension.workflow.applications import Application, ApplicationReview
 from jubao.platform.idempotency import IdempotencyRecord
 from jubao.platform.tokens import RefreshToken, RevokedFamily
@@ -37,6 +41,7 @@ __all__ = [
     "BenefitHold",
     "CasbinRule",
     "Contribution",
+    "DeathReport",
     "EmployeeInsured",
     "FundEntry",
     "IdempotencyRecord",
@@ -49,13 +54,16 @@ __all__ = [
     "LoginThrottle",
     "Operator",
     "PayLine",
+    "Payout",
     "PayrollRun",
     "Person",
     "PersonEvent",
     "PolicySet",
+    "RecoveryOrder",
     "RefreshToken",
     "Region",
     "RevokedFamily",
+    "Termination",
     "Verification",
     "metadata",
 ]

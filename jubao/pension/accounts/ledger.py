@@ -119,6 +119,13 @@ class FundAccount(StrEnum):
     EXPENSE_CITY = "expense.basic_city"  # 基础养老金支出（市级）
     EXPENSE_COUNTY = "expense.basic_county"  # 基础养老金支出（县级）
     ACCOUNT_PENSION = "expense.account_pension"  # 个人账户养老金支出
+    FUNERAL_INCOME = "income.funeral"  # 丧葬补助金财政补助收入 (the county's budget)
+    PAYOUT = "payable.payout"  # 一次性支付待发放: held for a payee until the bank pays it
+    RECOVERED = "fund.recovered"  # 追回待遇款: overpayments got back
+    REFUND = "expense.refund"  # 个人账户余额支付（退保、继承）
+    FUNERAL = "expense.funeral"  # 丧葬抚恤补助支出
+    REPAID = "income.repaid"  # 退回待遇收入: overpayments paid back from outside the fund
+    FINES = "payable.fines"  # 罚款待缴国库: a fraud's fine, the treasury's money
 
     @property
     def text(self) -> Text:
@@ -146,6 +153,13 @@ _FUND_ZH = {
     FundAccount.EXPENSE_CITY: "基础养老金支出（市级）",
     FundAccount.EXPENSE_COUNTY: "基础养老金支出（县级）",
     FundAccount.ACCOUNT_PENSION: "个人账户养老金支出",
+    FundAccount.FUNERAL_INCOME: "丧葬补助金财政补助收入",
+    FundAccount.PAYOUT: "一次性支付待发放",
+    FundAccount.RECOVERED: "追回待遇款",
+    FundAccount.REFUND: "个人账户余额支付",
+    FundAccount.FUNERAL: "丧葬抚恤补助支出",
+    FundAccount.REPAID: "退回待遇收入",
+    FundAccount.FINES: "罚款待缴国库",
 }
 
 
@@ -156,12 +170,14 @@ class EntryKind(StrEnum):
     INTEREST = "interest"  # 结息, booked on the component that earned it
     REVERSAL = "reversal"  # 冲正
     PENSION = "pension"  # 待遇发放: a payroll run released (the account pension debited)
+    TERMINATION = "termination"  # 注销结算: the account closed, refunded or back to the pool
 
 
 class TxnKind(StrEnum):
     """Transactions that move only the fund's money (no person legs)."""
 
     BANK_RESULT = "bank_result"  # 银行回盘: paid, or returned to be paid again
+    RECOVERY = "recovery"  # 追回款缴回: an overpayment paid back
 
 
 class LedgerTxn(Base, RegionScoped):

@@ -236,7 +236,7 @@ async def award_figures(
             AwardError.TOO_EARLY, person, reached=Month.of(reached), age=pension_age, month=opens
         )
     # a payment in review decides both the years and the balance the award fixes
-    if await _payment_open(session, person):
+    if await payment_open(session, person):
         raise _refusal(AwardError.PAYMENT_OPEN, person)
     paid = await paid_years(session, person.id)
     scheme = now.scheme
@@ -275,7 +275,7 @@ def _refusal(code: AwardError, person: Person, **values: Any) -> DomainError:
     return DomainError(code, field="person", name=person.name, **values)
 
 
-async def _payment_open(session: AsyncSession, person: Person) -> bool:
+async def payment_open(session: AsyncSession, person: Person) -> bool:
     """A contribution or back-payment for the person in review, or a 代缴 list naming them (a
     list is placed at the township or county it covers; the few open there are read whole)."""
     found = await session.execute(

@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jubao import audit
@@ -115,8 +115,8 @@ async def export_run(session: AsyncSession, actor: Actor, run_id: int, path: Pat
         select(
             lines.c.id,
             lines.c.person_id,
-            people.c.id_number,
-            people.c.name,
+            func.coalesce(lines.c.payee_id_number, people.c.id_number),
+            func.coalesce(lines.c.payee_name, people.c.name),
             lines.c.bank_account,
             lines.c.month,
             lines.c.amount,

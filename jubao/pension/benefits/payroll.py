@@ -120,6 +120,7 @@ FUNDERS = tuple(Funder)
 class RunKind(StrEnum):
     REGULAR = "regular"  # 正常发放: the month's pensions and any 补发
     SUPPLEMENTARY = "supplementary"  # 补充发放: failed and held lines, paid again
+    ONE_OFF = "one_off"  # 一次性支付: heirs' payments and refunds of terminated insurance
 
 
 class RunState(StrEnum):
@@ -144,6 +145,7 @@ class LineKind(StrEnum):
     ARREARS = "arrears"  # 补发: what a back-dated increase added to a month already paid
     REISSUE = "reissue"  # 重发: a failed or held line paid again
     BACK_PAY = "back_pay"  # 恢复补发: a month a pause held back, paid after it ended
+    PAYOUT = "payout"  # 一次性支付: what ending an insurance pays out, to the payee named
 
 
 # the kinds that pay a month's pension itself: one line of these per person and month
@@ -247,6 +249,9 @@ class PayLine(Base, RegionScoped):
     # [{"prefix", "item", "amount"}]: each layer's items as the month's policy gave them
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     bank_account: Mapped[str | None] = mapped_column(String(32))
+    # a payout's payee (an heir), when not the person
+    payee_name: Mapped[str | None] = mapped_column(String(50))
+    payee_id_number: Mapped[str | None] = mapped_column(String(18))
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("pay_line.id"), unique=True)
     # paid again after the bank failed it: its money is in 发放失败待重发 already
     from_returned: Mapped[bool] = mapped_column(default=False)
@@ -462,7 +467,7 @@ def county_of(region: RegionCode) -> RegionCode:
     return RegionCode.from_prefix(region.prefix_at(Level.COUNTY))
 
 
-def _county(region: RegionCode) -> RegionCode:
+def check_county(region: RegionCode) -> RegionCode:
     if region.level is not Level.COUNTY:
         raise DomainError(PayrollError.NOT_COUNTY, field="region", region=region.code)
     return region
@@ -473,7 +478,7 @@ async def prepare(
 ) -> PayrollRun:
     """Prepare ``region``'s (a county's) regular run for ``month``: the month's lines and the
     补发 for months already paid."""
-    county = _county(region)
+    county = check_county(region)
     actor.require(Obj.BENEFIT, Act.PROCESS, county, field="region")
     await check_in_use(session, county)
     _check_month(month, today)
@@ -550,7 +555,7 @@ async def prepare(
         if rows:
             columns = tuple(rows[0])
             await insert_many(session, lines, columns, [tuple(r[c] for c in columns) for r in rows])
-    await _count(session, run)
+    await count_run(session, run)
     if not run.lines and not run.held:
         raise DomainError(PayrollError.NOBODY, field="region", region=county.code, month=str(month))
     audit.record(
@@ -843,13 +848,20 @@ async def _paid_basic(
     return found
 
 
+def spending(items: list[dict[str, Any]]) -> list[tuple[FundAccount, int]] | None:
+    """What a payout line spends, by account (None: a pension line, spent by its columns)."""
+    if not items or "account" not in items[0]:
+        return None
+    return [(FundAccount(item["account"]), int(item["amount"])) for item in items]
+
+
 def replaced(line_id: Any) -> Any:
     """Whether a later line paid again the line with id ``line_id`` (a column)."""
     later = unscoped(PayLine).alias("later")
     return select(later.c.id).where(later.c.replaces_id == line_id).exists()
 
 
-async def _count(session: AsyncSession, run: PayrollRun) -> None:
+async def count_run(session: AsyncSession, run: PayrollRun) -> None:
     lines = unscoped(PayLine)
     sent = lines.c.state != LineState.HELD.value
     counts = (
@@ -987,6 +999,7 @@ async def _book_release(session: AsyncSession, run: PayrollRun, today: date) -> 
                 lines.c.from_account,
                 lines.c.from_pool,
                 lines.c.from_returned,
+                lines.c.kind,
                 *(lines.c[funder.column] for funder in FUNDERS),
             ).where(lines.c.run_id == run.id, lines.c.state == LineState.PENDING.value)
         )
@@ -1005,6 +1018,9 @@ async def _book_release(session: AsyncSession, run: PayrollRun, today: date) -> 
             # its money left the accounts and the funders when the line it replaces was
             # released, and came back into 发放失败待重发: it goes to the bank from there
             funds.add(line.region_code, FundAccount.RETURNED, -line.amount)
+        elif line.kind == LineKind.PAYOUT.value:
+            # booked when the insurance ended, and held for the payee since
+            funds.add(line.region_code, FundAccount.PAYOUT, -line.amount)
         else:
             for funder in FUNDERS:
                 funds.add(line.region_code, funder.income, -getattr(line, funder.column))
@@ -1169,7 +1185,7 @@ async def prepare_supplementary(
 ) -> PayrollRun:
     """补充发放: a run of the county's failed and held lines whose recipients now have a bank
     account (the township corrected it), each paid again once, as it was."""
-    county = _county(region)
+    county = check_county(region)
     actor.require(Obj.BENEFIT, Act.PROCESS, county, field="region")
     lines, runs, people = unscoped(PayLine), unscoped(PayrollRun), unscoped(Person)
     waiting = (
@@ -1219,7 +1235,7 @@ async def prepare_supplementary(
         await session.execute(insert(PayLine), rows)
     except IntegrityError:  # another supplementary run took these lines at the same moment
         raise DomainError(PayrollError.CONCURRENT, field="region", run=run.id) from None
-    await _count(session, run)
+    await count_run(session, run)
     audit.record(
         session,
         actor,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, case, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jubao import audit
@@ -26,12 +26,14 @@ from jubao.pension.accounts.ledger import FundAccount, TxnKind
 from jubao.pension.benefits.payroll import (
     FUNDERS,
     FundLegs,
+    LineKind,
     LineState,
     PayLine,
     PayrollError,
     PayrollRun,
     insert_legs,
     open_txn,
+    spending,
 )
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.scope import unscoped
@@ -125,6 +127,8 @@ async def settle(
                 lines.c.bank_account,
                 lines.c.from_account,
                 lines.c.from_pool,
+                # a payout's spending (pension lines' items are not read: a million of them)
+                case((lines.c.kind == LineKind.PAYOUT.value, lines.c["items"])).label("items"),
                 *(lines.c[funder.column] for funder in FUNDERS),
             ).where(lines.c.run_id == run.id)
         )
@@ -198,7 +202,11 @@ async def _book_results(
     funds = FundLegs()
     for line, result in applying:
         funds.add(line.region_code, FundAccount.CLEARING, -line.amount)
-        if result.paid:
+        paid_as = spending(line.items) if result.paid and line.items else None
+        if paid_as is not None:
+            for account, amount in paid_as:
+                funds.add(line.region_code, account, amount)
+        elif result.paid:
             for funder in FUNDERS:
                 funds.add(line.region_code, funder.expense, getattr(line, funder.column))
             funds.add(

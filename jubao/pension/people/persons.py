@@ -158,6 +158,7 @@ class EventKind(StrEnum):
     BENEFIT_HELD = "benefit_held"  # 待遇暂停（或限制）
     BENEFIT_RESUMED = "benefit_resumed"  # 待遇恢复
     VERIFIED = "verified"  # 资格认证
+    TERMINATED = "terminated"  # 注销登记
 
 
 class PersonValues(BaseModel):

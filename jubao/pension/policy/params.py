@@ -17,7 +17,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -43,6 +43,7 @@ from jubao.orm import Base, utcnow
 from jubao.pension.accounts.money import Rounding, format_yuan, parse_yuan, split_by_ratio
 from jubao.pension.entitlement.reasons import BackPay, HoldReason
 from jubao.pension.month import Month
+from jubao.pension.termination.reasons import FuneralRule, RefundScope, TerminationReason
 from jubao.pension.workflow.applications import Kind
 from jubao.tenants.codes import Level, RegionCode
 from jubao.tenants.models import check_in_use
@@ -302,6 +303,74 @@ class EntitlementRules(Section):
         return self
 
 
+def _default_refunds() -> dict[TerminationReason, RefundScope]:
+    return {
+        TerminationReason.DEATH: RefundScope.ALL,  # 国发〔2014〕8号: all, subsidies included
+        TerminationReason.NATIONALITY: RefundScope.PERSONAL,
+        # 衔接办法 art. 8: all but the subsidies, after recovering the basic pension paid
+        TerminationReason.OTHER_PENSION: RefundScope.NO_SUBSIDIES,
+        TerminationReason.OTHER_SCHEME: RefundScope.PERSONAL,  # Fuding: 保费和利息
+        TerminationReason.DUPLICATE_ENROLMENT: RefundScope.ALL,
+        TerminationReason.NEVER_PAID: RefundScope.NONE,
+        TerminationReason.LOCAL: RefundScope.PERSONAL,
+    }
+
+
+class FuneralGrant(Section):
+    """丧葬补助金, paid by the county with the heirs' payment."""
+
+    rule: FuneralRule = FuneralRule.NONE
+    amount: Fen = 0  # fixed (Qingzhou 500)
+    years: int = Field(15, ge=1, le=60)  # by_years: fewer years than this …
+    below: Fen = 0  # … this much (1,000)
+    above: Fen = 0  # this many or more: this much (1,500)
+    multiple: int = Field(0, ge=0, le=60)  # × the basic pension standard of the month of death
+    contribution_phase: bool = True  # paid for deaths before the pension
+    payout_phase: bool = True  # paid for deaths of pensioners
+
+    @model_validator(mode="after")
+    def _complete(self) -> FuneralGrant:
+        lacking = {
+            FuneralRule.FIXED: not self.amount,
+            FuneralRule.BY_YEARS: not (self.below and self.above),
+            FuneralRule.MULTIPLE: not self.multiple,
+        }.get(self.rule, False)
+        if lacking:
+            raise _rule(
+                "丧葬补助金规则缺少金额：fixed 需 amount，by_years 需 below 和 above，"
+                "multiple 需 multiple",
+                "the funeral grant lacks its amount: fixed needs amount, by_years below and "
+                "above, multiple a multiple",
+            )
+        return self
+
+
+class TerminationRules(Section):
+    """注销 (rulebook §5.11–5.12, configuration items 8 and 10)."""
+
+    refund: dict[TerminationReason, RefundScope] = Field(default_factory=_default_refunds)
+    # deaths before this day are refunded by `death_before` (国发〔2009〕32号: all but the
+    # subsidies, which go back to the pool); from it, by refund["death"]
+    death_rule_from: date = date(2014, 2, 21)
+    death_before: RefundScope = RefundScope.NO_SUBSIDIES
+    funeral: FuneralGrant = Field(default_factory=FuneralGrant)
+    # 经办条例 第五十五条: obtained by fraud, repaid with a fine of 2–5 times
+    fraud_fine: int = Field(2, ge=2, le=5)
+    # Qingdao: someone with a pension elsewhere also repays the account pension the pool paid
+    recover_pool_pension: bool = False
+
+    @model_validator(mode="after")
+    def _every_reason(self) -> TerminationRules:
+        missing = set(TerminationReason) - set(self.refund)
+        if missing:
+            names = "、".join(sorted(r.value for r in missing))
+            raise _rule(
+                f"须为每种注销原因规定支付范围（缺 {names}）",
+                f"say for every reason of termination what is paid out (missing {names})",
+            )
+        return self
+
+
 class AgeTopUp(Section):
     """高龄加发: from this age on, this much a month (the highest tier reached applies)."""
 
@@ -530,6 +599,7 @@ class PolicyParams(Section):
     scheme: SchemeRules | None = None
     bank_file: BankFileRules | None = None
     entitlement: EntitlementRules | None = None
+    termination: TerminationRules | None = None
     review_chains: dict[Kind, list[ChainStep]] | None = None
 
     @model_validator(mode="after")
@@ -582,6 +652,7 @@ class Policy:
     month: int = 1
     bank_file: BankFileRules = dataclass_field(default_factory=BankFileRules)
     entitlement: EntitlementRules = dataclass_field(default_factory=EntitlementRules)
+    termination: TerminationRules = dataclass_field(default_factory=TerminationRules)
 
     @property
     def interest(self) -> InterestRules:
@@ -637,6 +708,7 @@ def describe_policy(policy: Policy) -> dict[str, Any]:
         account=policy.account,
         scheme=policy.scheme_rules,
         entitlement=policy.entitlement,
+        termination=policy.termination,
         review_chains=policy.review_chains,
     )
     rules = policy.basic_pension_rules.rules
@@ -748,7 +820,18 @@ def as_file_values(params: PolicyParams) -> dict[str, Any]:
     return convert(stored(params))
 
 
-_MONEY_KEYS = {"grades", "aid_cap", "grade", "rural", "urban", "monthly", "per_year"}
+_MONEY_KEYS = {
+    "grades",
+    "aid_cap",
+    "grade",
+    "rural",
+    "urban",
+    "monthly",
+    "per_year",
+    "amount",
+    "below",
+    "above",
+}
 _PPM_KEYS = {"hardship_share", "rate", "current_rate"}
 
 
@@ -861,6 +944,10 @@ NATIONAL = PolicyFile(
                 # the county's audit queue of pauses and resumptions (rulebook §5.10, §7)
                 "benefit_hold": ["county"],
                 "benefit_resumption": ["county"],
+                # the village or township takes it, the township checks, the county approves
+                # and pays (rulebook §5.12)
+                "termination": ["township", "county"],
+                "recovery_repayment": ["county"],
             },
         }
     ),
@@ -1047,6 +1134,7 @@ def resolve(sets: Iterable[PolicySet], region: RegionCode, year: int, month: int
         month=month,
         bank_file=params.bank_file or BankFileRules(),
         entitlement=params.entitlement or EntitlementRules(),
+        termination=params.termination or TerminationRules(),
     )
 
 

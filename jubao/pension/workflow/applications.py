@@ -50,6 +50,8 @@ class Kind(StrEnum):
     AWARD_CORRECTION = "award_correction"  # 待遇核定更正
     BENEFIT_HOLD = "benefit_hold"  # 待遇暂停
     BENEFIT_RESUMPTION = "benefit_resumption"  # 待遇恢复
+    TERMINATION = "termination"  # 注销登记
+    RECOVERY_REPAYMENT = "recovery_repayment"  # 追回款缴回
 
     @property
     def obj(self) -> Obj:
@@ -73,6 +75,8 @@ KIND_OBJECTS = {
     Kind.AWARD_CORRECTION: Obj.BENEFIT,
     Kind.BENEFIT_HOLD: Obj.BENEFIT,
     Kind.BENEFIT_RESUMPTION: Obj.BENEFIT,
+    Kind.TERMINATION: Obj.TERMINATION,
+    Kind.RECOVERY_REPAYMENT: Obj.BENEFIT,
 }
 _KIND_ZH = {
     Kind.ENROLLMENT: "参保登记",
@@ -87,6 +91,8 @@ _KIND_ZH = {
     Kind.AWARD_CORRECTION: "待遇核定更正",
     Kind.BENEFIT_HOLD: "待遇暂停",
     Kind.BENEFIT_RESUMPTION: "待遇恢复",
+    Kind.TERMINATION: "注销登记",
+    Kind.RECOVERY_REPAYMENT: "追回款缴回",
 }
 
 

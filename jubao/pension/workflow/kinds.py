@@ -11,6 +11,8 @@ from jubao.pension.people.changes import Change
 from jubao.pension.people.enrollment import Enrollment
 from jubao.pension.people.suspension import Suspension
 from jubao.pension.policy.changes import PolicyChange
+from jubao.pension.termination.recovery import Repayment
+from jubao.pension.termination.termination import TerminationKind
 from jubao.pension.workflow.applications import Kind
 from jubao.pension.workflow.engine import Handler
 
@@ -27,4 +29,6 @@ HANDLERS: dict[Kind, Handler] = {
     Kind.AWARD_CORRECTION: AwardCorrection(),
     Kind.BENEFIT_HOLD: Hold(),
     Kind.BENEFIT_RESUMPTION: Resumption(),
+    Kind.TERMINATION: TerminationKind(),
+    Kind.RECOVERY_REPAYMENT: Repayment(),
 }
