@@ -8,7 +8,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from jubao.authz.actor import Actor
+from jubao.pension.people.idnumber import check_character
 from jubao.platform.migrate import migrate
 from jubao.platform.services import Services
 from jubao.platform.settings import Settings
@@ -25,16 +26,34 @@ from jubao.tenants.importer import import_regions
 SYSTEM = Actor.system("bench")
 
 # Recipients in SQL: :n people in 正常待遇 spread over the :villages, born in 1966, one in fifty
-# without a bank account; {cycle_start} is the start of each one's verification cycle (SQL over i).
+# without a bank account, each with a valid ID number (`bench_id_number`); {cycle_start} is the
+# start of each one's verification cycle (SQL over i).
 RECIPIENTS = """INSERT INTO person (id, id_number, name, sex, birth_date, ethnicity, hukou,
      region_code, address, grade, status, enrolled_on, created_at, updated_at, version,
      bank_account, cycle_start)
-   SELECT i, 'B' || lpad(i::text, 17, '0'), '王秀英', 1 + i % 2, DATE '1966-01-01' + (i % 300),
-          '01', 'rural', villages[1 + (i::bigint * 7919) % cardinality(villages)], '某村', 10000,
+   SELECT i,
+          body || (SELECT substr('10X98765432',
+                                 (sum(substr(body, k::int, 1)::int * w) % 11)::int + 1, 1)
+                   FROM unnest(ARRAY[7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+                        WITH ORDINALITY AS t(w, k)),
+          '王秀英', 1 + i % 2, born, '01', 'rural',
+          villages[1 + (i::bigint * 7919) % cardinality(villages)], '某村', 10000,
           'receiving', DATE '2011-07-01', now(), now(), 1,
           CASE WHEN i % 50 = 0 THEN NULL ELSE '62284800' || lpad(i::text, 11, '0') END,
           {cycle_start}
-   FROM generate_series(1, :n) AS i, (SELECT CAST(:villages AS text[]) AS villages) AS v"""
+   FROM generate_series(1, :n) AS i
+   CROSS JOIN LATERAL (SELECT DATE '1966-01-01' + (i / 10000) % 300 AS born) AS d
+   CROSS JOIN LATERAL (SELECT '41' || lpad((i % 10000)::text, 4, '0') || to_char(born, 'YYYYMMDD')
+                              || lpad((i / 3000000)::text, 3, '0') AS body) AS b,
+   (SELECT CAST(:villages AS text[]) AS villages) AS v"""
+
+
+def bench_id_number(i: int) -> str:
+    """The ID number RECIPIENTS gives person ``i``."""
+    born = date(1966, 1, 1) + timedelta(days=(i // 10000) % 300)
+    body = f"41{i % 10000:04d}{born:%Y%m%d}{i // 3_000_000:03d}"
+    return body + check_character(body)
+
 
 # Pensions awarded in SQL (the benches skip the review chain): one approved claim that every
 # award names, and an award of 163.00 basic + 60.43 from an account of 8,400.00 for each person

@@ -33,6 +33,7 @@ from jubao.pension.policy.params import describe_policy, policy_for, read_policy
 from jubao.platform.cli_jobs import jobs, worker
 from jubao.platform.cli_payroll import payroll
 from jubao.platform.cli_session import Rerun, Session, pass_session, report_lines
+from jubao.platform.cli_termination import deaths
 from jubao.platform.cli_verification import verification
 from jubao.platform.demo import DEMO_PASSWORD, load_demo
 from jubao.platform.demo_people import seed_people
@@ -64,6 +65,7 @@ main.add_command(payroll)
 main.add_command(worker)
 main.add_command(jobs)
 main.add_command(verification)
+main.add_command(deaths)
 
 
 # --- service -------------------------------------------------------------------------------

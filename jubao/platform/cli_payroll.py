@@ -15,6 +15,7 @@ from jubao.pension.benefits.bank_files import Written, export_run, import_result
 from jubao.pension.benefits.reconciliation import Check, reconcile
 from jubao.pension.benefits.settlement import Settlement
 from jubao.pension.month import Month
+from jubao.pension.termination.payouts import prepare_payouts
 from jubao.platform.cli_session import Session, pass_session, report_lines
 from jubao.platform.services import Services
 from jubao.tenants.codes import RegionCode
@@ -79,6 +80,22 @@ def _prepared(session: Session, run: rules.PayrollRun) -> str:
         f"待补录账户 {run.held} 笔",
         f"run {run.id}: {run.lines} lines, {format_yuan(run.total)} yuan, {run.held} held",
     )
+
+
+@payroll.command(name="payouts")
+@click.argument("region")
+@pass_session
+def payouts(session: Session, region: str) -> None:
+    """Prepare the county REGION's one-off run (一次性支付): what ended insurance pays out
+    (heirs' payments, refunds, funeral grants) not yet in a run."""
+
+    async def work(services: Services) -> rules.PayrollRun:
+        async with services.db.transaction(session.actor) as db:
+            return await prepare_payouts(
+                db, session.actor, RegionCode(region), today=services.clock.today()
+            )
+
+    click.echo(_prepared(session, session.run(work)))
 
 
 @payroll.command(name="export")

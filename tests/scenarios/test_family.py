@@ -23,6 +23,8 @@ from strawberry.relay import GlobalID
 from jubao.authz.actor import Actor
 from jubao.pension.accounts.ledger import check_ledger
 from jubao.pension.benefits.bank_files import export_run, import_results
+from jubao.pension.people.crosscheck import import_employees
+from jubao.pension.termination.deaths import DeathSource, import_deaths
 from jubao.platform.app import create_app
 from jubao.platform.services import Services
 from tests.conftest import make_settings
@@ -244,6 +246,8 @@ async def test_a_family_over_five_years(story: tuple[Api, Clock, Services], tmp_
     await the_pensions_are_paid(
         api, clock, services, tmp_path, people["grandmother"], father_in_law
     )
+    await the_grandmother_dies(api, clock, services, tmp_path, people["grandmother"])
+    await the_father_in_law_is_paid_twice(api, clock, services, tmp_path, father_in_law)
 
 
 AWARD = """figures { transitional startMonth yearsPaid yearsRequired accountTotal accountPension
@@ -377,18 +381,7 @@ async def the_pensions_are_paid(
     await change_bank_account(api, clock, father_in_law, "6228480000000001016", date(2026, 10, 28))
 
     async def month(period: str, *, fail: str | None = None) -> str:
-        clock.day = date(int(period[:4]), int(period[5:]), 5)
-        prepared = await api.as_(
-            "county.processor",
-            """mutation ($r: RegionCode!, $m: Month!) { payrollPrepare(input: {region: $r,
-                 month: $m}) { run { id } userErrors { code message } } }""",
-            {"r": COUNTY_A.code, "m": period},
-        )
-        assert prepared["payrollPrepare"]["userErrors"] == [], prepared
-        run = str(prepared["payrollPrepare"]["run"]["id"])
-        await three_people(api, run)
-        await through_the_bank(services, tmp_path, run, fail)
-        return run
+        return await pay_month(api, clock, services, tmp_path, period, fail=fail)
 
     async def again(day: date) -> str:
         clock.day = day
@@ -536,6 +529,24 @@ async def the_pensions_are_paid(
     assert account["node"]["account"]["total"] == yuan(expected)
 
 
+async def pay_month(
+    api: Api, clock: Clock, services: Services, tmp_path: Path, period: str, *, fail: str | None
+) -> str:
+    """The county's run of ``period`` by three people, through the bank (``fail`` not paid)."""
+    clock.day = date(int(period[:4]), int(period[5:]), 5)
+    prepared = await api.as_(
+        "county.processor",
+        """mutation ($r: RegionCode!, $m: Month!) { payrollPrepare(input: {region: $r,
+             month: $m}) { run { id } userErrors { code message } } }""",
+        {"r": COUNTY_A.code, "m": period},
+    )
+    assert prepared["payrollPrepare"]["userErrors"] == [], prepared
+    run = str(prepared["payrollPrepare"]["run"]["id"])
+    await three_people(api, run)
+    await through_the_bank(services, tmp_path, run, fail)
+    return run
+
+
 async def verify(api: Api, clock: Clock, person: str, day: date, method: str) -> str | None:
     """The village assistant records a verification; the resumption it opened, if any."""
     clock.day = day
@@ -588,3 +599,218 @@ async def through_the_bank(services: Services, tmp_path: Path, run: str, fail: s
     async with services.db.transaction(BANK) as session:
         settled = await import_results(session, BANK, key, answer, today=services.clock.today())
     assert settled.refused == [] and settled.failed == (1 if fail else 0), settled
+
+
+PERSON_END = """query ($p: ID!) { node(id: $p) { ... on Person { status
+  account { total } deathReports { source diedOn }
+  termination { reason scope refund toPool funeral overpaid recovered payout }
+  recoveryOrders { number overpaid fine recovered outstanding } } } }"""
+TERMINATE = """mutation ($input: TerminationInput!) { terminationSubmit(input: $input) {
+  application { id } userErrors { field code message } } }"""
+
+
+async def the_grandmother_dies(
+    api: Api, clock: Clock, services: Services, tmp_path: Path, grandmother: str
+) -> None:
+    """She dies on 28 December 2027; nobody tells the village. January's and February's
+    pensions are paid; the civil-affairs cremation file of February finds her, and her pension
+    stops at once. Her son applies: the county's funeral grant (500.00, a policy of 2027) and
+    her whole account (the 2014 rule: subsidies and 代缴 included) are his, less the two months
+    paid after her death. (The grant is a set of its own, from December: a set for January
+    2027 would replace the one that raised the pension then.)"""
+    clock.day = date(2027, 12, 10)
+    submitted = await api.as_(
+        "county.processor",
+        """mutation ($p: JSON!) { policyChangeSubmit(input: {region: "410121000000",
+             effectiveYear: 2027, effectiveMonth: 12, title: "丧葬补助金", parameters: $p}) {
+             application { id } userErrors { code message } } }""",
+        {"p": {"termination": {"funeral": {"rule": "fixed", "amount": "500"}}}},
+    )
+    assert submitted["policyChangeSubmit"]["userErrors"] == [], submitted
+    await approve(api, "county.reviewer", submitted["policyChangeSubmit"]["application"]["id"])
+    for period in ("2028-01", "2028-02"):
+        await pay_month(api, clock, services, tmp_path, period, fail=None)
+    before = await api.as_("county.reviewer", PERSON_END, {"p": grandmother})
+    balance = Decimal(before["node"]["account"]["total"])
+
+    clock.day = date(2028, 2, 20)
+    cremations = tmp_path / "huohua-2028-02.csv"
+    number = await id_of(api, grandmother)
+    cremations.write_text(f"公民身份号码,火化日期\n{number},2027-12-28\n", encoding="utf-8")
+    civil = Actor.system("民政火化数据")
+    async with services.db.transaction(civil) as session:
+        found = await import_deaths(session, civil, cremations, DeathSource.CIVIL, today=clock.day)
+    assert (found.reported, found.paused) == (1, 1)
+    march = await pay_month(api, clock, services, tmp_path, "2028-03", fail=None)
+    lines = await api.as_(
+        "county.reviewer",
+        """query ($run: ID!) { node(id: $run) { ... on PayrollRun { payLines(first: 5) {
+             edges { node { person { id } } } } } } }""",
+        {"run": march},
+    )
+    assert grandmother not in {
+        e["node"]["person"]["id"] for e in lines["node"]["payLines"]["edges"]
+    }
+
+    clock.day = date(2028, 3, 12)
+    heir = {
+        "name": "马建军",
+        "idNumber": "410121197005050011",
+        "relation": "子女",
+        "bankAccount": "6228480000000007011",
+        "proof": "马家湾村民委员会亲属关系证明",
+    }
+    submitted = await api.as_(
+        "village.assistant",
+        TERMINATE,
+        {
+            "input": {
+                "person": grandmother,
+                "reason": "DEATH",
+                "diedOn": "2027-12-28",
+                "proof": "火化证明 2027-1228-031",
+                "payee": heir,
+            }
+        },
+    )
+    assert submitted["terminationSubmit"]["userErrors"] == [], submitted
+    application = submitted["terminationSubmit"]["application"]["id"]
+    await approve(api, "township.reviewer", application)
+    await approve(api, "county.reviewer", application)
+    after = (await api.as_("county.reviewer", PERSON_END, {"p": grandmother}))["node"]
+    overpaid = Decimal("178.80") * 2  # January and February 2028
+    assert after["status"] == "TERMINATED" and after["account"]["total"] == "0.00"
+    assert after["deathReports"] == [
+        {"source": "民政火化", "diedOn": "2027-12-28"},
+        {"source": "村镇报告", "diedOn": "2027-12-28"},
+    ]
+    assert after["termination"] == {
+        "reason": "DEATH",
+        "scope": "ALL",
+        "refund": yuan_of(balance),
+        "toPool": "0.00",
+        "funeral": "500.00",
+        "overpaid": yuan_of(overpaid),
+        "recovered": yuan_of(overpaid),
+        "payout": yuan_of(balance + 500 - overpaid),
+    }
+    assert after["recoveryOrders"] == [
+        {
+            "number": after["recoveryOrders"][0]["number"],
+            "overpaid": yuan_of(overpaid),
+            "fine": "0.00",
+            "recovered": yuan_of(overpaid),
+            "outstanding": "0.00",
+        }
+    ]
+
+    # the son is paid through the bank in the county's one-off run
+    clock.day = date(2028, 3, 20)
+    prepared = await api.as_(
+        "county.processor",
+        """mutation { payrollPayoutsPrepare(input: {region: "410121000000"}) {
+             run { id lines total } userErrors { code message } } }""",
+    )
+    payload = prepared["payrollPayoutsPrepare"]
+    assert payload["userErrors"] == [] and payload["run"]["lines"] == 1, payload
+    assert payload["run"]["total"] == yuan_of(balance + 500 - overpaid)
+    run = str(payload["run"]["id"])
+    await three_people(api, run)
+    await through_the_bank(services, tmp_path, run, None)
+    await reconciled(api, services, [march, run])
+
+
+async def the_father_in_law_is_paid_twice(
+    api: Api, clock: Clock, services: Services, tmp_path: Path, father_in_law: str
+) -> None:
+    """The employees' scheme's list of April 2028 shows him drawing a pension there since
+    2026 (his old factory's): he is cleared here, and owes back every basic pension he was
+    paid — he had no account to take it from (basic pension only) — which he repays."""
+    clock.day = date(2028, 4, 8)
+    listing = tmp_path / "zhigong-2028-04.csv"
+    number = await id_of(api, father_in_law)
+    listing.write_text(
+        f"身份证号码,参保日期,终止日期,待遇开始日期\n{number},1990-01-01,2026-09-30,2026-10-01\n",
+        encoding="utf-8",
+    )
+    desk = Actor.system("职工养老保险数据比对")
+    async with services.db.transaction(desk) as session:
+        await import_employees(session, desk, listing, today=clock.day)
+    listed = await api.as_(
+        "county.reviewer",
+        """{ pensionDuplicates(region: "410121000000") { edges { node { id } } } }""",
+    )
+    assert [e["node"]["id"] for e in listed["pensionDuplicates"]["edges"]] == [father_in_law]
+    paid = await api.as_(
+        "county.reviewer",
+        """query ($p: ID!) { node(id: $p) { ... on Person { payments(first: 40) {
+             edges { node { state basicPension { amount } } } } } } }""",
+        {"p": father_in_law},
+    )
+    received = sum(
+        Decimal(item["amount"])
+        for edge in paid["node"]["payments"]["edges"]
+        if edge["node"]["state"] == "PAID"
+        for item in edge["node"]["basicPension"]
+    )
+    submitted = await api.as_(
+        "county.processor",
+        TERMINATE,
+        {
+            "input": {
+                "person": father_in_law,
+                "reason": "OTHER_PENSION",
+                "proof": "职工养老保险待遇领取证明（数据比对）",
+            }
+        },
+    )
+    assert submitted["terminationSubmit"]["userErrors"] == [], submitted
+    application = submitted["terminationSubmit"]["application"]["id"]
+    await approve(api, "township.reviewer", application)
+    await approve(api, "county.reviewer", application)
+    after = (await api.as_("county.reviewer", PERSON_END, {"p": father_in_law}))["node"]
+    assert after["termination"]["overpaid"] == yuan_of(received)
+    assert after["termination"]["payout"] == "0.00"
+    [order] = after["recoveryOrders"]
+    assert order["outstanding"] == yuan_of(received)
+
+    # he repays it at the county's counter
+    repaid = await api.as_(
+        "county.processor",
+        """mutation ($p: ID!, $o: Int!, $a: Money!) { recoveryRepaymentSubmit(input: {person: $p,
+             orderId: $o, amount: $a, note: "收据 2028-0417"}) {
+             application { id } userErrors { field code message } } }""",
+        {"p": father_in_law, "o": order["number"], "a": yuan_of(received)},
+    )
+    assert repaid["recoveryRepaymentSubmit"]["userErrors"] == [], repaid
+    await approve(api, "county.reviewer", repaid["recoveryRepaymentSubmit"]["application"]["id"])
+    settled = (await api.as_("county.reviewer", PERSON_END, {"p": father_in_law}))["node"]
+    assert settled["recoveryOrders"][0]["outstanding"] == "0.00"
+    async with services.db.session(BANK) as session:
+        assert await check_ledger(session) == []
+
+
+async def id_of(api: Api, person: str) -> str:
+    found = await api.as_(
+        "county.processor",
+        """query ($p: ID!) { node(id: $p) { ... on Person { idNumber } } }""",
+        {"p": person},
+    )
+    return str(found["node"]["idNumber"])
+
+
+def yuan_of(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+async def reconciled(api: Api, services: Services, runs: list[str]) -> None:
+    for run in runs:
+        checks = await api.as_(
+            "finance",
+            """query ($run: ID!) { node(id: $run) { ... on PayrollRun {
+                 reconciliation { name ok } } } }""",
+            {"run": run},
+        )
+        assert all(c["ok"] for c in checks["node"]["reconciliation"]), checks
+    async with services.db.session(BANK) as session:
+        assert await check_ledger(session) == []

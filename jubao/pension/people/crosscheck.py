@@ -30,6 +30,8 @@ class EmployeeInsured(Base):
     id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
     insured_from: Mapped[date | None] = mapped_column(Date)
     insured_to: Mapped[date | None] = mapped_column(Date)  # None: still insured
+    # receiving the employees' pension since (None: not receiving it)
+    pension_from: Mapped[date | None] = mapped_column(Date)
     imported_on: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date())
 
 
@@ -49,6 +51,7 @@ _HEADINGS = {
     "id_number": ("id_number", "身份证号码", "公民身份号码"),
     "insured_from": ("insured_from", "参保日期", "起始日期"),
     "insured_to": ("insured_to", "终止日期", "停保日期"),
+    "pension_from": ("pension_from", "待遇开始日期", "领取待遇日期"),
 }
 
 
@@ -91,6 +94,7 @@ async def import_employees(
                 "id_number": number,
                 "insured_from": _optional_date(cells.get("insured_from", "")),
                 "insured_to": _optional_date(cells.get("insured_to", "")),
+                "pension_from": _optional_date(cells.get("pension_from", "")),
                 "imported_on": today,
             }
             lines[number] = row.line

@@ -64,6 +64,12 @@ _NAMES = {
         "BenefitResumptionForm",
         "BenefitResumptionResult",
     ),
+    Kind.TERMINATION: ("TerminationInput", "TerminationForm", "TerminationResult"),
+    Kind.RECOVERY_REPAYMENT: (
+        "RecoveryRepaymentInput",
+        "RecoveryRepaymentForm",
+        "RecoveryRepaymentResult",
+    ),
 }
 INPUTS = {kind: input_type(HANDLERS[kind].form, names[0]) for kind, names in _NAMES.items()}
 _FORMS = {kind: output_type(HANDLERS[kind].form, names[1]) for kind, names in _NAMES.items()}
@@ -89,6 +95,8 @@ BenefitAwardInput = INPUTS[Kind.AWARD]
 BenefitAwardCorrectionInput = INPUTS[Kind.AWARD_CORRECTION]
 BenefitHoldInput = INPUTS[Kind.BENEFIT_HOLD]
 BenefitResumptionInput = INPUTS[Kind.BENEFIT_RESUMPTION]
+TerminationInput = INPUTS[Kind.TERMINATION]
+RecoveryRepaymentInput = INPUTS[Kind.RECOVERY_REPAYMENT]
 
 
 @strawberry.type(description="审核记录 — one decision on one step")
@@ -277,6 +285,16 @@ class ApplicationMutations:
         "待遇恢复 — submit the end of a pause or restriction; the paused months are paid back "
         "in the next run where the policy says so (a missed verification's resumption is "
         "opened by recording the verification)",
+    )
+    termination_submit = _submitter(
+        Kind.TERMINATION,
+        "注销登记 — submit the end of an insurance (death, nationality, a pension elsewhere, …): "
+        "on approval the account is closed, what the reason pays out owed to the payee (an heir "
+        "with the proof of the right, or the person), what was not due recovered from it",
+    )
+    recovery_repayment_submit = _submitter(
+        Kind.RECOVERY_REPAYMENT,
+        "追回款缴回 — submit money paid back towards a recovery order (county)",
     )
 
     @strawberry.mutation(

@@ -19,6 +19,7 @@ from jubao.pension.people.idnumber import Sex
 from jubao.pension.people.persons import EventKind, PersonStatus
 from jubao.pension.people.suspension import SuspensionAction
 from jubao.pension.policy.params import Hukou, PensionItem
+from jubao.pension.termination.reasons import RefundScope, TerminationReason
 from jubao.pension.workflow.applications import Decision, Kind, Status
 from jubao.tenants.codes import Level
 
@@ -71,7 +72,7 @@ _DESCRIBED = (
         "PersonEventKind",
         "档案记录类型 — ENROLLED 参保, CHANGED 变更, SUSPENDED 暂停缴费, RESUMED 恢复缴费, "
         "AWARDED 待遇核定, AWARD_CORRECTED 待遇核定更正, BENEFIT_HELD 待遇暂停（或限制）, "
-        "BENEFIT_RESUMED 待遇恢复, VERIFIED 资格认证",
+        "BENEFIT_RESUMED 待遇恢复, VERIFIED 资格认证, TERMINATED 注销登记",
     ),
     (
         PensionItem,
@@ -83,7 +84,11 @@ _DESCRIBED = (
         "FundingLevel",
         "出资层级 — NATIONAL 中央, PROVINCE 省级, CITY 市级, COUNTY 县级",
     ),
-    (RunKind, "PayrollRunKind", "发放批次类型 — REGULAR 正常发放, SUPPLEMENTARY 补充发放"),
+    (
+        RunKind,
+        "PayrollRunKind",
+        "发放批次类型 — REGULAR 正常发放, SUPPLEMENTARY 补充发放, ONE_OFF 一次性支付",
+    ),
     (
         RunState,
         "PayrollRunState",
@@ -93,7 +98,7 @@ _DESCRIBED = (
         LineKind,
         "PayLineKind",
         "发放明细类型 — REGULAR 正常, ARREARS 调待补发, REISSUE 重发, "
-        "BACK_PAY 恢复补发（暂停期间）",
+        "BACK_PAY 恢复补发（暂停期间）, PAYOUT 一次性支付（注销）",
     ),
     (
         HoldReason,
@@ -101,6 +106,19 @@ _DESCRIBED = (
         "待遇暂停原因 — UNVERIFIED 未按期资格认证（1201）, IMPRISONED 服刑, DETAINED 被通缉或羁押, "
         "NON_CUSTODIAL 管制、缓刑、假释（照发但不参加调待）, SUSPECTED_DEATH 疑似死亡, MISSING "
         "下落不明, OTHER 其他",
+    ),
+    (
+        TerminationReason,
+        "TerminationReason",
+        "注销原因 — DEATH 死亡, NATIONALITY 丧失中国国籍, OTHER_PENSION 已享受其他基本养老保障, "
+        "OTHER_SCHEME 参加其他社会保险退保, DUPLICATE_ENROLMENT 重复参保, NEVER_PAID 参保未缴费, "
+        "LOCAL 其他（本地政策）",
+    ),
+    (
+        RefundScope,
+        "RefundScope",
+        "支付范围 — ALL 全部储存额, NO_SUBSIDIES 除政府补贴外, PERSONAL 个人缴费及利息, "
+        "NONE 不支付",
     ),
     (
         Method,
@@ -160,10 +178,12 @@ __all__ = [
     "PensionItem",
     "PersonEventKind",
     "PersonStatus",
+    "RefundScope",
     "RegionLevel",
     "RoleName",
     "Sex",
     "SuspensionAction",
+    "TerminationReason",
     "VerificationList",
     "VerificationMethod",
 ]

@@ -24,6 +24,9 @@ from jubao.pension.benefits.payroll import PayLine, PayrollRun
 from jubao.pension.entitlement.holds import BenefitHold
 from jubao.pension.entitlement.verification import Verification
 from jubao.pension.people.persons import Person, PersonEvent
+from jubao.pension.termination.deaths import DeathReport
+from jubao.pension.termination.recovery import RecoveryOrder
+from jubao.pension.termination.termination import Termination
 from jubao.pension.workflow.applications import Application, ApplicationReview
 from jubao.tenants.models import Region
 from jubao.tenants.scope import unscoped
@@ -67,6 +70,9 @@ class Loaders:
         self.events = DataLoader[int, list[PersonEvent]](self._events)
         self.holds = DataLoader[int, list[BenefitHold]](self._holds)
         self.verifications = DataLoader[int, list[Verification]](self._verifications)
+        self.terminations = DataLoader[int, list[Termination]](self._terminations)
+        self.recovery_orders = DataLoader[int, list[RecoveryOrder]](self._recovery_orders)
+        self.death_reports = DataLoader[int, list[DeathReport]](self._death_reports)
         self.reviews = DataLoader[int, list[ApplicationReview]](self._reviews)
         self.region = DataLoader[str, Region | None](self._regions)
         self.operator = DataLoader[int, Operator | None](self._operators)
@@ -127,6 +133,15 @@ class Loaders:
         return await self._per_person(
             Verification, person_ids, Verification.verified_on, Verification.id
         )
+
+    async def _terminations(self, person_ids: list[int]) -> list[list[Termination]]:
+        return await self._per_person(Termination, person_ids, Termination.id)
+
+    async def _recovery_orders(self, person_ids: list[int]) -> list[list[RecoveryOrder]]:
+        return await self._per_person(RecoveryOrder, person_ids, RecoveryOrder.id)
+
+    async def _death_reports(self, person_ids: list[int]) -> list[list[DeathReport]]:
+        return await self._per_person(DeathReport, person_ids, DeathReport.id)
 
     async def _persons(self, ids: list[int]) -> list[Person | None]:
         return await self._by_key(Person.id, ids)

@@ -16,6 +16,7 @@ from jubao.pension.benefits.payroll import LineState, PayLine, PayrollError, Pay
 from jubao.pension.benefits.reconciliation import reconcile
 from jubao.pension.month import Month
 from jubao.pension.people.persons import Person
+from jubao.pension.termination.payouts import prepare_payouts
 from jubao.platform.api.benefits import BasicPensionItem
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import (
@@ -417,6 +418,28 @@ class PayrollMutations:
         async def work() -> PayrollRunPayload:
             async with context.transaction() as session:
                 row = await payroll.prepare_supplementary(
+                    session, context.actor, input.region, today=context.services.clock.today()
+                )
+            return PayrollRunPayload(run=PayrollRunNode.of(row))
+
+        return await attempt(context.lang, PayrollRunPayload, PayrollUserError, work())
+
+    @strawberry.mutation(
+        description=(
+            "一次性支付批次 — a county's run of what ended insurance pays out (heirs' payments, "
+            "refunds, funeral grants) not yet in a run; reviewed, released and sent to the bank "
+            "like any run"
+        ),
+        permission_classes=[LoggedIn],
+    )
+    async def payroll_payouts_prepare(
+        self, info: Info, input: PayrollSupplementaryInput
+    ) -> PayrollRunPayload:
+        context = info.context
+
+        async def work() -> PayrollRunPayload:
+            async with context.transaction() as session:
+                row = await prepare_payouts(
                     session, context.actor, input.region, today=context.services.clock.today()
                 )
             return PayrollRunPayload(run=PayrollRunNode.of(row))

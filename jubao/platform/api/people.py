@@ -62,6 +62,11 @@ if TYPE_CHECKING:
     from jubao.platform.api.benefits import BenefitAwardNode
     from jubao.platform.api.entitlement import BenefitHoldNode, VerificationStatus
     from jubao.platform.api.payroll import PayLineNode
+    from jubao.platform.api.termination import (
+        DeathReportNode,
+        RecoveryOrderNode,
+        TerminationNode,
+    )
 
 GROUP_CODE = TextField("specialGroup", Text("参保身份代码", "The special-group code"), 10)
 PersonValuesType = output_type(PersonValues)
@@ -73,7 +78,7 @@ class ComponentBalance:
     balance: Money
 
 
-def _component_list(amounts: dict[Component, int] | dict[str, int]) -> list[ComponentBalance]:
+def component_list(amounts: dict[Component, int] | dict[str, int]) -> list[ComponentBalance]:
     return [
         ComponentBalance(component=Component(c), balance=Money(amount))
         for c, amount in sorted(amounts.items())
@@ -94,7 +99,7 @@ class Account:
 
 def _account(amounts: dict[str, int]) -> Account:
     return Account(
-        balances=_component_list(amounts),
+        balances=component_list(amounts),
         total=Money(sum(amounts.values())),
         government=Money(sum(v for c, v in amounts.items() if Component(c).government)),
     )
@@ -191,8 +196,8 @@ class StatementNode(relay.Node):
         return cls(
             person_id=result.person_id,
             year=Year(result.year),
-            opening=_component_list(result.opening),
-            closing=_component_list(result.closing),
+            opening=component_list(result.opening),
+            closing=component_list(result.closing),
             lines=[
                 StatementLine(
                     value_date=line.value_date,
@@ -409,6 +414,32 @@ class PersonNode(KeyedNode):
         from jubao.platform.api.benefits import award_of
 
         return await award_of(info, self.row)
+
+    @strawberry.field(
+        description="注销登记表 — the insurance's end and its figures (null if it has not ended)"
+    )
+    async def termination(
+        self, info: Info
+    ) -> Annotated[TerminationNode, strawberry.lazy("jubao.platform.api.termination")] | None:
+        from jubao.platform.api.termination import termination_of
+
+        return await termination_of(info, self.row)
+
+    @strawberry.field(description="追回单 — what the person (or estate) owes back, oldest first")
+    async def recovery_orders(
+        self, info: Info
+    ) -> list[Annotated[RecoveryOrderNode, strawberry.lazy("jubao.platform.api.termination")]]:
+        from jubao.platform.api.termination import recovery_orders_of
+
+        return await recovery_orders_of(info, self.row)
+
+    @strawberry.field(description="死亡信息 — deaths reported of the person, by source")
+    async def death_reports(
+        self, info: Info
+    ) -> list[Annotated[DeathReportNode, strawberry.lazy("jubao.platform.api.termination")]]:
+        from jubao.platform.api.termination import death_reports_of
+
+        return await death_reports_of(info, self.row)
 
     @strawberry.field(
         description=(

@@ -36,6 +36,7 @@ from jubao.platform.api.people import ContributionNode, PersonNode, PersonQuerie
 from jubao.platform.api.policy import PolicyQueries
 from jubao.platform.api.regions import Region, RegionQueries
 from jubao.platform.api.scalars import SCALARS
+from jubao.platform.api.termination import TerminationQueries
 from jubao.platform.api.users import User, UserMutations, UserQueries
 from jubao.platform.settings import Settings
 
@@ -56,6 +57,7 @@ class Query(
     BenefitQueries,
     PayrollQueries,
     VerificationQueries,
+    TerminationQueries,
     JobQueries,
     AuditQueries,
 ):

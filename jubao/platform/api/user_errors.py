@@ -38,6 +38,9 @@ from jubao.pension.people.enrollment import EligibilityError
 from jubao.pension.people.idnumber import IdNumberError
 from jubao.pension.people.persons import PersonError
 from jubao.pension.policy.params import PolicyError
+from jubao.pension.termination.deaths import DeathFileError
+from jubao.pension.termination.recovery import RecoveryError
+from jubao.pension.termination.termination import TerminationError
 from jubao.pension.workflow.applications import ApplicationError
 from jubao.pension.workflow.forms import FormError
 from jubao.platform.tokens import TokenError
@@ -73,6 +76,9 @@ SOURCES: tuple[type[ErrorCode], ...] = (
     CorrectionError,
     HoldError,
     VerificationError,
+    TerminationError,
+    RecoveryError,
+    DeathFileError,
     PayrollError,
     MonthError,
     # reached through modules the mutations share with the file imports
