@@ -36,6 +36,7 @@ from jubao.platform.downloads import (
     download_award,
     download_due,
     download_statement,
+    download_termination,
     download_verification_list,
 )
 from jubao.platform.graphiql import graphiql_page, graphiql_route
@@ -337,6 +338,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             Route("/statements/{person}/{year}.{format}", download_statement),
             Route("/benefits/awards/{person}.{format}", download_award),
             Route("/benefits/due/{region}/{month}.{format}", download_due),
+            Route("/terminations/{person}.{format}", download_termination),
             Route("/verification/{list}/{region}/{month}.{format}", download_verification_list),
             Route("/payroll/runs/{run}/bank-file", download_bank_file),
             Route("/payroll/runs/{run}/bank-results", upload_bank_results, methods=["POST"]),

@@ -2,6 +2,7 @@
 
 - ``GET /statements/{person id}/{year}.csv`` (or ``.xlsx``): a person's account statement;
 - ``GET /benefits/awards/{person id}.xlsx`` (or ``.csv``): the person's 待遇核定表;
+- ``GET /terminations/{person id}.xlsx`` (or ``.csv``): the person's 注销登记表;
 - ``GET /benefits/due/{region code}/{YYYY-MM}.xlsx`` (or ``.csv``): the 领取待遇通知表 of the
   people of a region (in the caller's scope) who reach the pension age that month;
 - ``GET /verification/{due|overdue|paused}/{region code}/{YYYY-MM}.xlsx`` (or ``.csv``): the
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,6 +34,8 @@ from jubao.pension.entitlement.lists import list_file
 from jubao.pension.entitlement.verification import ListKind
 from jubao.pension.month import Month
 from jubao.pension.people.persons import Person
+from jubao.pension.termination.sheet import termination_file
+from jubao.pension.termination.termination import Termination
 from jubao.platform.api.errors import Problem
 from jubao.platform.api.ids import INT64, int_key, int_key_of
 from jubao.platform.authn import authenticate_token, bearer_token
@@ -114,6 +118,27 @@ async def download_award(request: Request) -> Response:
             return refusal(request.scope, Refused(404, Problem.NO_SUCH_AWARD))
         body = await award_file(session, actor, person, row, fmt, request_lang(request))
     return _file(body, fmt, f"award-{person.id}")
+
+
+async def download_termination(request: Request) -> Response:
+    actor = await authenticated(request)
+    if isinstance(actor, Response):
+        return actor
+    fmt = request.path_params["format"]
+    person_id = int_key_of(request.path_params["person"], "Person", INT64)
+    not_found = refusal(request.scope, Refused(404, Problem.NO_SUCH_PERSON))
+    if fmt not in _TYPES or person_id is None:
+        return not_found
+    services: Services = request.app.state.services
+    async with services.db.transaction(actor) as session:
+        person = await session.get(Person, person_id)
+        if person is None or not actor.can(Obj.TERMINATION, Act.READ, person.region):
+            return not_found
+        ended = await session.scalar(select(Termination).where(Termination.person_id == person.id))
+        if ended is None:
+            return refusal(request.scope, Refused(404, Problem.NOT_TERMINATED))
+        body = await termination_file(session, actor, person, ended, fmt, request_lang(request))
+    return _file(body, fmt, f"termination-{person.id}")
 
 
 async def download_due(request: Request) -> Response:

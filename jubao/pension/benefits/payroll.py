@@ -849,7 +849,8 @@ async def _paid_basic(
 
 
 def spending(items: list[dict[str, Any]]) -> list[tuple[FundAccount, int]] | None:
-    """What a payout line spends, by account (None: a pension line, spent by its columns)."""
+    """What a payout line (or its reissue) spends, by account (None: a pension line, spent by
+    its columns)."""
     if not items or "account" not in items[0]:
         return None
     return [(FundAccount(item["account"]), int(item["amount"])) for item in items]
@@ -1198,8 +1199,14 @@ async def prepare_supplementary(
                 runs.c.state == RunState.RELEASED.value,
                 lines.c.state.in_([LineState.FAILED.value, LineState.HELD.value]),
                 ~replaced(lines.c.id),
-                people.c.bank_account.is_not(None),
-                people.c.status == PersonStatus.RECEIVING.value,
+                or_(
+                    and_(
+                        people.c.bank_account.is_not(None),
+                        people.c.status == PersonStatus.RECEIVING.value,
+                    ),
+                    # a payout is the payee's, whatever became of the person
+                    lines.c.payee_name.is_not(None),
+                ),
             )
             .order_by(lines.c.id)
         )
@@ -1217,7 +1224,17 @@ async def prepare_supplementary(
     )
     session.add(run)
     await session.flush()
-    copied = ("person_id", "region_code", "month", "amount", "from_account", "from_pool", "items")
+    copied = (
+        "person_id",
+        "region_code",
+        "month",
+        "amount",
+        "from_account",
+        "from_pool",
+        "items",
+        "payee_name",
+        "payee_id_number",
+    )
     rows = [
         {
             **{c: getattr(line, c) for c in copied},
@@ -1225,7 +1242,7 @@ async def prepare_supplementary(
             "run_id": run.id,
             "kind": LineKind.REISSUE.value,
             "state": LineState.PENDING.value,
-            "bank_account": line.account_now,
+            "bank_account": line.bank_account if line.payee_name else line.account_now,
             "replaces_id": line.id,
             "from_returned": line.state == LineState.FAILED.value or line.from_returned,
         }

@@ -26,7 +26,6 @@ from jubao.pension.accounts.ledger import FundAccount, TxnKind
 from jubao.pension.benefits.payroll import (
     FUNDERS,
     FundLegs,
-    LineKind,
     LineState,
     PayLine,
     PayrollError,
@@ -128,7 +127,7 @@ async def settle(
                 lines.c.from_account,
                 lines.c.from_pool,
                 # a payout's spending (pension lines' items are not read: a million of them)
-                case((lines.c.kind == LineKind.PAYOUT.value, lines.c["items"])).label("items"),
+                case((lines.c.payee_name.is_not(None), lines.c["items"])).label("items"),
                 *(lines.c[funder.column] for funder in FUNDERS),
             ).where(lines.c.run_id == run.id)
         )

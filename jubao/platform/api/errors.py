@@ -100,6 +100,7 @@ class Problem(ErrorCode):
     NO_SUCH_PERSON = ("找不到该参保人", "No such person")
     MONTH_OUTSIDE_YEAR = ("月份 {month} 不在 {year} 年", "The month {month} is not in {year}")
     NO_SUCH_AWARD = ("该参保人尚未核定待遇", "No pension has been awarded to this person")
+    NOT_TERMINATED = ("该参保人未注销", "This person's insurance has not ended")
     NO_SUCH_REGION = ("找不到该区划（或不在您的范围内）", "No such region in your scope")
     NO_SUCH_RUN = ("找不到该发放批次（或不在您的范围内）", "No such payroll run in your scope")
     FORBIDDEN = ("无权办理", "Not allowed")
@@ -153,6 +154,7 @@ _BROADER = {
         (
             Problem.NO_SUCH_PERSON,
             Problem.NO_SUCH_AWARD,
+            Problem.NOT_TERMINATED,
             Problem.NO_SUCH_REGION,
             Problem.NO_SUCH_RUN,
         ),

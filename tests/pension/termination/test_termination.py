@@ -40,6 +40,7 @@ from tests.pension.benefits.test_payroll import (
     ACCOUNT,
     awarded,
     fund,
+    lines_of,
     pay_out,
     reconciled,
     review,
@@ -171,8 +172,23 @@ async def test_the_fuzhou_example_under_both_rules_and_the_heirs_paid_through_th
     assert written.lines == 2
     sent = (tmp_path / "heirs.csv").read_text(encoding="utf-8")
     assert sent.count("李建国") == 2 and "410121197005050011" in sent
-    await settle(acting, run)
+    # the bank cannot pay one of them the first time: paid again in a supplementary run
+    first, _ = await lines_of(services, run)
+    await settle(acting, run, **{f"l{first.id}": "户名与账号不符"})
+    assert await fund(services, FundAccount.REFUND) == 1_800_000 - first.amount + 50_000
+    async with acting("county.processor") as (actor, session):
+        again = await payroll.prepare_supplementary(
+            session, actor, COUNTY_A, today=date(2030, 4, 12)
+        )
+    assert (again.lines, again.total) == (1, first.amount)
+    await review(acting, again)
+    async with acting("finance") as (actor, session):
+        await payroll.release(session, actor, again.id, today=date(2030, 4, 12))
+    await settle(acting, again)
+    [reissued] = await lines_of(services, again)
+    assert (reissued.payee_name, reissued.bank_account) == ("李建国", HEIR["bank_account"])
     await reconciled(services, run)
+    await reconciled(services, again)
     assert await fund(services, FundAccount.REFUND) == 1_800_000
     assert await fund(services, FundAccount.FUNERAL) == 100_000
     assert await fund(services, FundAccount.PAYOUT) == 0
