@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy import Date, ForeignKey, Select, String, UniqueConstraint, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,7 +34,8 @@ from jubao.pension.month import Month
 from jubao.pension.people.idnumber import IdNumber
 from jubao.pension.people.persons import EventKind, Person, PersonEvent, PersonStatus
 from jubao.tabular import columns, read_table
-from jubao.tenants.scope import RegionScoped, unscoped
+from jubao.tenants.codes import RegionCode
+from jubao.tenants.scope import RegionScoped, Scope, unscoped
 from jubao.text import quoted
 
 CHUNK = 2000
@@ -275,8 +277,12 @@ async def _chunk(
     report.paused += len(receiving)
 
 
-async def reports_of(session: AsyncSession, person_id: int) -> list[DeathReport]:
-    rows = await session.scalars(
-        select(DeathReport).where(DeathReport.person_id == person_id).order_by(DeathReport.id)
+def suspected_statement(region: RegionCode) -> Select[Any]:
+    """疑似死亡人员: the people of ``region`` (in the caller's scope) some source reported dead
+    whose insurance has not ended — for the village to confirm (a termination) or refute (a
+    resumption)."""
+    return select(Person).where(
+        Scope.of([region.prefix]).clause(Person.region_code),
+        Person.status != PersonStatus.TERMINATED.value,
+        exists().where(DeathReport.person_id == Person.id),
     )
-    return list(rows)

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import BigInteger, Date, ForeignKey, String, insert, select
+from sqlalchemy import BigInteger, Date, ForeignKey, String, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -173,10 +173,3 @@ class Repayment(PersonKind):
         return RepaymentResult(
             person_id=order.person_id, order_id=order.id, outstanding=order.outstanding
         )
-
-
-async def orders_of(session: AsyncSession, person_id: int) -> list[RecoveryOrder]:
-    rows = await session.scalars(
-        select(RecoveryOrder).where(RecoveryOrder.person_id == person_id).order_by(RecoveryOrder.id)
-    )
-    return list(rows)

@@ -11,7 +11,7 @@ import strawberry
 from jubao.authz.vocabulary import Act, Obj
 from jubao.pension.month import Month
 from jubao.pension.people.persons import Person
-from jubao.pension.termination.deaths import DeathReport, DeathSource
+from jubao.pension.termination.deaths import DeathReport, DeathSource, suspected_statement
 from jubao.pension.termination.duplicates import duplicates_statement
 from jubao.pension.termination.reasons import RefundScope, TerminationReason
 from jubao.pension.termination.recovery import RecoveryCause, RecoveryOrder
@@ -130,6 +130,26 @@ async def death_reports_of(info: Info, person: Person) -> list[DeathReportNode]:
 
 @strawberry.type
 class TerminationQueries:
+    @strawberry.field(
+        description=(
+            "疑似死亡人员 — a region's people (in your scope) some source reported dead whose "
+            "insurance has not ended: to be confirmed by a termination or refuted by a resumption"
+        ),
+        permission_classes=[LoggedIn],
+    )
+    async def suspected_deaths(
+        self, info: Info, region: RegionCode, first: First = DEFAULT_PAGE, after: After = None
+    ) -> Connection[PersonNode]:
+        return await paginate(
+            info,
+            suspected_statement(region),
+            Person.id,
+            first=first,
+            after=after,
+            to_node=PersonNode.of,
+            key_type=lambda text: int_key(text, INT64),
+        )
+
     @strawberry.field(
         description=(
             "重复领取名单 — a region's recipients (in your scope) whom the employees'-scheme "

@@ -24,7 +24,12 @@ from jubao.pension.entitlement.holds import BenefitHold
 from jubao.pension.month import Month
 from jubao.pension.people.persons import Person, PersonStatus
 from jubao.pension.policy.params import PolicyFile, parse_params, save_policy
-from jubao.pension.termination.deaths import DeathFileError, DeathSource, import_deaths
+from jubao.pension.termination.deaths import (
+    DeathFileError,
+    DeathSource,
+    import_deaths,
+    suspected_statement,
+)
 from jubao.pension.termination.payouts import Payout, prepare_payouts
 from jubao.pension.termination.recovery import RecoveryOrder
 from jubao.pension.termination.termination import Termination, TerminationError
@@ -324,6 +329,9 @@ async def test_death_files_are_checked_and_all_or_nothing_changes_nothing(
             session, actor, police, DeathSource.POLICE, today=date(2027, 2, 10)
         )
     assert (found.reported, found.paused) == (2, 1)
+    async with acting("township.processor") as (_, session):
+        suspected = await session.scalars(suspected_statement(COUNTY_A))
+        assert sorted(p.id for p in suspected) == sorted((person.id, paying.id))
     assert [(line, e.code) for line, e in found.rejected] == [
         (4, DeathFileError.DUPLICATE),
         (5, DeathFileError.DATE),
