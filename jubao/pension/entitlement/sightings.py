@@ -11,7 +11,6 @@ counted, never named (the importer may not know who they are).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,36 +20,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jubao import audit
 from jubao.authz.actor import Actor
-from jubao.authz.vocabulary import Act, Obj
-from jubao.errors import DomainError, ErrorCode, Lang
+from jubao.authz.vocabulary import Obj
+from jubao.errors import DomainError, Lang, Text
 from jubao.orm import among, dialect_of, insert_many, utcnow
 from jubao.pension.entitlement import verification
 from jubao.pension.entitlement.verification import Method, Verification
 from jubao.pension.month import Month
-from jubao.pension.people.idnumber import IdNumber
-from jubao.pension.people.persons import EventKind, Person, PersonEvent, PersonStatus
-from jubao.tabular import Row, columns, read_table
+from jubao.pension.people.dated_lists import DateColumn, people_named, read_dated_list
+from jubao.pension.people.persons import EventKind, PersonEvent, PersonStatus
 from jubao.tenants.scope import unscoped
-from jubao.text import quoted
 
 CHUNK = 2000
 
 
-class SightingError(ErrorCode):
-    HEADER = (
-        "表头必须包含“身份证号码”和“认证日期”两列",
-        "The header needs an ID-number column and a date-seen column",
-    )
-    DATE = (
-        "日期“{value}”格式不正确（应为 YYYY-MM-DD，且不晚于今天）",
-        "Date '{value}' is malformed or in the future (YYYY-MM-DD)",
-    )
-
-
-_HEADINGS = {
-    "id_number": ("id_number", "身份证号码", "公民身份号码"),
-    "seen_on": ("seen_on", "认证日期", "业务发生日期", "日期"),
-}
+SEEN = DateColumn(
+    Text("认证日期", "date seen"), ("seen_on", "认证日期", "业务发生日期", "日期"), repeats=True
+)
 
 
 @dataclass
@@ -65,37 +50,13 @@ class SightingReport:
         return [f"{line}: {error.message(lang)}" for line, error in self.rejected]
 
 
-def _parsed(
-    rows: Iterator[Row], positions: dict[str, int], today: date, report: SightingReport
-) -> Iterator[tuple[str, date]]:
-    for row in rows:
-        cells = {k: row.cells[i] if i < len(row.cells) else "" for k, i in positions.items()}
-        try:
-            number = IdNumber.parse(cells["id_number"], today=today).value
-            try:
-                seen = date.fromisoformat(cells["seen_on"].strip().replace("/", "-"))
-            except ValueError:
-                seen = None
-            if seen is None or seen > today:
-                raise DomainError(SightingError.DATE, value=quoted(cells["seen_on"]))
-        except DomainError as error:
-            report.rejected.append((row.line, error))
-            continue
-        yield number, seen
-
-
 async def import_sightings(
     session: AsyncSession, actor: Actor, path: Path, *, today: date
 ) -> SightingReport:
     """Verify the recipients ``path`` saw alive (see the module's docstring)."""
-    report = SightingReport()
-    with read_table(path) as table:
-        positions = columns(table.header, _HEADINGS)
-        if set(positions) != set(_HEADINGS):
-            raise DomainError(SightingError.HEADER)
-        latest: dict[str, date] = {}
-        for number, seen in _parsed(table.rows, positions, today, report):
-            latest[number] = max(seen, latest.get(number, seen))
+    listed = read_dated_list(path, SEEN, today)
+    report = SightingReport(rejected=listed.rejected)
+    latest = listed.dates
     numbers = sorted(latest)
     for start in range(0, len(numbers), CHUNK):
         chunk = {n: latest[n] for n in numbers[start : start + CHUNK]}
@@ -124,18 +85,13 @@ async def _verify_chunk(
     report: SightingReport,
 ) -> None:
     dialect = dialect_of(session)
-    people = [
-        person
-        for person in await session.scalars(
-            select(Person).where(
-                among(Person.id_number, list(seen), dialect),
-                Person.status.in_(
-                    (PersonStatus.RECEIVING.value, PersonStatus.BENEFIT_SUSPENDED.value)
-                ),
-            )
-        )
-        if actor.can(Obj.VERIFICATION, Act.PROCESS, person.region)
-    ]
+    people = await people_named(
+        session,
+        actor,
+        list(seen),
+        Obj.VERIFICATION,
+        (PersonStatus.RECEIVING, PersonStatus.BENEFIT_SUSPENDED),
+    )
     report.not_ours += len(seen) - len(people)
     verified = dict(
         (

@@ -24,19 +24,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jubao import audit
 from jubao.authz.actor import Actor
-from jubao.authz.vocabulary import Act, Obj
+from jubao.authz.vocabulary import Obj
 from jubao.errors import DomainError, ErrorCode, Lang, Text
 from jubao.orm import Base, BigId, among, dialect_of, hold_lock, insert_many, utcnow
 from jubao.pension.benefits.payroll import county_of, first_open_month, payroll_lock
 from jubao.pension.entitlement.holds import BenefitHold
 from jubao.pension.entitlement.reasons import HoldReason
 from jubao.pension.month import Month
-from jubao.pension.people.idnumber import IdNumber
+from jubao.pension.people.dated_lists import DateColumn, people_named, read_dated_list
 from jubao.pension.people.persons import EventKind, Person, PersonEvent, PersonStatus
-from jubao.tabular import columns, read_table
 from jubao.tenants.codes import RegionCode
 from jubao.tenants.scope import RegionScoped, Scope, unscoped
-from jubao.text import quoted
 
 CHUNK = 2000
 
@@ -72,25 +70,15 @@ class DeathReport(Base, RegionScoped):
 
 
 class DeathFileError(ErrorCode):
-    HEADER = (
-        "表头必须包含“身份证号码”和“死亡日期”两列",
-        "The header needs an ID-number column and a date-of-death column",
-    )
-    DATE = (
-        "死亡日期“{value}”格式不正确（应为 YYYY-MM-DD，且不晚于今天）",
-        "Date of death '{value}' is malformed or in the future (YYYY-MM-DD)",
-    )
-    DUPLICATE = ("身份证号码与第 {line} 行重复", "The ID number repeats line {line}")
     REJECTED = (
         "文件有 {count} 行无法读取，按“全部或全不”未导入任何一行",
         "{count} rows cannot be read: nothing imported (all or nothing)",
     )
 
 
-_HEADINGS = {
-    "id_number": ("id_number", "身份证号码", "公民身份号码"),
-    "died_on": ("died_on", "死亡日期", "注销日期", "火化日期"),
-}
+DIED = DateColumn(
+    Text("死亡日期", "date of death"), ("died_on", "死亡日期", "注销日期", "火化日期")
+)
 
 
 @dataclass
@@ -105,32 +93,6 @@ class DeathFileReport:
         return [f"{line}: {error.message(lang)}" for line, error in self.rejected]
 
 
-def _read(path: Path, today: date, report: DeathFileReport) -> dict[str, date]:
-    deaths: dict[str, date] = {}
-    lines: dict[str, int] = {}
-    with read_table(path) as table:
-        positions = columns(table.header, _HEADINGS)
-        if set(positions) != set(_HEADINGS):
-            raise DomainError(DeathFileError.HEADER)
-        for row in table.rows:
-            cells = {k: row.cells[i] if i < len(row.cells) else "" for k, i in positions.items()}
-            try:
-                number = IdNumber.parse(cells["id_number"], today=today).value
-                try:
-                    died = date.fromisoformat(cells["died_on"].strip().replace("/", "-"))
-                except ValueError:
-                    died = None
-                if died is None or died > today:
-                    raise DomainError(DeathFileError.DATE, value=quoted(cells["died_on"]))
-                if number in deaths:
-                    raise DomainError(DeathFileError.DUPLICATE, line=lines[number])
-            except DomainError as error:
-                report.rejected.append((row.line, error))
-                continue
-            deaths[number], lines[number] = died, row.line
-    return deaths
-
-
 async def import_deaths(
     session: AsyncSession,
     actor: Actor,
@@ -141,8 +103,9 @@ async def import_deaths(
     all_or_nothing: bool = False,
 ) -> DeathFileReport:
     """Record the deaths ``path`` lists (see the module's docstring)."""
-    report = DeathFileReport()
-    deaths = _read(path, today, report)
+    listed = read_dated_list(path, DIED, today)
+    report = DeathFileReport(rejected=listed.rejected)
+    deaths = listed.dates
     if all_or_nothing and report.rejected:
         raise DomainError(DeathFileError.REJECTED, count=len(report.rejected))
     numbers = sorted(deaths)
@@ -174,16 +137,13 @@ async def _chunk(
     report: DeathFileReport,
 ) -> None:
     dialect = dialect_of(session)
-    people = [
-        person
-        for person in await session.scalars(
-            select(Person).where(
-                among(Person.id_number, list(deaths), dialect),
-                Person.status != PersonStatus.TERMINATED.value,
-            )
-        )
-        if actor.can(Obj.TERMINATION, Act.PROCESS, person.region)
-    ]
+    people = await people_named(
+        session,
+        actor,
+        list(deaths),
+        Obj.TERMINATION,
+        tuple(s for s in PersonStatus if s is not PersonStatus.TERMINATED),
+    )
     report.not_ours += len(deaths) - len(people)
     reports = unscoped(DeathReport)
     known = set(

@@ -19,10 +19,10 @@ from jubao.pension.people.persons import Person, PersonError, visible_person
 from jubao.platform.api.context import Info
 from jubao.platform.api.enums import AccountComponent, PensionItem
 from jubao.platform.api.forms import register_node
-from jubao.platform.api.ids import INT64, int_key, int_key_of
+from jubao.platform.api.ids import INT64, int_key_of
 from jubao.platform.api.keyed import KeyedNode
-from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
-from jubao.platform.api.people import PersonNode, person_by_id
+from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First
+from jubao.platform.api.people import PersonNode, person_by_id, person_page
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.scalars import Money
 from jubao.platform.api.user_errors import UserError, attempt
@@ -228,12 +228,4 @@ class BenefitQueries:
     ) -> Connection[PersonNode]:
         async with info.context.session() as session:
             statement = await due_statement(session, region, month)
-        return await paginate(
-            info,
-            statement,
-            Person.id,
-            first=first,
-            after=after,
-            to_node=PersonNode.of,
-            key_type=lambda text: int_key(text, INT64),
-        )
+        return await person_page(info, statement, first, after)

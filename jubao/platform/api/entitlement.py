@@ -19,9 +19,9 @@ from jubao.pension.people.persons import Person, PersonError, visible_person
 from jubao.pension.policy.params import PolicyBook
 from jubao.platform.api.applications import Application
 from jubao.platform.api.context import Info
-from jubao.platform.api.ids import INT64, int_key, int_key_of
-from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
-from jubao.platform.api.people import PersonNode
+from jubao.platform.api.ids import INT64, int_key_of
+from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First
+from jubao.platform.api.people import PersonNode, person_page
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.regions import Region, region_by_code
 from jubao.platform.api.user_errors import UserError, attempt
@@ -230,12 +230,4 @@ class VerificationQueries:
     ) -> Connection[PersonNode]:
         async with info.context.session() as session:
             statement = await verification.list_statement(session, region, month, list)
-        return await paginate(
-            info,
-            statement,
-            Person.id,
-            first=first,
-            after=after,
-            to_node=PersonNode.of,
-            key_type=lambda text: int_key(text, INT64),
-        )
+        return await person_page(info, statement, first, after)

@@ -16,7 +16,7 @@ from inspect import isawaitable
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from strawberry import relay
 
 from jubao.authz.vocabulary import Act, Obj
@@ -557,6 +557,21 @@ async def _preload(info: Info, rows: Sequence[Person]) -> None:
     # known at once, and the page resolves without a task per person.
     if asks_for(info, "edges", "node", "account"):
         await info.context.loaders.preload_balances([row.id for row in rows])
+
+
+async def person_page(
+    info: Info, statement: Select[Any], first: int, after: str | None
+) -> Connection[PersonNode]:
+    """A page of the people ``statement`` selects (a list for the villages: due, overdue, …)."""
+    return await paginate(
+        info,
+        statement,
+        Person.id,
+        first=first,
+        after=after,
+        to_node=PersonNode.of,
+        key_type=lambda text: int_key(text, INT64),
+    )
 
 
 @strawberry.type

@@ -17,9 +17,8 @@ from jubao.pension.termination.reasons import RefundScope, TerminationReason
 from jubao.pension.termination.recovery import RecoveryCause, RecoveryOrder
 from jubao.pension.termination.termination import Termination
 from jubao.platform.api.context import Info
-from jubao.platform.api.ids import INT64, int_key
-from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First, paginate
-from jubao.platform.api.people import ComponentBalance, PersonNode, component_list
+from jubao.platform.api.pagination import DEFAULT_PAGE, After, Connection, First
+from jubao.platform.api.people import ComponentBalance, PersonNode, component_list, person_page
 from jubao.platform.api.permissions import LoggedIn
 from jubao.platform.api.scalars import Money
 from jubao.tenants.codes import RegionCode
@@ -140,15 +139,7 @@ class TerminationQueries:
     async def suspected_deaths(
         self, info: Info, region: RegionCode, first: First = DEFAULT_PAGE, after: After = None
     ) -> Connection[PersonNode]:
-        return await paginate(
-            info,
-            suspected_statement(region),
-            Person.id,
-            first=first,
-            after=after,
-            to_node=PersonNode.of,
-            key_type=lambda text: int_key(text, INT64),
-        )
+        return await person_page(info, suspected_statement(region), first, after)
 
     @strawberry.field(
         description=(
@@ -161,12 +152,4 @@ class TerminationQueries:
     async def pension_duplicates(
         self, info: Info, region: RegionCode, first: First = DEFAULT_PAGE, after: After = None
     ) -> Connection[PersonNode]:
-        return await paginate(
-            info,
-            duplicates_statement(region),
-            Person.id,
-            first=first,
-            after=after,
-            to_node=PersonNode.of,
-            key_type=lambda text: int_key(text, INT64),
-        )
+        return await person_page(info, duplicates_statement(region), first, after)

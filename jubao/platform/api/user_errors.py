@@ -34,6 +34,7 @@ from jubao.pension.entitlement.verification import VerificationError
 from jubao.pension.month import MonthError
 from jubao.pension.people.changes import ChangeError
 from jubao.pension.people.crosscheck import CrosscheckError
+from jubao.pension.people.dated_lists import DatedListError
 from jubao.pension.people.enrollment import EligibilityError
 from jubao.pension.people.idnumber import IdNumberError
 from jubao.pension.people.persons import PersonError
@@ -79,6 +80,7 @@ SOURCES: tuple[type[ErrorCode], ...] = (
     TerminationError,
     RecoveryError,
     DeathFileError,
+    DatedListError,
     PayrollError,
     MonthError,
     # reached through modules the mutations share with the file imports

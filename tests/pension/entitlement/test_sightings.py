@@ -6,9 +6,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from jubao.pension.entitlement import verification
-from jubao.pension.entitlement.sightings import SightingError, SightingReport, import_sightings
+from jubao.pension.entitlement.sightings import SightingReport, import_sightings
 from jubao.pension.entitlement.verification import Verification
 from jubao.pension.month import Month
+from jubao.pension.people.dated_lists import DatedListError
 from jubao.pension.people.persons import Person
 from jubao.pension.workflow.applications import Application, Kind
 from jubao.platform.services import Services
@@ -61,8 +62,8 @@ async def test_people_seen_alive_are_verified_once(
     report = await run(acting, file, date(2027, 3, 25))
     assert (report.verified, report.already, report.not_ours, report.resumptions) == (2, 0, 2, 1)
     assert [(line, error.code) for line, error in report.rejected] == [
-        (7, SightingError.DATE),
-        (8, SightingError.DATE),
+        (7, DatedListError.DATE),
+        (8, DatedListError.DATE),
     ]
     async with services.db.session(SYSTEM) as session:
         person = await session.get(Person, seen.id)

@@ -22,6 +22,7 @@ from jubao.pension.benefits.bank_files import export_run
 from jubao.pension.benefits.payroll import PayrollRun
 from jubao.pension.entitlement.holds import BenefitHold
 from jubao.pension.month import Month
+from jubao.pension.people.dated_lists import DatedListError
 from jubao.pension.people.persons import Person, PersonStatus
 from jubao.pension.policy.params import PolicyFile, parse_params, save_policy
 from jubao.pension.termination.deaths import (
@@ -333,8 +334,8 @@ async def test_death_files_are_checked_and_all_or_nothing_changes_nothing(
         suspected = await session.scalars(suspected_statement(COUNTY_A))
         assert sorted(p.id for p in suspected) == sorted((person.id, paying.id))
     assert [(line, e.code) for line, e in found.rejected] == [
-        (4, DeathFileError.DUPLICATE),
-        (5, DeathFileError.DATE),
+        (4, DatedListError.DUPLICATE),
+        (5, DatedListError.DATE),
     ]
     async with services.db.session(SYSTEM) as session:
         assert (await session.get(Person, person.id)).status == "benefit_suspended"  # type: ignore[union-attr]
