@@ -57,6 +57,12 @@ async def test_a_verification_its_cycle_and_the_lists(
         await api.as_("village.assistant", RECORD, {"p": person, "d": "2027-03-03", "m": "COUNTER"})
     )["verificationRecord"]
     assert [(e["field"], e["code"]) for e in future["userErrors"]] == [("verifiedOn", "FUTURE")]
+    early = (
+        await api.as_("village.assistant", RECORD, {"p": person, "d": "2026-10-31", "m": "COUNTER"})
+    )["verificationRecord"]
+    assert [(e["field"], e["code"]) for e in early["userErrors"]] == [
+        ("verifiedOn", "BEFORE_AWARD")
+    ]
     for outsider in ("village.neighbour", "countyb.reviewer"):
         refused = (
             await api.as_(outsider, RECORD, {"p": person, "d": "2027-03-01", "m": "COUNTER"})

@@ -43,6 +43,7 @@ from jubao.authz.actor import Actor
 from jubao.authz.vocabulary import Act, Obj
 from jubao.errors import DomainError, ErrorCode, Text
 from jubao.orm import Base, BigId, utcnow
+from jubao.pension.benefits.award import Award
 from jubao.pension.entitlement.holds import BenefitHold, open_holds
 from jubao.pension.entitlement.reasons import HoldReason
 from jubao.pension.month import Month
@@ -160,6 +161,14 @@ async def record(
         )
     if verified_on > today:
         raise DomainError(VerificationError.FUTURE, field="verifiedOn")
+    began_paid = await session.scalar(
+        select(func.min(Award.start_month)).where(Award.person_id == person.id)
+    )
+    if began_paid is not None and Month.of(verified_on) < Month.of(began_paid).plus(-1):
+        # (the month the claim was approved counts: the award is a verification of a kind)
+        raise DomainError(
+            VerificationError.BEFORE_AWARD, field="verifiedOn", month=str(Month.of(began_paid))
+        )
     began = Month.of(person.cycle_start) if person.cycle_start else None
     verification = Verification(
         person_id=person.id,
