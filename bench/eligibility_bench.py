@@ -156,7 +156,8 @@ def write_deaths(path: Path, recipients: int, deaths: int) -> None:
                 body = f"110101{born:%Y%m%d}{n % 1000:03d}"
                 number = body + check_character(body)
             else:
-                number = bench_id_number(1 + n * step)
+                # spread over the people (not only those overdue, already paused)
+                number = bench_id_number(1 + n * step + n % step)
             writer.writerow([number, "2027-12-30"])
 
 
