@@ -150,6 +150,7 @@ def upgrade() -> None:
             "application_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("reason", sa.String(length=20), nullable=False),
+        sa.Column("local_reason", sa.String(length=20), nullable=True),
         sa.Column("died_on", sa.Date(), nullable=True),
         sa.Column("proof", sa.String(length=200), nullable=False),
         sa.Column("scope", sa.String(length=20), nullable=False),

@@ -345,10 +345,20 @@ class FuneralGrant(Section):
         return self
 
 
+class LocalReason(Section):
+    """A reason of termination a place adds (Sichuan: 到龄缴费不足15年), with what it pays."""
+
+    code: str = Field(pattern=r"^[0-9A-Za-z_]{1,20}$")
+    name: Annotated[str, AfterValidator(_group_name)]
+    refund: RefundScope
+
+
 class TerminationRules(Section):
     """注销 (rulebook §5.11–5.12, configuration items 8 and 10)."""
 
     refund: dict[TerminationReason, RefundScope] = Field(default_factory=_default_refunds)
+    # the place's own reasons (a termination for LOCAL names one by its code)
+    local_reasons: list[LocalReason] = Field(default_factory=list)
     # deaths before this day are refunded by `death_before` (国发〔2009〕32号: all but the
     # subsidies, which go back to the pool); from it, by refund["death"]
     death_rule_from: date = date(2014, 2, 21)
@@ -358,6 +368,9 @@ class TerminationRules(Section):
     fraud_fine: int = Field(2, ge=2, le=5)
     # Qingdao: someone with a pension elsewhere also repays the account pension the pool paid
     recover_pool_pension: bool = False
+
+    def local(self, code: str | None) -> LocalReason | None:
+        return next((r for r in self.local_reasons if r.code == code), None)
 
     @model_validator(mode="after")
     def _every_reason(self) -> TerminationRules:

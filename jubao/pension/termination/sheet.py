@@ -34,7 +34,9 @@ async def termination_file(
         ["参保村（社区）" if zh else "Village", person.region_code],
         [
             "注销原因" if zh else "Reason",
-            TerminationReason(ended.reason).text(lang),
+            " ".join(
+                filter(None, (TerminationReason(ended.reason).text(lang), ended.local_reason))
+            ),
             "死亡日期" if zh else "Date of death",
             ended.died_on.isoformat() if ended.died_on else "",
         ],

@@ -67,7 +67,7 @@ from jubao.pension.workflow.applications import Application
 from jubao.pension.workflow.engine import PersonKind, Placement
 from jubao.pension.workflow.forms import Amount, Personal, PersonRef
 from jubao.tenants.scope import RegionScoped, unscoped
-from jubao.text import PERSON_NAME, TextField
+from jubao.text import PERSON_NAME, TextField, quoted
 
 RELATION = TextField("payee.relation", Text("与参保人关系", "The relation"), 20)
 PROOF = TextField("proof", Text("证明材料", "The proof"), 200)
@@ -80,6 +80,10 @@ class TerminationError(ErrorCode):
         "A death needs its date (not after today, not before the birth)",
     )
     NOT_DEATH = ("只有死亡注销填写死亡日期", "Only a death has a date of death")
+    LOCAL_REASON = (
+        "本地注销原因“{code}”不在本地政策的原因表中（可选：{known}）",
+        "The local reason '{code}' is not in the local policy's list (known: {known})",
+    )
     PAYEE = (
         "应支付 {amount} 元：须填写领款人（继承人或本人）及其银行账号",
         "{amount} yuan is to be paid: name the payee (heir or the person) and their bank account",
@@ -124,6 +128,10 @@ class TerminationForm(BaseModel):
 
     person_id: Annotated[PersonRef, Field(description="参保人")]
     reason: Annotated[TerminationReason, Field(description="注销原因")]
+    local_reason: Annotated[
+        str | None,
+        Field(max_length=20, description="本地注销原因代码（原因为 LOCAL 时，按本地政策的原因表）"),
+    ] = None
     died_on: Annotated[date | None, Field(description="死亡日期（死亡注销）")] = None
     proof: Annotated[str, PROOF, Field(description="证明材料（死亡证明、火化证明、户籍注销证明…）")]
     payee: Annotated[PayeeForm | None, Field(description="领款人")] = None
@@ -154,6 +162,7 @@ class Termination(Base, RegionScoped):
     region_code: Mapped[str] = mapped_column(String(12), index=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
     reason: Mapped[str] = mapped_column(String(20))
+    local_reason: Mapped[str | None] = mapped_column(String(20))  # LOCAL: the policy's code
     died_on: Mapped[date | None] = mapped_column(Date)
     proof: Mapped[str] = mapped_column(String(200))
     scope: Mapped[str] = mapped_column(String(20))
@@ -249,6 +258,17 @@ async def reckoning_of(
     policy = await PolicyBook(session).for_month(person.region, Month.of(when))
     rules = policy.termination
     scope = rules.refund[form.reason]
+    if form.reason is TerminationReason.LOCAL or form.local_reason is not None:
+        local = rules.local(form.local_reason) if form.reason is TerminationReason.LOCAL else None
+        if local is None:
+            known = "、".join(r.code for r in rules.local_reasons) or "无"
+            raise DomainError(
+                TerminationError.LOCAL_REASON,
+                field="localReason",
+                code=quoted(form.local_reason or ""),
+                known=known,
+            )
+        scope = local.refund
     if death and form.died_on is not None and form.died_on < rules.death_rule_from:
         scope = rules.death_before
     receiving = status in (PersonStatus.RECEIVING, PersonStatus.BENEFIT_SUSPENDED)
@@ -374,6 +394,7 @@ class TerminationKind(PersonKind):
                 region_code=person.region_code,
                 application_id=application.id,
                 reason=form.reason.value,
+                local_reason=form.local_reason,
                 died_on=form.died_on,
                 proof=form.proof,
                 scope=figures.scope.value,

@@ -27,6 +27,7 @@ from jubao.tenants.codes import RegionCode
 @strawberry.type(name="Termination", description="注销登记表 — an ended insurance and its figures")
 class TerminationNode:
     reason: TerminationReason
+    local_reason: str | None = strawberry.field(description="本地注销原因代码（LOCAL）")
     died_on: date | None = strawberry.field(description="死亡日期")
     proof: str = strawberry.field(description="证明材料")
     scope: RefundScope = strawberry.field(description="支付范围（按原因、死亡日期的政策）")
@@ -44,6 +45,7 @@ class TerminationNode:
     def of(cls, row: Termination) -> Self:
         return cls(
             reason=TerminationReason(row.reason),
+            local_reason=row.local_reason,
             died_on=row.died_on,
             proof=row.proof,
             scope=RefundScope(row.scope),

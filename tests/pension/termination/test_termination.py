@@ -349,3 +349,28 @@ async def test_death_files_are_checked_and_all_or_nothing_changes_nothing(
     async with services.db.session(SYSTEM) as session:
         terminations = list(await session.scalars(select(Termination)))
     assert terminations == []
+
+
+async def test_a_local_reason_pays_what_its_policy_says(
+    services: Services, rules: None, acting: ActorFor
+) -> None:
+    # Sichuan: 到龄缴费不足15年, the whole balance refunded
+    await county(
+        services,
+        termination={
+            "local_reasons": [{"code": "short_years", "name": "到龄缴费不足15年", "refund": "all"}]
+        },
+    )
+    person = await contributor(
+        services, date(1966, 12, 10), 108, range(2015, 2026), bank_account=ACCOUNT
+    )
+    me = {**HEIR, "name": person.name, "id_number": person.id_number, "relation": "本人"}
+    for wrong in ({}, {"local_reason": "emigrated"}):
+        with pytest.raises(DomainError) as caught:
+            await terminate(acting, person, date(2027, 1, 8), reason="local", payee=me, **wrong)
+        assert caught.value.code is TerminationError.LOCAL_REASON
+    done = await terminate(
+        acting, person, date(2027, 1, 8), reason="local", local_reason="short_years", payee=me
+    )
+    held = 11 * (50_000 + 6_000)  # 11 years of 500 + 60
+    assert (done["refund"], done["to_pool"], done["payout"]) == (held, 0, held)
