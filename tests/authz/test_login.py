@@ -5,12 +5,14 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select, update
 
+from jubao.authz import throttle
 from jubao.authz.actor import Actor
 from jubao.authz.login import LoginError, authenticate, change_own_password
 from jubao.authz.operators import Operator, OperatorError
 from jubao.authz.passwords import Passwords
 from jubao.authz.throttle import LoginThrottle, address_bucket
 from jubao.errors import DomainError, Lang
+from jubao.orm import utcnow
 from jubao.platform.services import Services
 from tests.conftest import make_settings
 from tests.helpers import PASSWORD, World
@@ -89,10 +91,14 @@ async def test_right_and_wrong_passwords(services: Services, world: World) -> No
 
 
 async def test_waits_double_per_username_and_address_up_to_the_longest(
-    services: Services, world: World
+    services: Services, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Three failures are free; then each attempt waits 1 s, 2 s, 4 s, … up to 15 minutes
     after the last failure, even with the right password (which is not checked meanwhile)."""
+    # the throttle's clock stands still (`wait` moves the records instead): a loaded machine
+    # taking a second between two attempts would shorten the wait it reports
+    now = utcnow()
+    monkeypatch.setattr(throttle, "utcnow", lambda: now)
     for _ in range(3):
         assert await attempt(services, "auditor", "guess") is LoginError.INVALID_CREDENTIALS
     waits = []
