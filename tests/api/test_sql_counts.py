@@ -9,7 +9,10 @@ from sqlalchemy import event
 from jubao.authz.actor import Actor
 from jubao.authz.operators import create_operator
 from jubao.platform.services import Services
+from tests.conftest import ActorFor
 from tests.helpers import PASSWORD, VILLAGE_A, Api, World
+from tests.pension.benefits.support import rules as rules
+from tests.pension.benefits.test_payroll import awarded
 
 PAGE = """query ($first: Int!) {
   users(first: $first) { totalCount edges { node {
@@ -75,3 +78,26 @@ async def test_sibling_root_fields_resolve_concurrently_without_sharing_a_sessio
     )
     assert data["me"]["user"]["username"] == "admin"
     assert data["b"]["totalCount"] == 24
+
+
+RECIPIENTS = """query ($first: Int!) { persons(first: $first) { edges { node {
+  verification { dueMonth last { method } } benefitHolds { reason }
+  termination { payout } recoveryOrders { outstanding } deathReports { source } } } } }"""
+
+
+async def test_a_page_of_recipients_costs_the_same_whatever_its_size(
+    api: Api, services: Services, world: World, rules: None, acting: ActorFor
+) -> None:
+    for n in range(12):
+        await awarded(services, acting, 140 + n)
+    token = await api.token("county.reviewer")
+    await api.post("{ __typename }", token=token)
+    counts = {}
+    for first in (4, 12):
+        with counting(services) as statements:
+            result = await api.post(RECIPIENTS, {"first": first}, token=token)
+        assert "errors" not in result, result
+        edges = result["data"]["persons"]["edges"]
+        assert len(edges) == first and all(e["node"]["verification"] for e in edges)
+        counts[first] = len(statements)
+    assert counts[4] == counts[12], counts

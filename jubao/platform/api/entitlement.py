@@ -16,7 +16,6 @@ from jubao.pension.entitlement.reasons import HoldReason
 from jubao.pension.entitlement.verification import ListKind, Method, Verification
 from jubao.pension.month import Month
 from jubao.pension.people.persons import Person, PersonError, visible_person
-from jubao.pension.policy.params import PolicyBook
 from jubao.platform.api.applications import Application
 from jubao.platform.api.context import Info
 from jubao.platform.api.ids import INT64, int_key_of
@@ -94,10 +93,11 @@ async def verification_of(info: Info, person: Person) -> VerificationStatus | No
     ):
         return None
     today = Month.of(info.context.services.clock.today())
-    async with info.context.session() as session:
-        policy = await PolicyBook(session).for_month(person.region, today)
-    cycle = policy.entitlement.cycle_months
-    found = await info.context.loaders.verifications.load(person.id)
+    # both asked before either is awaited, so that a page's people share one read of each
+    verifications = info.context.loaders.verifications.load(person.id)
+    book = await info.context.loaders.policies()
+    cycle = book.resolve(person.region, today.year, today.month).entitlement.cycle_months
+    found = await verifications
     return VerificationStatus(
         cycle_start=Month.of(person.cycle_start),
         cycle_months=cycle,

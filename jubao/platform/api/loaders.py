@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,6 +25,7 @@ from jubao.pension.benefits.payroll import PayLine, PayrollRun
 from jubao.pension.entitlement.holds import BenefitHold
 from jubao.pension.entitlement.verification import Verification
 from jubao.pension.people.persons import Person, PersonEvent
+from jubao.pension.policy.params import PolicyBook
 from jubao.pension.termination.deaths import DeathReport
 from jubao.pension.termination.recovery import RecoveryOrder
 from jubao.pension.termination.termination import Termination
@@ -73,11 +75,22 @@ class Loaders:
         self.terminations = DataLoader[int, list[Termination]](self._terminations)
         self.recovery_orders = DataLoader[int, list[RecoveryOrder]](self._recovery_orders)
         self.death_reports = DataLoader[int, list[DeathReport]](self._death_reports)
+        self._policies: asyncio.Task[PolicyBook] | None = None
         self.reviews = DataLoader[int, list[ApplicationReview]](self._reviews)
         self.region = DataLoader[str, Region | None](self._regions)
         self.operator = DataLoader[int, Operator | None](self._operators)
         self.grants = DataLoader[int, list[Grant]](self._grants)
         self.grant = DataLoader[int, Grant | None](self._grants_by_id)
+
+    def policies(self) -> Awaitable[PolicyBook]:
+        """The policy sets, read once per request (the fifty people of a page ask at once)."""
+        if self._policies is None:
+            self._policies = asyncio.ensure_future(self._read_policies())
+        return self._policies
+
+    async def _read_policies(self) -> PolicyBook:
+        async with self._context.session() as session:
+            return await PolicyBook(session).load()
 
     def _among(self, column: Any, values: list[Any]) -> Any:
         return among(column, values, self._context.services.db.engine.dialect.name)
