@@ -76,6 +76,10 @@ async def test_people_seen_alive_are_verified_once(
         )
         assert waiting == 1
 
+    # a neighbour village's assistant verifies nobody of this village, and names nobody
+    async with acting("village.neighbour") as (actor, session):
+        elsewhere = await import_sightings(session, actor, file, today=date(2027, 3, 25))
+    assert (elsewhere.verified, elsewhere.not_ours) == (0, 4)
     again = await run(acting, file, date(2027, 3, 25))
     assert (again.verified, again.already, again.resumptions) == (0, 2, 0)
     async with services.db.session(SYSTEM) as session:
